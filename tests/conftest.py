@@ -1,0 +1,58 @@
+from collections.abc import Callable
+
+import pytest
+
+from config.i18n import compile_messages
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from workspaces.models import Membership, Role, Workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # French is the default UI language: tests read the compiled catalogs.
+    compile_messages()
+
+
+@pytest.fixture
+def workspace(db) -> Workspace:
+    ws = WorkspaceFactory(name="Acme Test")
+    MembershipFactory(workspace=ws, role=Role.OWNER)
+    return ws
+
+
+@pytest.fixture
+def other_workspace(db) -> Workspace:
+    """A second tenant with data, so a query that forgets the tenant shows up."""
+    ws = WorkspaceFactory(name="Other Corp")
+    MembershipFactory(workspace=ws, role=Role.OWNER)
+    MembershipFactory(workspace=ws, role=Role.MEMBER)
+    return ws
+
+
+@pytest.fixture
+def owner(workspace) -> Membership:
+    return Membership.objects.get(workspace=workspace, role=Role.OWNER)
+
+
+@pytest.fixture
+def member_with_role(workspace) -> Callable[[str], Membership]:
+    def make(role: str) -> Membership:
+        if role == Role.OWNER:
+            return Membership.objects.get(workspace=workspace, role=Role.OWNER)
+        return MembershipFactory(workspace=workspace, role=role)
+
+    return make
+
+
+@pytest.fixture
+def member(member_with_role) -> Membership:
+    return member_with_role(Role.MEMBER)
+
+
+@pytest.fixture
+def admin(member_with_role) -> Membership:
+    return member_with_role(Role.ADMIN)
+
+
+@pytest.fixture
+def stranger(db):
+    return UserFactory()

@@ -1,0 +1,77 @@
+"""The platform pieces the product stands on: real PostgreSQL, Redis, Celery, migrations."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+
+
+def test_database_is_postgresql(db):
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        assert int(cursor.fetchone()[0]) >= 150000
+
+
+def test_cache_is_redis():
+    cache.set("platform-check", 42, 10)
+    assert cache.get("platform-check") == 42
+    assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def test_no_missing_migrations(db):
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_runs_the_healthcheck():
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+    from workspaces.tasks import healthcheck
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            assert healthcheck.delay().get(timeout=20) == "ok"
+    finally:
+        app.conf.task_always_eager = True
+
+
+def test_beat_schedule_includes_the_healthcheck():
+    assert settings.CELERY_BEAT_SCHEDULE["healthcheck"]["task"] == "workspaces.tasks.healthcheck"
+
+
+def test_seed_demo_is_idempotent(db, capsys):
+    from workspaces.models import Membership, User, Workspace
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    acme = Workspace.objects.get(name="Acme")
+    assert f"/{acme.pk}/workspace/" in out
+    roles = dict(Membership.objects.filter(workspace=acme).values_list("user__email", "role"))
+    assert roles == {
+        "owner@demo.test": "owner",
+        "admin@demo.test": "admin",
+        "billing@demo.test": "billing_admin",
+        "member@demo.test": "member",
+        "guest@demo.test": "guest",
+    }
+    assert User.objects.get(email="member@demo.test").check_password("demo-pass-2026")
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

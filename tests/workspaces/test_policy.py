@@ -1,0 +1,25 @@
+from workspaces import permissions
+from workspaces.models import Role
+from workspaces.permissions import Capability
+
+# SPEC.md "Roles and permissions", row by row.
+EXPECTED = {
+    Capability.VIEW_PLAN: {Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER},
+    Capability.VIEW_BILLING: {Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN},
+    Capability.MANAGE_BILLING: {Role.OWNER, Role.ADMIN},
+    Capability.MANAGE_MEMBERS: {Role.OWNER, Role.ADMIN},
+    Capability.USE_AI: {Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER},
+}
+
+
+def test_policy_matches_the_spec_table():
+    for capability, roles in EXPECTED.items():
+        granted = {role for role in Role if permissions.allows(role, capability)}
+        assert granted == roles, capability
+
+
+def test_guests_and_visitors_hold_no_licence_and_never_use_ai():
+    for role in (Role.GUEST, Role.VISITOR):
+        assert not permissions.holds_licence(role)
+        assert Capability.USE_AI not in permissions.capabilities_of(role)
+    assert permissions.holds_licence(Role.MEMBER)

@@ -1,0 +1,74 @@
+"""The one permission policy: SPEC.md's capability table, and nothing else.
+
+Every workspace view declares the capability it needs (see :mod:`workspaces.access`),
+and every service that changes tenant data checks the acting member's role here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from workspaces.models import Role
+
+
+class Capability(StrEnum):
+    VIEW_WORKSPACE = "view_workspace"
+    VIEW_MEMBERS = "view_members"
+    VIEW_PLAN = "view_plan"
+    VIEW_BILLING = "view_billing"
+    MANAGE_BILLING = "manage_billing"
+    MANAGE_MEMBERS = "manage_members"
+    USE_AI = "use_ai"
+
+
+_EVERYONE = frozenset(Role)
+_LICENSED = frozenset({Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER})
+_BILLING_READERS = frozenset({Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN})
+_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+#: capability → roles that hold it (SPEC.md "Roles and permissions").
+POLICY: dict[Capability, frozenset[Role]] = {
+    Capability.VIEW_WORKSPACE: _EVERYONE,
+    Capability.VIEW_MEMBERS: _LICENSED,
+    Capability.VIEW_PLAN: _LICENSED,
+    Capability.VIEW_BILLING: _BILLING_READERS,
+    Capability.MANAGE_BILLING: _MANAGERS,
+    Capability.MANAGE_MEMBERS: _MANAGERS,
+    # Guests and visitors can never perform AI actions, whatever the cost (seed 000).
+    Capability.USE_AI: _LICENSED,
+}
+
+#: What a refused member is told, per capability.
+REFUSAL_MESSAGES = {
+    Capability.VIEW_WORKSPACE: _("You are not a member of this workspace."),
+    Capability.VIEW_MEMBERS: _("Your role does not give access to the member list."),
+    Capability.VIEW_PLAN: _("Your role does not give access to the subscription information."),
+    Capability.VIEW_BILLING: _(
+        "Only owners, admins and billing admins can see the credit balance, invoices "
+        "and payment method."
+    ),
+    Capability.MANAGE_BILLING: _(
+        "Only the workspace owner and admins can change the subscription. "
+        "Contact an admin of the workspace."
+    ),
+    Capability.MANAGE_MEMBERS: _(
+        "Only the workspace owner and admins can invite, remove or change members."
+    ),
+    Capability.USE_AI: _("Guests and visitors cannot perform AI actions."),
+}
+
+
+def allows(role: str, capability: Capability) -> bool:
+    """Whether a member holding ``role`` has ``capability``."""
+    return role in POLICY[capability]
+
+
+def capabilities_of(role: str) -> frozenset[Capability]:
+    return frozenset(c for c, roles in POLICY.items() if role in roles)
+
+
+def holds_licence(role: str) -> bool:
+    """Seats are held by members with a licence; guests and visitors hold none."""
+    return role in _LICENSED

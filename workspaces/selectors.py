@@ -1,0 +1,48 @@
+"""Reads of tenant data, always scoped by workspace (or by the signed-in user)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from workspaces.models import Invitation, Membership, User, Workspace
+
+
+def membership_for(*, user: User, workspace_id: uuid.UUID) -> Membership | None:
+    """The user's membership in that workspace, with the workspace, or None."""
+    return (
+        Membership.objects.select_related("workspace")
+        .filter(user=user, workspace_id=workspace_id)
+        .first()
+    )
+
+
+def memberships_of_user(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("workspace").order_by(
+        "workspace__name", "workspace__created_at"
+    )
+
+
+def members_of(workspace: Workspace) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+def pending_invitations(workspace: Workspace) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(workspace=workspace).pending().select_related("invited_by")
+
+
+def get_invitation_in_workspace(workspace: Workspace, invitation_id: uuid.UUID) -> Invitation:
+    return Invitation.objects.get(workspace=workspace, id=invitation_id)
+
+
+def get_membership_in_workspace(workspace: Workspace, membership_id: int) -> Membership:
+    return Membership.objects.select_related("user").get(workspace=workspace, id=membership_id)
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("workspace").filter(token=token).first()
