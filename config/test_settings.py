@@ -17,3 +17,8 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Tests use their own Redis databases, emptied between tests (see tests/conftest.py).
+CACHES["default"]["LOCATION"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}db=15"  # noqa: F405
+CELERY_BROKER_URL = f"{CELERY_BROKER_URL}{'&' if '?' in CELERY_BROKER_URL else '?'}virtual_host=14"  # noqa: F405
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL

@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 
 from config.i18n import compile_messages
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
@@ -10,6 +11,14 @@ from workspaces.models import Membership, Role, Workspace
 def pytest_configure(config: pytest.Config) -> None:
     # French is the default UI language: tests read the compiled catalogs.
     compile_messages()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits and cached values never leak from one test into another."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
