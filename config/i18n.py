@@ -11,12 +11,19 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCALE_DIR = BASE_DIR / "locale"
 
 
-def compile_messages(locale_dir: Path = LOCALE_DIR) -> list[Path]:
+def catalogs(base_dir: Path = BASE_DIR) -> list[Path]:
+    """The project's catalog and each app's own (``<app>/locale/``)."""
+    found = [*base_dir.glob("locale/*/LC_MESSAGES/*.po"), *base_dir.glob("*/locale/*/LC_MESSAGES/*.po")]
+    return sorted(p for p in found if ".venv" not in p.parts)
+
+
+def compile_messages(base_dir: Path = BASE_DIR) -> list[Path]:
     written = []
-    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    for po_path in catalogs(base_dir):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -30,4 +37,4 @@ def compile_messages(locale_dir: Path = LOCALE_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     for path in compile_messages():
-        print(f"compiled {path.relative_to(LOCALE_DIR.parent)}")
+        print(f"compiled {path.relative_to(BASE_DIR)}")

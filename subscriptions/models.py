@@ -1,0 +1,168 @@
+"""Catalog (plans, prices, add-ons) and each workspace's subscription.
+
+Amounts are integer minor units (cents) with the price's currency. A workspace has
+exactly one subscription row; a workspace without a paid plan is on the Free plan.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credits.periods import CreditReset
+from subscriptions.periods import Interval
+from workspaces.models import Workspace
+
+
+class Plan(models.Model):
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    rank = models.PositiveIntegerField(help_text=_("Upgrade/downgrade order: higher is better."))
+    included_seats = models.PositiveIntegerField(
+        default=0, help_text=_("Seats covered by the base price.")
+    )
+    seats_are_free = models.BooleanField(
+        default=False, help_text=_("Every seat is free (Free and Education teams).")
+    )
+    max_members = models.PositiveIntegerField(default=50)
+    credits_flat = models.PositiveBigIntegerField(default=0)
+    credits_per_seat = models.PositiveBigIntegerField(default=0)
+    credit_reset = models.CharField(
+        max_length=16, choices=[(r.value, r.value) for r in CreditReset], default=CreditReset.CALENDAR
+    )
+    show_credit_balance = models.BooleanField(default=True)
+    trial_days = models.PositiveIntegerField(default=0)
+    allows_extras = models.BooleanField(default=False)
+    credit_pack_size = models.PositiveBigIntegerField(
+        default=0, help_text=_("Credits per extra-credit pack (e.g. 1,000,000); 0 = not sold.")
+    )
+    is_free = models.BooleanField(default=False, help_text=_("The fallback plan of every workspace."))
+    is_public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("rank", "code")
+        constraints = (
+            models.UniqueConstraint(fields=("is_free",), condition=models.Q(is_free=True), name="plan_one_free"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Price(models.Model):
+    """A plan's price for one interval and currency: base + per billable seat."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    interval = models.CharField(max_length=8, choices=[(i.value, i.value) for i in Interval])
+    currency = models.CharField(max_length=3, default="EUR")
+    base_amount = models.PositiveBigIntegerField(help_text=_("Cents per period, covering the included seats."))
+    seat_amount = models.PositiveBigIntegerField(
+        default=0, help_text=_("Cents per period for each seat beyond the included ones.")
+    )
+    credit_pack_amount = models.PositiveBigIntegerField(
+        default=0, help_text=_("Cents for one pack of extra credits (one-off purchase).")
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("plan__rank", "interval")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("plan", "interval", "currency"),
+                condition=models.Q(is_active=True),
+                name="price_one_active_per_interval_currency",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} / {self.interval} ({self.currency})"
+
+
+class AddOn(models.Model):
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    monthly_credits = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    monthly_amount = models.PositiveBigIntegerField(default=0, help_text=_("Cents per month."))
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", _("Trial")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELED = "canceled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    MOBILE = "mobile", _("Mobile")
+
+
+class CancelReason(models.TextChoices):
+    # The eight reasons of seed 001.
+    TOO_EXPENSIVE = "too_expensive", _("Cost too high")
+    MISSING_FEATURES = "missing_features", _("Missing features")
+    HARD_TO_USE = "hard_to_use", _("Difficult to use")
+    TECHNICAL_ISSUES = "technical_issues", _("Technical problems")
+    POOR_SUPPORT = "poor_support", _("Unsatisfactory customer service")
+    NOT_ENOUGH_VALUE = "not_enough_value", _("Not enough added value")
+    CHANGING_NEEDS = "changing_needs", _("Change of needs")
+    OTHER = "other", _("Other")
+
+
+class Subscription(models.Model):
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="subscription")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    billing_anchor_day = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    trial_end = models.DateTimeField(null=True, blank=True)
+    auto_renew = models.BooleanField(default=True)
+    cancel_reason = models.CharField(max_length=32, choices=CancelReason.choices, blank=True)
+    cancel_comment = models.TextField(blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    extra_seats = models.PositiveIntegerField(default=0)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(current_period_end__gt=models.F("current_period_start")),
+                name="subscription_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(billing_anchor_day__gte=1, billing_anchor_day__lte=31),
+                name="subscription_anchor_day_range",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workspace} · {self.plan} ({self.status})"
+
+
+class SubscriptionAddOn(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="addons")
+    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("subscription", "addon"), name="subscription_addon_unique"),
+        )
