@@ -25,13 +25,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY):
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value when DEBUG is off."
-    )
+    raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off.")
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -131,9 +127,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 # Email: console in development, any backend through EMAIL_URL.
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
-)
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@seatcredit.test")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -197,11 +191,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
-PAYMENTS_GATEWAY = env.str(
-    "PAYMENTS_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local"
-)
+PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
 if PAYMENTS_GATEWAY not in {"local", "stripe"}:
     raise ImproperlyConfigured("PAYMENTS_GATEWAY must be 'local' or 'stripe'.")
+
+# Invoices: the seller's identity printed on every invoice, and the VAT rate.
+SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="10 rue de la Paix\n75002 Paris\nFrance")
+SELLER_COUNTRY = env.str("SELLER_COUNTRY", default="FR")
+SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR40123456789")
+SELLER_SIREN = env.str("SELLER_SIREN", default="123 456 789")
+# Invoice dates (and the numbering year) are the seller's calendar dates.
+SELLER_TIME_ZONE = env.str("SELLER_TIME_ZONE", default="Europe/Paris")
+DEFAULT_VAT_RATE_BP = env.int("DEFAULT_VAT_RATE_BP", default=2000)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

@@ -8,9 +8,7 @@ INVITABLE_ROLES = [(value, label) for value, label in Role.choices if value != R
 
 class WorkspaceCreateForm(forms.Form):
     name = forms.CharField(label=_("Workspace name"), max_length=120)
-    country = forms.CharField(
-        label=_("Country (ISO code)"), max_length=2, min_length=2, initial="FR"
-    )
+    country = forms.CharField(label=_("Country (ISO code)"), max_length=2, min_length=2, initial="FR")
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

@@ -43,14 +43,12 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default=settings.DEFAULT_USER_TIME_ZONE
-    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default=settings.DEFAULT_USER_TIME_ZONE)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[assignment,misc]
 
     def __str__(self) -> str:
         return self.email
@@ -93,9 +91,7 @@ class Role(models.TextChoices):
 
 class Membership(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(_("joined"), default=timezone.now, editable=False)
 
@@ -108,9 +104,7 @@ class Membership(models.Model):
                 condition=models.Q(role="owner"),
                 name="membership_one_owner",
             ),
-            models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="membership_role_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
         )
 
     def __str__(self) -> str:
@@ -148,9 +142,7 @@ class Invitation(models.Model):
     class Meta:
         ordering = ("-created_at",)
         constraints = (
-            models.CheckConstraint(
-                condition=~models.Q(role="owner"), name="invitation_not_owner"
-            ),
+            models.CheckConstraint(condition=~models.Q(role="owner"), name="invitation_not_owner"),
             models.UniqueConstraint(
                 "workspace",
                 Lower("email"),

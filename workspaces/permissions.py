@@ -46,16 +46,12 @@ REFUSAL_MESSAGES = {
     Capability.VIEW_MEMBERS: _("Your role does not give access to the member list."),
     Capability.VIEW_PLAN: _("Your role does not give access to the subscription information."),
     Capability.VIEW_BILLING: _(
-        "Only owners, admins and billing admins can see the credit balance, invoices "
-        "and payment method."
+        "Only owners, admins and billing admins can see the credit balance, invoices and payment method."
     ),
     Capability.MANAGE_BILLING: _(
-        "Only the workspace owner and admins can change the subscription. "
-        "Contact an admin of the workspace."
+        "Only the workspace owner and admins can change the subscription. Contact an admin of the workspace."
     ),
-    Capability.MANAGE_MEMBERS: _(
-        "Only the workspace owner and admins can invite, remove or change members."
-    ),
+    Capability.MANAGE_MEMBERS: _("Only the workspace owner and admins can invite, remove or change members."),
     Capability.USE_AI: _("Guests and visitors cannot perform AI actions."),
 }
 

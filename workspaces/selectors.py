@@ -11,25 +11,19 @@ from workspaces.models import Invitation, Membership, User, Workspace
 
 def membership_for(*, user: User, workspace_id: uuid.UUID) -> Membership | None:
     """The user's membership in that workspace, with the workspace, or None."""
-    return (
-        Membership.objects.select_related("workspace")
-        .filter(user=user, workspace_id=workspace_id)
-        .first()
-    )
+    return Membership.objects.select_related("workspace").filter(user=user, workspace_id=workspace_id).first()
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("workspace").order_by(
-        "workspace__name", "workspace__created_at"
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("workspace")
+        .order_by("workspace__name", "workspace__created_at")
     )
 
 
 def members_of(workspace: Workspace) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(workspace=workspace)
-        .select_related("user")
-        .order_by("created_at", "id")
-    )
+    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("created_at", "id")
 
 
 def pending_invitations(workspace: Workspace) -> QuerySet[Invitation]:

@@ -22,9 +22,7 @@ def require_capability(membership: Membership, capability: Capability) -> None:
 
 
 @transaction.atomic
-def workspace_create(
-    *, owner: User, name: str, country: str = "FR", billing_email: str = ""
-) -> Workspace:
+def workspace_create(*, owner: User, name: str, country: str = "FR", billing_email: str = "") -> Workspace:
     """Create a workspace; its creator becomes its one owner (seed 002)."""
     workspace = Workspace(
         name=name.strip(),
@@ -38,9 +36,7 @@ def workspace_create(
 
 
 def _send_invitation_email(invitation: Invitation) -> None:
-    url = settings.SITE_URL.rstrip("/") + reverse(
-        "invitation_accept", kwargs={"token": invitation.token}
-    )
+    url = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", kwargs={"token": invitation.token})
     context = {"invitation": invitation, "url": url}
     send_mail(
         subject=_("You are invited to join %(workspace)s") % {"workspace": invitation.workspace.name},
@@ -51,9 +47,7 @@ def _send_invitation_email(invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_create(
-    *, workspace: Workspace, actor: Membership, email: str, role: str
-) -> Invitation:
+def invitation_create(*, workspace: Workspace, actor: Membership, email: str, role: str) -> Invitation:
     """Invite someone by email with a role; owners are never invited (one owner)."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
     email = email.strip().lower()
@@ -84,9 +78,7 @@ def invitation_create(
 def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitation:
     """Send the invitation again with a fresh validity period and a new link."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
-    invitation = Invitation.objects.select_for_update().get(
-        pk=invitation.pk, workspace=actor.workspace
-    )
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, workspace=actor.workspace)
     if invitation.accepted_at or invitation.revoked_at:
         raise errors.InvitationAlreadyUsed()
     invitation.token = Invitation._meta.get_field("token").get_default()
@@ -131,9 +123,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise errors.InvitationEmailMismatch()
     if Membership.objects.filter(workspace=invitation.workspace, user=user).exists():
         raise errors.AlreadyMember()
-    membership = Membership.objects.create(
-        workspace=invitation.workspace, user=user, role=invitation.role
-    )
+    membership = Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -144,9 +134,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 def membership_change_role(*, membership: Membership, actor: Membership, role: str) -> Membership:
     """Change a member's role; the owner role only moves by :func:`ownership_transfer`."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
-    membership = Membership.objects.select_for_update().get(
-        pk=membership.pk, workspace=actor.workspace
-    )
+    membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
     if role == Role.OWNER:
         raise errors.OwnerRoleNotAssignable()
     if role not in Role.values:
@@ -178,9 +166,7 @@ def ownership_transfer(*, workspace: Workspace, actor: Membership, new_owner: Me
 def membership_remove(*, membership: Membership, actor: Membership) -> None:
     """Remove a member (never the owner)."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
-    membership = Membership.objects.select_for_update().get(
-        pk=membership.pk, workspace=actor.workspace
-    )
+    membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
     if membership.role == Role.OWNER:
         raise errors.OwnerCannotBeChanged()
     membership.delete()

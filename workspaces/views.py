@@ -58,7 +58,9 @@ def workspace_home(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "workspaces/home.html", {"workspace": request.workspace})
 
 
-def _members_page(request: WorkspaceRequest, invite_form: InvitationForm | None = None, status: int = 200) -> HttpResponse:
+def _members_page(
+    request: WorkspaceRequest, invite_form: InvitationForm | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "workspaces/members.html",
@@ -169,7 +171,9 @@ def ownership_transfer(request: WorkspaceRequest, membership_id: int) -> HttpRes
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(email)s is now the owner of the workspace.") % {"email": membership.user.email})
+        messages.success(
+            request, _("%(email)s is now the owner of the workspace.") % {"email": membership.user.email}
+        )
     return redirect("member_list", workspace_id=request.workspace.pk)
 
 

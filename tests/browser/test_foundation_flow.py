@@ -8,7 +8,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_owner_signs_in_invites_and_switches_language(page, screenshot):
-    owner = MembershipFactory(role=Role.OWNER, workspace__name="Acme", user=UserFactory(email="boss@example.test"))
+    owner = MembershipFactory(
+        role=Role.OWNER, workspace__name="Acme", user=UserFactory(email="boss@example.test")
+    )
     workspace = owner.workspace
 
     sign_in(page, "boss@example.test", PASSWORD)

@@ -35,7 +35,9 @@ def test_invitation_is_emailed_with_its_link(workspace, owner):
 
 def test_member_cannot_invite(workspace, member):
     with pytest.raises(errors.PermissionDenied):
-        services.invitation_create(workspace=workspace, actor=member, email="x@example.test", role=Role.MEMBER)
+        services.invitation_create(
+            workspace=workspace, actor=member, email="x@example.test", role=Role.MEMBER
+        )
     assert not Invitation.objects.exists()
 
 
@@ -102,10 +104,14 @@ def test_revoked_invitation_cannot_be_accepted(workspace, owner):
 
 def test_inviting_an_existing_member_or_twice_is_refused(workspace, owner, member):
     with pytest.raises(errors.AlreadyMember):
-        services.invitation_create(workspace=workspace, actor=owner, email=member.user.email, role=Role.MEMBER)
+        services.invitation_create(
+            workspace=workspace, actor=owner, email=member.user.email, role=Role.MEMBER
+        )
     services.invitation_create(workspace=workspace, actor=owner, email="twice@example.test", role=Role.MEMBER)
     with pytest.raises(errors.AlreadyInvited):
-        services.invitation_create(workspace=workspace, actor=owner, email="TWICE@example.test", role=Role.ADMIN)
+        services.invitation_create(
+            workspace=workspace, actor=owner, email="TWICE@example.test", role=Role.ADMIN
+        )
     assert Invitation.objects.filter(workspace=workspace).count() == 1
 
 

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 def test_signup_requires_email_verification_then_logs_in(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "newbie@example.test", "password1": "a-Long-passphrase-42", "password2": "a-Long-passphrase-42"},
+        {
+            "email": "newbie@example.test",
+            "password1": "a-Long-passphrase-42",
+            "password2": "a-Long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/accounts/confirm-email/"
@@ -92,7 +96,9 @@ def test_admin_invites_from_the_members_page(client, workspace, admin):
 
 def test_inviting_with_a_bad_address_shows_the_error(client, workspace, admin):
     client.force_login(admin.user)
-    response = client.post(f"/{workspace.pk}/workspace/members/invite/", {"email": "not-an-email", "role": "member"})
+    response = client.post(
+        f"/{workspace.pk}/workspace/members/invite/", {"email": "not-an-email", "role": "member"}
+    )
     assert response.status_code == 400
     assert not Invitation.objects.exists()
 
@@ -126,7 +132,9 @@ def test_new_user_signs_up_through_the_link_and_joins(client, workspace, owner):
 
 def test_existing_user_accepts_after_signing_in(client, workspace, owner):
     user = UserFactory(email="known@example.test")
-    invitation = services.invitation_create(workspace=workspace, actor=owner, email=user.email, role=Role.ADMIN)
+    invitation = services.invitation_create(
+        workspace=workspace, actor=owner, email=user.email, role=Role.ADMIN
+    )
     client.force_login(user)
     response = client.post(f"/invitations/{invitation.token}/")
     assert response.status_code == 302
@@ -135,7 +143,9 @@ def test_existing_user_accepts_after_signing_in(client, workspace, owner):
 
 def test_reused_invitation_shows_a_clear_message(client, workspace, owner):
     user = UserFactory(email="known@example.test")
-    invitation = services.invitation_create(workspace=workspace, actor=owner, email=user.email, role=Role.MEMBER)
+    invitation = services.invitation_create(
+        workspace=workspace, actor=owner, email=user.email, role=Role.MEMBER
+    )
     services.invitation_accept(token=invitation.token, user=user)
     client.force_login(user)
     response = client.post(f"/invitations/{invitation.token}/")

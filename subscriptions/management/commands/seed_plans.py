@@ -9,4 +9,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         load_demo_catalog(Plan, Price, AddOn)
-        self.stdout.write(f"{Plan.objects.count()} plans, {Price.objects.count()} prices, {AddOn.objects.count()} add-ons.")
+        self.stdout.write(
+            f"{Plan.objects.count()} plans, {Price.objects.count()} prices, {AddOn.objects.count()} add-ons."
+        )
