@@ -29,6 +29,7 @@ from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
 from babel.numbers import (
     format_compact_decimal,
     format_currency,
@@ -98,3 +99,8 @@ def format_percent(numerator: int, denominator: int, locale: str) -> str:
 def format_date(d: date, locale: str, format: DateFormat = "medium") -> str:
     """``date(2025, 10, 2)`` -> fr "2 oct. 2025", en "Oct 2, 2025" (medium)."""
     return babel_format_date(d, format=format, locale=_locale(locale))
+
+
+def format_day_month(d: date, locale: str) -> str:
+    """Day and abbreviated month without the year: fr "2 oct.", en "Oct 2" (chart axes)."""
+    return str(format_skeleton("MMMd", d, locale=_locale(locale)))
