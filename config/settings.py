@@ -183,6 +183,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Defaults for tasks that retry (self.retry / autoretry_for): a short pause, a few tries.
+CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": 30, "max_retries": 5}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "healthcheck": {"task": "workspaces.tasks.healthcheck", "schedule": 60.0},
 }
