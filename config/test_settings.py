@@ -22,3 +22,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 CACHES["default"]["LOCATION"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}db=15"  # noqa: F405
 CELERY_BROKER_URL = f"{CELERY_BROKER_URL}{'&' if '?' in CELERY_BROKER_URL else '?'}virtual_host=14"  # noqa: F405
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+
+# One test database per test process, so parallel runs on one machine never collide.
+DATABASES["default"]["TEST"] = {"NAME": f"test_seatcredit_{os.getpid()}"}  # noqa: F405

@@ -13,6 +13,33 @@ def pytest_configure(config: pytest.Config) -> None:
     compile_messages()
 
 
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """The catalogs that data migrations load (plans, prices, add-ons, AI actions).
+
+    A transactional test ends by emptying every table, migrations' data included; the
+    product cannot run without its catalog, so put it back for every database test.
+    """
+    if not (request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from subscriptions.catalog import load_demo_catalog
+    from subscriptions.models import AddOn, Plan, Price
+
+    if not Plan.objects.exists():
+        load_demo_catalog(Plan, Price, AddOn)
+    try:
+        from credits.catalog import load_action_catalog
+        from credits.models import ActionType
+    except ImportError:
+        return
+    if not ActionType.objects.exists():
+        load_action_catalog(ActionType)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate limits and cached values never leak from one test into another."""

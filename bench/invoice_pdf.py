@@ -1,0 +1,81 @@
+"""Acceptance 4 of issue 3 (PDF part): a one-page invoice PDF through our code path in at
+most 1.5× a bare WeasyPrint render of the same HTML, measured in the same run.
+
+Our path is :func:`invoices.services.invoice_pdf_ensure` on an invoice without a stored
+PDF: fetch, HTML template, WeasyPrint, storage write, conditional update. The floor is
+``weasyprint.HTML(string=html).write_pdf()`` on the HTML our template produced.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from weasyprint import HTML
+
+LIMIT = 1.5
+REPEATS = 9
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def run() -> list[dict[str, Any]]:
+    from invoices import services
+    from invoices.models import Invoice
+    from invoices.pdf import invoice_pdf_html
+    from invoices.totals import DraftLine
+    from workspaces.models import Workspace
+
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    workspace = Workspace.objects.create(
+        name="Bench SARL", billing_email="compta@bench.test", vat_number="FR1"
+    )
+    lines = [
+        DraftLine(kind="plan", description="Team Starter, 1 month × 159,00 €", amount_cents=15_900,
+                  unit_amount_cents=15_900, period_start=now, period_end=now),
+        DraftLine(kind="seats", description="5 extra seats × 15,00 €", amount_cents=7_500, quantity=5,
+                  unit_amount_cents=1_500, period_start=now, period_end=now),
+        DraftLine(kind="extra_credits", description="2 million credits × 5,00 €", amount_cents=1_000, quantity=2,
+                  unit_amount_cents=500),
+        DraftLine(kind="credit", description="Starter, 12 of 31 days × 100,00 € unused", amount_cents=-3_871),
+    ]  # fmt: skip
+    invoice = services.invoice_create(
+        workspace=workspace, lines=lines, billing_reason="plan_change", source="bench:pdf", now=now
+    )
+    html = invoice_pdf_html(invoice)
+    base_url = str(settings.BASE_DIR)
+    pages = len(HTML(string=html, base_url=base_url).render().pages)
+    assert pages == 1, f"the bench invoice should fit on one page, not {pages}"
+
+    def ours() -> None:
+        services.invoice_pdf_ensure(invoice=Invoice.objects.get(pk=invoice.pk))
+
+    def floor() -> None:
+        HTML(string=html, base_url=base_url).write_pdf()
+
+    ours_times, floor_times = [], []
+    floor()  # warm the font cache for both
+    for _ in range(REPEATS):
+        Invoice.objects.filter(pk=invoice.pk).update(pdf="")
+        ours_times.append(_seconds(ours))
+        floor_times.append(_seconds(floor))
+    value, reference = statistics.median(ours_times), statistics.median(floor_times)
+    ratio = value / reference
+    return [
+        {
+            "name": "invoice PDF, 1 page (vs bare WeasyPrint)",
+            "value": value,
+            "floor": reference,
+            "ratio": ratio,
+            "limit": LIMIT,
+            "ok": ratio <= LIMIT,
+        }
+    ]

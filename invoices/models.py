@@ -1,0 +1,293 @@
+"""Invoices, their lines, the yearly number counter and the account balance ledger.
+
+Amounts are integer cents in the invoice's currency. A finalized invoice (any status
+but draft) is immutable: its amounts, number and lines never change. The services
+refuse it, and the database refuses it too (triggers created by migration 0002), so a
+stray ``UPDATE`` cannot rewrite an issued invoice. Only the payment state (status,
+paid_at, attempts, payment reference, voided/refunded dates), the stored PDF and the
+receipt timestamp may change after finalization.
+
+The account balance is an append-only ledger; the database refuses ``UPDATE`` and
+``DELETE`` on its rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from invoices.errors import AccountBalanceAppendOnly, InvoiceImmutable
+from workspaces.models import Workspace
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("invoice status", "Draft")
+    OPEN = "open", pgettext_lazy("invoice status", "Open")
+    PAID = "paid", pgettext_lazy("invoice status", "Paid")
+    FAILED = "failed", pgettext_lazy("invoice status", "Failed")
+    VOID = "void", pgettext_lazy("invoice status", "Void")
+    REFUNDED = "refunded", pgettext_lazy("invoice status", "Refunded")
+
+
+class BillingReason(models.TextChoices):
+    SUBSCRIPTION_CREATE = "subscription_create", _("New subscription")
+    SUBSCRIPTION_CYCLE = "subscription_cycle", _("Renewal")
+    PLAN_CHANGE = "plan_change", _("Plan change")
+    ANNUAL_SWITCH = "annual_switch", _("Switch to annual billing")
+    CUSTOMIZATION = "customization", _("Customization")
+    SEAT_CHANGE = "seat_change", _("Seat change")
+    MANUAL = "manual", _("Manual invoice")
+
+
+class LineKind(models.TextChoices):
+    PLAN = "plan", _("Plan")
+    SEATS = "seats", _("Seats")
+    SEAT_PRORATION = "seat_proration", _("Seat proration")
+    PLAN_PRORATION = "plan_proration", _("Plan proration")
+    EXTRA_CREDITS = "extra_credits", _("Extra credits")
+    ADDON = "addon", _("Add-on")
+    CREDIT = "credit", _("Credit")
+
+
+#: What a finalized invoice never changes. Migration 0002's trigger protects the same columns.
+PROTECTED_FIELDS = (
+    "workspace_id",
+    "currency",
+    "number",
+    "language",
+    "billing_reason",
+    "source",
+    "created_at",
+    "issued_at",
+    "due_at",
+    "subtotal_cents",
+    "vat_rate_bp",
+    "vat_cents",
+    "account_credit_applied_cents",
+    "total_cents",
+    "amount_due_cents",
+    "reverse_charge",
+    "seller_name",
+    "seller_address",
+    "seller_country",
+    "seller_vat_number",
+    "seller_siren",
+    "buyer_name",
+    "buyer_email",
+    "buyer_country",
+    "buyer_vat_number",
+)
+
+
+def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
+    """``invoices/<workspace id>/INV-2026-000001.pdf``."""
+    return f"invoices/{invoice.workspace_id}/{filename}"
+
+
+class Invoice(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="invoices")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    billing_reason = models.CharField(max_length=32, choices=BillingReason.choices)
+    source = models.CharField(
+        max_length=200, help_text=_("Idempotency key of what issued it, unique per workspace.")
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    subtotal_cents = models.BigIntegerField(default=0)
+    vat_rate_bp = models.PositiveIntegerField(default=0)
+    vat_cents = models.BigIntegerField(default=0)
+    account_credit_applied_cents = models.BigIntegerField(default=0)
+    total_cents = models.BigIntegerField(default=0)
+    amount_due_cents = models.BigIntegerField(default=0)
+    reverse_charge = models.BooleanField(default=False)
+
+    # Who sold to whom, frozen at finalization (the legal document must not follow
+    # later edits of the settings or of the workspace).
+    seller_name = models.CharField(max_length=200, blank=True)
+    seller_address = models.TextField(blank=True)
+    seller_country = models.CharField(max_length=2, blank=True)
+    seller_vat_number = models.CharField(max_length=32, blank=True)
+    seller_siren = models.CharField(max_length=32, blank=True)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_country = models.CharField(max_length=2, blank=True)
+    buyer_vat_number = models.CharField(max_length=32, blank=True)
+
+    # Payment state: may change after finalization.
+    attempt_count = models.PositiveIntegerField(default=0, help_text=_("Failed payment attempts so far."))
+    next_payment_attempt_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=200, blank=True)
+    payment_failure_message = models.TextField(blank=True)
+    pdf = models.FileField(upload_to=invoice_pdf_path, max_length=200, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-issued_at", "-id")
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "source"), name="invoice_unique_source"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=InvoiceStatus.DRAFT)
+                | models.Q(number__isnull=False, issued_at__isnull=False),
+                name="invoice_finalized_has_number",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_due_cents__gte=0, account_credit_applied_cents__gte=0),
+                name="invoice_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total_cents=models.F("subtotal_cents") + models.F("vat_cents"),
+                    amount_due_cents=models.F("total_cents") - models.F("account_credit_applied_cents"),
+                ),
+                name="invoice_totals_add_up",
+            ),
+        )
+        indexes = (models.Index(fields=("workspace", "-issued_at"), name="invoice_ws_issued"),)
+
+    def __str__(self) -> str:
+        return self.number or f"draft #{self.pk}"
+
+    # Immutability in code: an invoice loaded finalized remembers its protected values
+    # (see from_db) and refuses to save different ones; the database trigger refuses too.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        state: dict[str, Any] | None = getattr(self, "_finalized_state", None)
+        if state is not None and (
+            not self.is_finalized or any(self.__dict__.get(name) != value for name, value in state.items())
+        ):
+            raise InvoiceImmutable()
+        super().save(*args, **kwargs)
+        self._remember_finalized_state()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_finalized:
+            raise InvoiceImmutable()
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Invoice:
+        instance = super().from_db(db, field_names, values)
+        instance._remember_finalized_state()
+        return instance
+
+    def _loaded_protected_values(self) -> dict[str, Any]:
+        return {name: self.__dict__[name] for name in PROTECTED_FIELDS if name in self.__dict__}
+
+    def _remember_finalized_state(self) -> None:
+        self._finalized_state = self._loaded_protected_values() if self.is_finalized else None
+
+    @property
+    def is_finalized(self) -> bool:
+        return self.status != InvoiceStatus.DRAFT
+
+    @property
+    def pdf_filename(self) -> str:
+        return f"{self.number}.pdf"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=32, choices=LineKind.choices)
+    description = models.TextField(help_text=_("The formula, e.g. “Business, 12 of 30 days × 240,00 €”."))
+    quantity = models.IntegerField(default=1)
+    unit_amount_cents = models.BigIntegerField(null=True, blank=True)
+    amount_cents = models.BigIntegerField(help_text=_("Negative for credits."))
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("invoice", "position", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(kind__in=LineKind.values), name="invoice_line_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_start__isnull=True)
+                | models.Q(period_end__isnull=True)
+                | models.Q(period_end__gte=models.F("period_start")),
+                name="invoice_line_period_ordered",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_if_finalized()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse_if_finalized()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_finalized(self) -> None:
+        if (
+            self.invoice_id is not None
+            and Invoice.objects.filter(pk=self.invoice_id).exclude(status=InvoiceStatus.DRAFT).exists()
+        ):
+            raise InvoiceImmutable()
+
+
+class InvoiceNumberCounter(models.Model):
+    """The last number issued in a calendar year; its row is locked while an invoice is numbered."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class AccountBalanceEntry(models.Model):
+    """One movement of a workspace's money credit: + credited, − applied to an invoice."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="account_balance_entries")
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=200)
+    source = models.CharField(max_length=200)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="account_balance_entries"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    balance_after_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "account balance entries"
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "source"), name="account_balance_unique_source"),
+            models.CheckConstraint(condition=~models.Q(amount_cents=0), name="account_balance_not_zero"),
+            models.CheckConstraint(
+                condition=models.Q(balance_after_cents__gte=0), name="account_balance_not_negative"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workspace} {self.amount_cents:+d} {self.currency} ({self.reason})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AccountBalanceAppendOnly()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AccountBalanceAppendOnly()

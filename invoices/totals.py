@@ -1,0 +1,91 @@
+"""Invoice arithmetic: lines → subtotal, VAT, total, account credit applied, amount due.
+
+Pure (no ORM, no clock): the billing previews and the invoice service both call
+:func:`compute_totals`, so what a customer confirms is what the invoice says, to the cent.
+
+Rule (CONTRACTS.md "invoices"):
+
+- subtotal = Σ line amounts (credit lines are negative, so it may be negative);
+- VAT = round_half_up(subtotal × rate) when the subtotal is positive and the sale is
+  not reverse-charged, else 0;
+- total = subtotal + VAT;
+- account credit applied = min(account balance, max(total, 0));
+- amount due = total − account credit applied, never negative.
+
+A negative total (a net credit) is not an invoice: the caller puts it on the account
+balance instead (SPEC.md "Subscription lifecycle").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from subscriptions.money import BASIS_POINTS_PER_UNIT, round_half_up
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """One invoice line before it is stored; ``description`` is its formula text."""
+
+    kind: str
+    description: str
+    amount_cents: int
+    quantity: int = 1
+    unit_amount_cents: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal_cents: int
+    vat_rate_bp: int
+    vat_cents: int
+    reverse_charge: bool
+    total_cents: int
+    account_credit_applied_cents: int
+    amount_due_cents: int
+    account_credit_remaining_cents: int
+
+
+def _require_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    return value
+
+
+def vat_cents(subtotal_cents: int, *, vat_rate_bp: int, reverse_charge: bool) -> int:
+    """VAT on a subtotal, rounded half up; nothing on a credit or a reverse-charged sale."""
+    if reverse_charge or subtotal_cents <= 0:
+        return 0
+    return round_half_up(subtotal_cents * vat_rate_bp, BASIS_POINTS_PER_UNIT)
+
+
+def compute_totals(
+    lines: Sequence[DraftLine], *, vat_rate_bp: int, reverse_charge: bool, account_balance_cents: int
+) -> Totals:
+    """The totals of an invoice made of ``lines`` for a customer holding that account balance."""
+    _require_int(vat_rate_bp, "vat_rate_bp")
+    _require_int(account_balance_cents, "account_balance_cents")
+    if vat_rate_bp < 0:
+        raise ValueError("vat_rate_bp cannot be negative")
+    if account_balance_cents < 0:
+        raise ValueError("account_balance_cents cannot be negative")
+    subtotal = sum(_require_int(line.amount_cents, "amount_cents") for line in lines)
+    vat = vat_cents(subtotal, vat_rate_bp=vat_rate_bp, reverse_charge=reverse_charge)
+    total = subtotal + vat
+    applied = min(account_balance_cents, max(total, 0))
+    return Totals(
+        subtotal_cents=subtotal,
+        vat_rate_bp=vat_rate_bp,
+        vat_cents=vat,
+        reverse_charge=reverse_charge,
+        total_cents=total,
+        account_credit_applied_cents=applied,
+        amount_due_cents=max(total - applied, 0),
+        account_credit_remaining_cents=account_balance_cents - applied,
+    )
