@@ -40,7 +40,9 @@ def workspace_view(capability: Capability) -> Callable[[View], View]:
                 raise Http404("No such workspace.")
             request.workspace = membership.workspace  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
-            request.session["current_workspace_id"] = str(membership.workspace_id)
+            if request.session.get("current_workspace_id") != str(membership.workspace_id):
+                # Written only when it changes: saving the session costs a transaction.
+                request.session["current_workspace_id"] = str(membership.workspace_id)
             if not permissions.allows(membership.role, capability):
                 return render(
                     request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -32,6 +34,13 @@ def workspace_create(*, owner: User, name: str, country: str = "FR", billing_ema
     workspace.full_clean()
     workspace.save()
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    now = timezone.now()
+    from subscriptions.services import subscription_start_free  # here: billing imports this module
+
+    subscription_start_free(workspace=workspace, now=now)
+    from credits.services import allowance_ensure_current  # here: credits imports this module
+
+    allowance_ensure_current(workspace=workspace, now=now)
     return workspace
 
 
@@ -60,6 +69,9 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
     if Invitation.objects.filter(workspace=workspace, email__iexact=email).pending().exists():
         raise errors.AlreadyInvited()
     now = timezone.now()
+    from teams.services import seat_check_invitation
+
+    seat_check_invitation(workspace=workspace, role=role, now=now)  # seed 002: 50 members, 3 on mobile
     invitation = Invitation(
         workspace=workspace,
         email=email,
@@ -114,8 +126,10 @@ def check_invitation(invitation: Invitation | None) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """Turn a pending, unexpired invitation into a membership for the invited email."""
+def invitation_accept(*, token: str, user: User, now: datetime | None = None) -> Membership:
+    """Turn a pending, unexpired invitation into a membership for the invited email; the
+    new member takes a seat (:func:`teams.services.seat_on_member_joined`)."""
+    now = now or timezone.now()
     invitation = check_invitation(
         Invitation.objects.select_for_update().select_related("workspace").filter(token=token).first()
     )
@@ -123,16 +137,24 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise errors.InvitationEmailMismatch()
     if Membership.objects.filter(workspace=invitation.workspace, user=user).exists():
         raise errors.AlreadyMember()
-    membership = Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
-    invitation.accepted_at = timezone.now()
+    membership = Membership.objects.create(
+        workspace=invitation.workspace, user=user, role=invitation.role, created_at=now
+    )
+    from teams.services import seat_on_member_joined
+
+    seat_on_member_joined(membership=membership, now=now)
+    invitation.accepted_at = now
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
 
 
 @transaction.atomic
-def membership_change_role(*, membership: Membership, actor: Membership, role: str) -> Membership:
-    """Change a member's role; the owner role only moves by :func:`ownership_transfer`."""
+def membership_change_role(
+    *, membership: Membership, actor: Membership, role: str, now: datetime | None = None
+) -> Membership:
+    """Change a member's role; the owner role only moves by :func:`ownership_transfer`.
+    Gaining or losing a licence takes or releases a seat (:func:`teams.services.seat_on_role_change`)."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
     if role == Role.OWNER:
@@ -141,6 +163,9 @@ def membership_change_role(*, membership: Membership, actor: Membership, role: s
         raise errors.DomainError(_("Unknown role."))
     if membership.role == Role.OWNER:
         raise errors.OwnerCannotBeChanged()
+    from teams.services import seat_on_role_change
+
+    seat_on_role_change(membership=membership, new_role=role, now=now or timezone.now())
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -163,10 +188,11 @@ def ownership_transfer(*, workspace: Workspace, actor: Membership, new_owner: Me
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: Membership) -> None:
-    """Remove a member (never the owner)."""
+def membership_remove(*, membership: Membership, actor: Membership, now: datetime | None = None) -> None:
+    """Remove a member (never the owner); their paid seat is released and credited by
+    :func:`teams.services.member_remove`."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
-    if membership.role == Role.OWNER:
-        raise errors.OwnerCannotBeChanged()
-    membership.delete()
+    from teams.services import member_remove
+
+    member_remove(workspace=actor.workspace, actor=actor, membership=membership, now=now or timezone.now())

@@ -1,21 +1,18 @@
-"""Workspace pages: list/create, home, members and invitations, invitation acceptance."""
+"""Workspace pages: list/create, home, invitation acceptance (the members page is teams.views)."""
 
 from __future__ import annotations
-
-import uuid
 
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from workspaces import errors, selectors, services
 from workspaces.access import WorkspaceRequest, workspace_view
-from workspaces.forms import InvitationForm, RoleChangeForm, WorkspaceCreateForm
-from workspaces.models import Invitation, Membership
+from workspaces.forms import WorkspaceCreateForm
 from workspaces.permissions import Capability
 
 
@@ -56,125 +53,6 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def workspace_home(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "workspaces/home.html", {"workspace": request.workspace})
-
-
-def _members_page(
-    request: WorkspaceRequest, invite_form: InvitationForm | None = None, status: int = 200
-) -> HttpResponse:
-    return render(
-        request,
-        "workspaces/members.html",
-        {
-            "workspace": request.workspace,
-            "members": selectors.members_of(request.workspace),
-            "invitations": selectors.pending_invitations(request.workspace),
-            "invite_form": invite_form or InvitationForm(),
-            "role_form": RoleChangeForm(),
-        },
-        status=status,
-    )
-
-
-@workspace_view(Capability.VIEW_MEMBERS)
-@require_GET
-def member_list(request: WorkspaceRequest) -> HttpResponse:
-    return _members_page(request)
-
-
-@workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
-def invitation_create(request: WorkspaceRequest) -> HttpResponse:
-    form = InvitationForm(request.POST)
-    if form.is_valid():
-        try:
-            invitation = services.invitation_create(
-                workspace=request.workspace,
-                actor=request.membership,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-            )
-        except errors.DomainError as exc:
-            form.add_error("email", exc.message)
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("member_list", workspace_id=request.workspace.pk)
-    return _members_page(request, invite_form=form, status=400)
-
-
-def _invitation_or_404(request: WorkspaceRequest, invitation_id: uuid.UUID) -> Invitation:
-    try:
-        return selectors.get_invitation_in_workspace(request.workspace, invitation_id)
-    except Invitation.DoesNotExist as exc:
-        raise Http404("No such invitation.") from exc
-
-
-def _membership_or_404(request: WorkspaceRequest, membership_id: int) -> Membership:
-    try:
-        return selectors.get_membership_in_workspace(request.workspace, membership_id)
-    except Membership.DoesNotExist as exc:
-        raise Http404("No such member.") from exc
-
-
-@workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
-def invitation_resend(request: WorkspaceRequest, invitation_id: uuid.UUID) -> HttpResponse:
-    invitation = _invitation_or_404(request, invitation_id)
-    try:
-        services.invitation_resend(invitation=invitation, actor=request.membership)
-    except errors.DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Invitation sent again to %(email)s.") % {"email": invitation.email})
-    return redirect("member_list", workspace_id=request.workspace.pk)
-
-
-@workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
-def invitation_revoke(request: WorkspaceRequest, invitation_id: uuid.UUID) -> HttpResponse:
-    invitation = _invitation_or_404(request, invitation_id)
-    try:
-        services.invitation_revoke(invitation=invitation, actor=request.membership)
-    except errors.DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Invitation to %(email)s withdrawn.") % {"email": invitation.email})
-    return redirect("member_list", workspace_id=request.workspace.pk)
-
-
-@workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
-def member_change_role(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)
-    form = RoleChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a valid role."))
-    else:
-        try:
-            services.membership_change_role(
-                membership=membership, actor=request.membership, role=form.cleaned_data["role"]
-            )
-        except errors.DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Role of %(email)s updated.") % {"email": membership.user.email})
-    return redirect("member_list", workspace_id=request.workspace.pk)
-
-
-@workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
-def ownership_transfer(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)
-    try:
-        services.ownership_transfer(
-            workspace=request.workspace, actor=request.membership, new_owner=membership
-        )
-    except errors.DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("%(email)s is now the owner of the workspace.") % {"email": membership.user.email}
-        )
-    return redirect("member_list", workspace_id=request.workspace.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
+from credits.demo import seed_acme_credits
+from subscriptions.demo import seed_acme_billing
+from teams.demo import seed_studio
 from workspaces import demo
 
 
@@ -10,6 +13,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         acme = demo.seed_acme()
+        seed_acme_billing(acme)
+        # Last of the Acme seeds: the credit allowance depends on the plan.
+        seed_acme_credits(acme)
+        studio = seed_studio()
         base = settings.SITE_URL.rstrip("/")
         self.stdout.write(f"Demo users: {', '.join(demo.ACME_USERS)} (password {demo.DEMO_PASSWORD})")
         self.stdout.write(f"Acme: {base}{reverse('workspace_home', args=[acme.pk])}")
+        self.stdout.write(f"Studio: {base}{reverse('workspace_home', args=[studio.pk])}")

@@ -1,0 +1,154 @@
+"""Paid seats and their charges (seed 002, SPEC.md "Proration rule").
+
+A workspace's seats are its members holding a licence. The plan's included seats and
+the extra seats bought in advance (``Subscription.extra_seats``) cost nothing more;
+every member beyond them holds a :class:`Seat` row: a paid seat with its own billing
+period (weekly, monthly or annual). A seat on the subscription's interval is
+co-termed with the subscription (renewed and billed with it); a seat on another
+interval renews on its own anniversary.
+
+Adding a member who needs a paid seat records a pending :class:`SeatCharge`; the
+daily seat job invoices the pending charges the day after (one invoice per workspace
+and day). Removing one credits the unused time to the account balance.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from subscriptions.periods import Interval
+from workspaces.models import Membership, Workspace
+
+
+class SeatInterval(models.TextChoices):
+    WEEK = Interval.WEEK.value, pgettext_lazy("billing period", "Weekly")
+    MONTH = Interval.MONTH.value, pgettext_lazy("billing period", "Monthly")
+    YEAR = Interval.YEAR.value, pgettext_lazy("billing period", "Annual")
+
+
+class SeatStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REMOVED = "removed", _("Removed")
+
+
+class Seat(models.Model):
+    """A paid seat held by one member; kept after removal (membership null) for the books."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="seats")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="seats"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: Who held the seat, kept when the member (or the user) is gone.
+    user_email = models.EmailField()
+    interval = models.CharField(max_length=8, choices=SeatInterval.choices)
+    #: Co-termed seats follow the subscription's period and renew with it.
+    coterm = models.BooleanField(default=True)
+    #: The first day of the seat's own periods (not co-termed seats renew on its anniversaries).
+    anchor_date = models.DateField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    price_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=8, choices=SeatStatus.choices, default=SeatStatus.ACTIVE)
+    added_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    #: How many times this seat's unused time was credited (each credit has its own source).
+    credit_count = models.PositiveSmallIntegerField(default=0)
+    #: What its last removal put on the account balance: taken back if re-added the same day.
+    last_credit_cents = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("added_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("membership",),
+                condition=models.Q(status="active"),
+                name="seat_one_active_per_membership",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")), name="seat_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="removed") | models.Q(membership__isnull=False),
+                name="seat_active_has_member",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interval__in=SeatInterval.values), name="seat_interval_valid"
+            ),
+        )
+        indexes = (
+            models.Index(fields=("workspace", "status"), name="seat_workspace_status"),
+            models.Index(fields=("status", "coterm", "period_end"), name="seat_renewal_due"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user_email} · {self.workspace} ({self.interval}, {self.status})"
+
+
+class ChargeKind(models.TextChoices):
+    ADDED = "added", _("Seat added")
+    RENEWAL = "renewal", _("Seat renewal")
+    PERIOD_CHANGE = "period_change", _("Billing period changed")
+    READDED = "readded", _("Seat added again")
+
+
+class ChargeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    INVOICED = "invoiced", _("Invoiced")
+    CANCELED = "canceled", _("Cancelled")
+
+
+class SeatCharge(models.Model):
+    """A prorated seat charge waiting for the daily seat job, then the invoice line it became.
+
+    ``day`` is the day of the seat change: the job invoices every pending charge of one
+    workspace and one day on one invoice, the day after.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="seat_charges")
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="charges")
+    kind = models.CharField(max_length=16, choices=ChargeKind.choices)
+    day = models.DateField()
+    amount_cents = models.PositiveBigIntegerField()
+    #: The charge before a removal netted it (equal to ``amount_cents`` otherwise).
+    original_amount_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300)
+    #: The proration behind the amount ("10 of 12 months"); zero for a re-added seat.
+    remaining_units = models.PositiveIntegerField(default=0)
+    total_units = models.PositiveIntegerField(default=0)
+    unit = models.CharField(max_length=8, blank=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
+    invoice = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="seat_charges"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("day", "id")
+        constraints = (
+            # One renewal charge per seat and period: the daily job can run twice.
+            models.UniqueConstraint(
+                fields=("seat", "period_start"),
+                condition=models.Q(kind="renewal"),
+                name="seat_charge_one_renewal_per_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="invoiced") | models.Q(invoice__isnull=True),
+                name="seat_charge_invoice_only_when_invoiced",
+            ),
+        )
+        indexes = (models.Index(fields=("status", "day"), name="seat_charge_pending_day"),)
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.status})"

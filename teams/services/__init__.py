@@ -1,0 +1,68 @@
+"""Seats: who takes one, what it costs and what a change charges or credits (seed 002).
+
+Rules (SPEC.md "Plans", "Proration rule"; seed 002):
+
+- A seat is a member holding a licence (:func:`workspaces.permissions.holds_licence`).
+  Free and Education teams: seats are free. Otherwise the plan's included seats (Pro
+  and Max: the admin + 2) and the extra seats bought in advance are filled first;
+  every member beyond them holds a paid :class:`~teams.models.Seat`.
+- ``max_members`` (50) caps the members holding a seat; a subscription bought on
+  mobile holds 3. Checked when inviting (pending invitations count) and when
+  accepting; a guest promoted to a licensed role takes a seat under the same rules.
+- A new paid seat records a pending charge, prorated with
+  :func:`subscriptions.proration.charge_proration` over the seat's period; the daily
+  seat job (:mod:`teams.sweeps`) invoices it the day after.
+- Releasing a paid seat (removal, or a member moved to a role without a licence)
+  credits the unused time with :func:`subscriptions.proration.removal_credit_proration`
+  to the account balance; a charge not invoiced yet is reduced (netted) instead.
+  Removing a member on an included seat while paid seats exist releases the newest
+  paid seat: its holder now fills the freed included seat, so the workspace never
+  pays for more seats than it has members beyond its capacity.
+- Re-adding the same person the same day takes the same seat back, with its charge:
+  nothing is charged twice.
+
+Every seat write takes the workspace's seat lock first (a transaction-scoped advisory
+lock), then the account-balance lock of :mod:`invoices.services` when it credits.
+Modules: ``common`` (lock, prices, periods, caps), ``members`` (taking a seat),
+``releases`` (removal and its preview), ``billing_periods``, ``sync`` (after billing
+changed the subscription).
+"""
+
+from teams.services.billing_periods import seat_billing_period_set
+from teams.services.common import (
+    day_of,
+    lock_seats,
+    midnight,
+    period_for,
+    seat_check_invitation,
+    seat_line_description,
+    seat_price_cents,
+)
+from teams.services.members import member_add, seat_on_member_joined
+from teams.services.releases import (
+    RemovalPreview,
+    SeatRelease,
+    member_remove,
+    preview_member_removal,
+    seat_on_role_change,
+)
+from teams.services.sync import seats_sync
+
+__all__ = [
+    "RemovalPreview",
+    "SeatRelease",
+    "day_of",
+    "lock_seats",
+    "member_add",
+    "member_remove",
+    "midnight",
+    "period_for",
+    "preview_member_removal",
+    "seat_billing_period_set",
+    "seat_check_invitation",
+    "seat_line_description",
+    "seat_on_member_joined",
+    "seat_on_role_change",
+    "seat_price_cents",
+    "seats_sync",
+]

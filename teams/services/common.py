@@ -1,0 +1,161 @@
+"""Seat building blocks: the seat lock, days, prices, periods, formulas, the caps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+from django.utils.translation import gettext
+
+from subscriptions.models import Channel, Price, Subscription
+from subscriptions.periods import Interval, add_interval, period_containing
+from subscriptions.proration import Proration
+from subscriptions.selectors import subscription_of
+from teams import errors, selectors
+from teams.models import Seat, SeatCharge, SeatInterval
+from workspaces.formatting import format_money
+from workspaces.models import Workspace
+from workspaces.permissions import holds_licence
+
+#: First key of the advisory locks that serialize a workspace's seat changes.
+_SEAT_LOCK = 7_320_001
+
+
+def lock_seats(workspace_id: object) -> None:
+    """Serialize seat changes of one workspace until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SEAT_LOCK, str(workspace_id)])
+
+
+def day_of(moment: datetime) -> date:
+    """The UTC calendar day of an aware datetime (billing periods start at 00:00 UTC)."""
+    return moment.astimezone(UTC).date()
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# --- prices, periods, formulas -------------------------------------------------------
+
+
+def seat_price_cents(subscription: Subscription, interval: str) -> int:
+    """The plan's seat price for ``interval``; refused when the plan has no such price."""
+    if interval == subscription.price.interval:
+        return int(subscription.price.seat_amount)
+    price = Price.objects.filter(
+        plan=subscription.plan, interval=interval, currency=subscription.price.currency, is_active=True
+    ).first()
+    if price is None:
+        raise errors.SeatPeriodUnavailable(
+            plan=subscription.plan.name, interval=str(SeatInterval(interval).label).lower()
+        )
+    return int(price.seat_amount)
+
+
+@dataclass(frozen=True)
+class SeatPeriod:
+    coterm: bool
+    anchor: date
+    start: date
+    end: date
+
+
+def subscription_period(subscription: Subscription, today: date) -> tuple[date, date]:
+    """The subscription's billing period containing ``today``."""
+    start, end = day_of(subscription.current_period_start), day_of(subscription.current_period_end)
+    if start <= today < end:
+        return start, end
+    return period_containing(start, Interval(subscription.price.interval), max(today, start))
+
+
+def period_for(subscription: Subscription, interval: str, today: date) -> SeatPeriod:
+    """A seat taken on ``today``: co-termed with the subscription on its interval, else a
+    period of its own starting today (renewed on that anniversary)."""
+    if interval == subscription.price.interval:
+        start, end = subscription_period(subscription, today)
+        return SeatPeriod(coterm=True, anchor=start, start=start, end=end)
+    end = add_interval(today, Interval(interval), anchor_day=today.day)
+    return SeatPeriod(coterm=False, anchor=today, start=today, end=end)
+
+
+def charged_period(seat: Seat, subscription: Subscription) -> tuple[date, date]:
+    """The period the seat has been billed for: a co-termed seat follows the subscription
+    (its renewal billed it), another seat its own stored period."""
+    if seat.coterm and seat.interval == subscription.price.interval and subscription.pk is not None:
+        return day_of(subscription.current_period_start), day_of(subscription.current_period_end)
+    return day_of(seat.period_start), day_of(seat.period_end)
+
+
+def money(amount_cents: int, currency: str) -> str:
+    # Stored on invoice lines: formatted in the invoice language.
+    return format_money(amount_cents, currency, settings.LANGUAGE_CODE)
+
+
+def seat_line_description(
+    *, plan_name: str, email: str, proration: Proration, price_cents: int, currency: str
+) -> str:
+    """The invoice line's formula, e.g. "Siège Pro — a@b.c, 10 of 12 months × 89,99 €"."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = gettext("Seat %(plan)s") % {"plan": plan_name}
+    return f"{label} — {email}, {proration.describe()} × {money(price_cents, currency)}"
+
+
+def record_charge(
+    *,
+    seat: Seat,
+    kind: str,
+    plan_name: str,
+    proration: Proration,
+    day: date,
+    start: date,
+    end: date,
+    now: datetime,
+) -> SeatCharge | None:
+    if proration.amount_cents == 0:
+        return None
+    return SeatCharge.objects.create(
+        workspace_id=seat.workspace_id,
+        seat=seat,
+        kind=kind,
+        day=day,
+        amount_cents=proration.amount_cents,
+        original_amount_cents=proration.amount_cents,
+        currency=seat.currency,
+        description=seat_line_description(
+            plan_name=plan_name,
+            email=seat.user_email,
+            proration=proration,
+            price_cents=seat.price_cents,
+            currency=seat.currency,
+        ),
+        remaining_units=proration.remaining_units,
+        total_units=proration.total_units,
+        unit=proration.unit,
+        period_start=midnight(start),
+        period_end=midnight(end),
+        created_at=now,
+    )
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def check_room(subscription: Subscription, *, licensed_after: int) -> None:
+    if subscription.channel == Channel.MOBILE and licensed_after > selectors.MOBILE_MAX_MEMBERS:
+        raise errors.MobileMemberLimit(max_members=selectors.MOBILE_MAX_MEMBERS)
+    if licensed_after > subscription.plan.max_members:
+        raise errors.MemberLimitReached(max_members=subscription.plan.max_members)
+
+
+def seat_check_invitation(*, workspace: Workspace, role: str, now: datetime) -> None:
+    """Refuse an invitation that would take a seat beyond the caps (seed 002: 50 members,
+    3 on mobile). Pending invitations count: each may become a member."""
+    if not holds_licence(role):
+        return
+    lock_seats(workspace.pk)
+    pending = selectors.pending_licensed_invitations(workspace, now=now)
+    check_room(subscription_of(workspace), licensed_after=selectors.licensed_count(workspace) + pending + 1)

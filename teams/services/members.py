@@ -1,0 +1,173 @@
+"""Taking a seat: a member joins (invitation accepted, direct add) or gains a licence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext
+
+from subscriptions.models import Subscription
+from subscriptions.periods import Interval
+from subscriptions.proration import charge_proration
+from subscriptions.selectors import subscription_of
+from teams import selectors
+from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
+from teams.services.common import (
+    charged_period,
+    check_room,
+    day_of,
+    lock_seats,
+    midnight,
+    money,
+    period_for,
+    record_charge,
+    seat_price_cents,
+)
+from workspaces import errors as workspace_errors
+from workspaces.models import Membership, Role, User, Workspace
+from workspaces.permissions import Capability, holds_licence
+from workspaces.services import require_capability
+
+# --- taking a seat ----------------------------------------------------------------------
+
+
+def _reusable_seat(workspace: Workspace, user: User, today: date) -> Seat | None:
+    """The seat this person released today, if any: re-adding them takes it back."""
+    return (
+        Seat.objects.select_for_update()
+        .filter(
+            workspace=workspace,
+            user=user,
+            status=SeatStatus.REMOVED,
+            removed_at__gte=midnight(today),
+            removed_at__lt=midnight(today + timedelta(days=1)),
+        )
+        .order_by("-removed_at", "-id")
+        .first()
+    )
+
+
+def _take_back(seat: Seat, membership: Membership, subscription: Subscription, now: datetime) -> Seat:
+    today = day_of(now)
+    seat.membership = membership
+    seat.status = SeatStatus.ACTIVE
+    seat.removed_at = None
+    # Charges the removal netted or cancelled today are due again, in full.
+    SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
+        amount_cents=F("original_amount_cents")
+    )
+    SeatCharge.objects.filter(
+        seat=seat,
+        status=ChargeStatus.CANCELED,
+        canceled_at__gte=midnight(today),
+        canceled_at__lt=midnight(today + timedelta(days=1)),
+    ).update(status=ChargeStatus.PENDING, amount_cents=F("original_amount_cents"), canceled_at=None)
+    if seat.last_credit_cents:
+        # The removal credited the unused time already: the same amount is due again.
+        start, end = charged_period(seat, subscription)
+        with translation.override(settings.LANGUAGE_CODE):
+            label = gettext("Seat %(plan)s") % {"plan": subscription.plan.name}
+            words = gettext("added again the same day, credit of %(amount)s taken back") % {
+                "amount": money(seat.last_credit_cents, seat.currency)
+            }
+        SeatCharge.objects.create(
+            workspace_id=seat.workspace_id,
+            seat=seat,
+            kind=ChargeKind.READDED,
+            day=today,
+            amount_cents=seat.last_credit_cents,
+            original_amount_cents=seat.last_credit_cents,
+            currency=seat.currency,
+            description=f"{label} — {seat.user_email}, {words}",
+            period_start=midnight(max(start, today)),
+            period_end=midnight(end),
+            created_at=now,
+        )
+        seat.last_credit_cents = 0
+    seat.save()
+    return seat
+
+
+def assign_seat(
+    *, workspace: Workspace, membership: Membership, subscription: Subscription, now: datetime
+) -> Seat | None:
+    """Give a member who just took a licence a paid seat when no paid-for seat is free.
+
+    The caller holds the seat lock and counted the member already.
+    """
+    plan = subscription.plan
+    if plan.seats_are_free or subscription.pk is None:
+        return None
+    licensed_before = selectors.licensed_count(workspace) - (1 if holds_licence(membership.role) else 0)
+    paid = selectors.paid_seat_count(workspace)
+    if licensed_before < plan.included_seats + subscription.extra_seats + paid:
+        return None  # an included or already-paid seat is free: nothing more to pay
+    today = day_of(now)
+    reusable = _reusable_seat(workspace, membership.user, today)
+    if reusable is not None:
+        return _take_back(reusable, membership, subscription, now)
+    interval = subscription.price.interval
+    period = period_for(subscription, interval, today)
+    seat = Seat.objects.create(
+        workspace=workspace,
+        membership=membership,
+        user=membership.user,
+        user_email=membership.user.email,
+        interval=interval,
+        coterm=period.coterm,
+        anchor_date=period.anchor,
+        period_start=midnight(period.start),
+        period_end=midnight(period.end),
+        price_cents=seat_price_cents(subscription, interval),
+        currency=subscription.price.currency,
+        added_at=now,
+    )
+    record_charge(
+        seat=seat,
+        kind=ChargeKind.ADDED,
+        plan_name=plan.name,
+        proration=charge_proration(seat.price_cents, period.start, period.end, today, Interval(interval)),
+        day=today,
+        start=today,
+        end=period.end,
+        now=now,
+    )
+    return seat
+
+
+def seat_on_member_joined(*, membership: Membership, now: datetime) -> Seat | None:
+    """A member just joined (invitation accepted): enforce the caps, then seat them.
+
+    Returns the paid seat they hold, or None (included seat, free plan, no licence).
+    """
+    if not holds_licence(membership.role):
+        return None
+    workspace = membership.workspace
+    lock_seats(workspace.pk)
+    subscription = subscription_of(workspace)
+    check_room(subscription, licensed_after=selectors.licensed_count(workspace))
+    return assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)
+
+
+@transaction.atomic
+def member_add(
+    *, workspace: Workspace, actor: Membership, user: User, role: str, now: datetime
+) -> Membership:
+    """Add an existing user directly (demo data, operators): the same caps and seat rules
+    as an accepted invitation."""
+    require_capability(actor, Capability.MANAGE_MEMBERS)
+    if actor.workspace_id != workspace.pk:
+        raise workspace_errors.PermissionDenied()
+    if role == Role.OWNER:
+        raise workspace_errors.OwnerRoleNotAssignable()
+    if role not in Role.values:
+        raise workspace_errors.DomainError(gettext("Unknown role."))
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise workspace_errors.AlreadyMember()
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role, created_at=now)
+    seat_on_member_joined(membership=membership, now=now)
+    return membership

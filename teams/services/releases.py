@@ -1,0 +1,235 @@
+"""Releasing a seat: removal, a role without a licence; the preview uses the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+
+from invoices.services import account_balance_credit
+from subscriptions.models import Subscription
+from subscriptions.periods import Interval
+from subscriptions.proration import Proration, removal_credit_proration
+from subscriptions.selectors import subscription_of
+from teams import selectors
+from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
+from teams.services.common import charged_period, check_room, day_of, lock_seats, seat_line_description
+from teams.services.members import assign_seat
+from workspaces import errors as workspace_errors
+from workspaces.models import Membership, Role, Workspace
+from workspaces.permissions import Capability, holds_licence
+from workspaces.services import require_capability
+
+# --- releasing a seat --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatRelease:
+    """What releasing one paid seat does to the money, computed before it is done."""
+
+    seat: Seat
+    holder_email: str
+    #: The removed member's own seat, or another member's paid seat freed by the removal.
+    own_seat: bool
+    plan_name: str
+    #: The unused time of the billed period (None when nothing of it is left).
+    credit: Proration | None
+    #: Charges of the seat not invoiced yet, before and after the credit reduces them.
+    pending_cents: int
+    pending_after_cents: int
+    #: What goes to the account balance (the credit beyond the pending charges).
+    credit_cents: int
+
+    @property
+    def credit_total_cents(self) -> int:
+        return self.credit.amount_cents if self.credit else 0
+
+    @property
+    def netted_cents(self) -> int:
+        return self.pending_cents - self.pending_after_cents
+
+    @property
+    def formula(self) -> str:
+        if self.credit is None:
+            return ""
+        return seat_line_description(
+            plan_name=self.plan_name,
+            email=self.holder_email,
+            proration=self.credit,
+            price_cents=self.seat.price_cents,
+            currency=self.seat.currency,
+        )
+
+
+def release_terms(seat: Seat, subscription: Subscription, today: date, *, own_seat: bool) -> SeatRelease:
+    start, end = charged_period(seat, subscription)
+    credit = None
+    if start <= today < end:
+        credit = removal_credit_proration(seat.price_cents, start, end, today, Interval(seat.interval))
+    pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))
+    credit_amount = credit.amount_cents if credit else 0
+    netted = min(credit_amount, pending)
+    return SeatRelease(
+        seat=seat,
+        holder_email=seat.user_email,
+        own_seat=own_seat,
+        plan_name=subscription.plan.name,
+        credit=credit,
+        pending_cents=pending,
+        pending_after_cents=pending - netted,
+        credit_cents=credit_amount - netted,
+    )
+
+
+def _seats_released_by(
+    *, workspace: Workspace, membership: Membership, subscription: Subscription, today: date
+) -> list[SeatRelease]:
+    """The paid seats that stop being needed when ``membership`` gives up its licence."""
+    if not holds_licence(membership.role):
+        return []
+    own = Seat.objects.filter(workspace=workspace, membership=membership, status=SeatStatus.ACTIVE).first()
+    if own is not None:
+        return [release_terms(own, subscription, today, own_seat=True)]
+    plan = subscription.plan
+    paid = selectors.paid_seat_count(workspace)
+    if plan.seats_are_free or paid == 0:
+        return []
+    licensed_after = selectors.licensed_count(workspace) - 1
+    if licensed_after >= plan.included_seats + subscription.extra_seats + paid:
+        return []
+    # The freed included seat goes to the newest paid member; their paid seat ends.
+    newest = (
+        Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE)
+        .exclude(membership=membership)
+        .order_by("-added_at", "-id")
+        .first()
+    )
+    return [release_terms(newest, subscription, today, own_seat=False)] if newest else []
+
+
+def apply_money(release: SeatRelease, *, workspace: Workspace, source_prefix: str, now: datetime) -> Seat:
+    """Net the pending charges, then credit the rest to the account balance."""
+    seat = Seat.objects.select_for_update().get(pk=release.seat.pk)
+    left = release.netted_cents
+    for charge in (
+        SeatCharge.objects.select_for_update()
+        .filter(seat=seat, status=ChargeStatus.PENDING)
+        .order_by("-day", "-id")
+    ):
+        if left <= 0:
+            break
+        take = min(left, charge.amount_cents)
+        charge.amount_cents -= take
+        left -= take
+        if charge.amount_cents == 0:
+            charge.status = ChargeStatus.CANCELED
+            charge.canceled_at = now
+        charge.save(update_fields=["amount_cents", "status", "canceled_at"])
+    seat.last_credit_cents = release.credit_cents
+    if release.credit_cents:
+        seat.credit_count += 1
+        source = f"{source_prefix}:{seat.pk}" + (f":{seat.credit_count}" if seat.credit_count > 1 else "")
+        account_balance_credit(
+            workspace=workspace,
+            amount_cents=release.credit_cents,
+            currency=seat.currency,
+            reason="seat_removal" if source_prefix == "seat-removal" else "seat_period_change",
+            source=source,
+            now=now,
+        )
+    return seat
+
+
+def _release(release: SeatRelease, *, workspace: Workspace, now: datetime) -> None:
+    seat = apply_money(release, workspace=workspace, source_prefix="seat-removal", now=now)
+    seat.status = SeatStatus.REMOVED
+    seat.removed_at = now
+    seat.membership = None
+    seat.save()
+
+
+@dataclass(frozen=True)
+class RemovalPreview:
+    """What removing a member does: the seats released and the credit the workspace gets."""
+
+    membership: Membership
+    releases: tuple[SeatRelease, ...]
+    currency: str
+
+    @property
+    def credit_cents(self) -> int:
+        """Credited to the account balance, applied to the next invoice."""
+        return sum(r.credit_cents for r in self.releases)
+
+    @property
+    def netted_cents(self) -> int:
+        """Taken off seat charges not invoiced yet."""
+        return sum(r.netted_cents for r in self.releases)
+
+    @property
+    def total_credit_cents(self) -> int:
+        return self.credit_cents + self.netted_cents
+
+
+def _removal_plan(
+    *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime
+) -> RemovalPreview:
+    require_capability(actor, Capability.MANAGE_MEMBERS)
+    if actor.workspace_id != workspace.pk or membership.workspace_id != workspace.pk:
+        raise workspace_errors.PermissionDenied()
+    if membership.role == Role.OWNER:
+        raise workspace_errors.OwnerCannotBeChanged()
+    subscription = subscription_of(workspace)
+    releases = _seats_released_by(
+        workspace=workspace, membership=membership, subscription=subscription, today=day_of(now)
+    )
+    return RemovalPreview(
+        membership=membership, releases=tuple(releases), currency=subscription.price.currency
+    )
+
+
+def preview_member_removal(
+    *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime
+) -> RemovalPreview:
+    """The credit removing ``membership`` gives, computed by the very code that removes it
+    (:func:`member_remove`): what is previewed is what is credited, to the cent."""
+    return _removal_plan(workspace=workspace, actor=actor, membership=membership, now=now)
+
+
+@transaction.atomic
+def member_remove(
+    *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime
+) -> RemovalPreview:
+    """Remove a member (never the owner; owners and admins only, SPEC.md "Roles and
+    permissions"). A paid seat released credits its unused time (seed 002: monthly from
+    the removal day, annual the months after the current one) to the account balance,
+    or reduces its charge when that is not invoiced yet."""
+    # Lock order, as in workspaces.services: the membership row, then the seat lock.
+    membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=workspace)
+    lock_seats(workspace.pk)
+    plan = _removal_plan(workspace=workspace, actor=actor, membership=membership, now=now)
+    for release in plan.releases:
+        _release(release, workspace=workspace, now=now)
+    membership.delete()
+    return plan
+
+
+def seat_on_role_change(*, membership: Membership, new_role: str, now: datetime) -> None:
+    """A role change that gains a licence takes a seat (caps included: a guest cannot take
+    a seat beyond them); one that loses it releases a seat like a removal. Called before
+    the new role is saved."""
+    had, gets = holds_licence(membership.role), holds_licence(new_role)
+    if had == gets:
+        return
+    workspace = membership.workspace
+    lock_seats(workspace.pk)
+    subscription = subscription_of(workspace)
+    if gets:
+        check_room(subscription, licensed_after=selectors.licensed_count(workspace) + 1)
+        assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)
+        return
+    for release in _seats_released_by(
+        workspace=workspace, membership=membership, subscription=subscription, today=day_of(now)
+    ):
+        _release(release, workspace=workspace, now=now)
