@@ -21,6 +21,7 @@ MODULES = [
     "bench.invoice_pdf",
     "bench.credits_consume",
     "bench.renewals",
+    "bench.subscription_page",
 ]
 
 COLUMNS = ("name", "value", "floor", "ratio", "limit", "ok")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -188,6 +189,23 @@ CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": 30, "max_retries": 5}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "healthcheck": {"task": "workspaces.tasks.healthcheck", "schedule": 60.0},
 }
+# Billing: renewals, trial ends, expirations and dunning retries, every 5 minutes.
+CELERY_BEAT_SCHEDULE["billing-sweeps"] = {
+    "task": "subscriptions.tasks.run_billing_sweeps_task",
+    "schedule": 300.0,
+}
+# Credits: allowance resets, missing allowances and expired holds, every 5 minutes.
+CELERY_BEAT_SCHEDULE["credit-sweeps"] = {
+    "task": "credits.tasks.run_credit_sweeps",
+    "schedule": 300.0,
+}
+# Teams: the daily seat job (next-day seat charges, seat renewals), at 02:00 UTC.
+CELERY_BEAT_SCHEDULE["teams-seat-sweeps"] = {
+    "task": "teams.tasks.run_seat_sweeps_task",
+    "schedule": crontab(hour=2, minute=0),
+}
+# Teams: "contact sales" when a team needs more than max_members (seed 002).
+SALES_EMAIL = env.str("SALES_EMAIL", default="sales@seatcredit.test")
 
 # Payments: "local" (offline test gateway) unless a Stripe key is configured.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -1,6 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from credits.api import api as credits_api
+from credits.urls import tenant_urlpatterns as credit_tenant_urls
+from invoices.urls import tenant_urlpatterns as invoice_tenant_urls
+from subscriptions.page_urls import tenant_urlpatterns as subscription_page_urls
+from subscriptions.urls import tenant_urlpatterns as subscription_tenant_urls
+from subscriptions.urls import urlpatterns as subscription_public_urls
+from teams.urls import tenant_urlpatterns as team_tenant_urls
 from workspaces.urls import urlpatterns as workspace_public_urls
 from workspaces.urls import workspace_urlpatterns
 
@@ -8,12 +15,19 @@ from workspaces.urls import workspace_urlpatterns
 # workspaces.access.workspace_view (404 for non-members, 403 per the policy).
 tenant_urlpatterns = [
     *workspace_urlpatterns,
+    *team_tenant_urls,
+    *invoice_tenant_urls,
+    *credit_tenant_urls,
+    *subscription_tenant_urls,
+    *subscription_page_urls,
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", credits_api.urls),
     path("<uuid:workspace_id>/workspace/", include(tenant_urlpatterns)),
     *workspace_public_urls,
+    *subscription_public_urls,
 ]

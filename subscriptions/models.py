@@ -6,6 +6,7 @@ exactly one subscription row; a workspace without a paid plan is on the Free pla
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -20,9 +21,7 @@ class Plan(models.Model):
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=80)
     rank = models.PositiveIntegerField(help_text=_("Upgrade/downgrade order: higher is better."))
-    included_seats = models.PositiveIntegerField(
-        default=0, help_text=_("Seats covered by the base price.")
-    )
+    included_seats = models.PositiveIntegerField(default=0, help_text=_("Seats covered by the base price."))
     seats_are_free = models.BooleanField(
         default=False, help_text=_("Every seat is free (Free and Education teams).")
     )
@@ -44,7 +43,9 @@ class Plan(models.Model):
     class Meta:
         ordering = ("rank", "code")
         constraints = (
-            models.UniqueConstraint(fields=("is_free",), condition=models.Q(is_free=True), name="plan_one_free"),
+            models.UniqueConstraint(
+                fields=("is_free",), condition=models.Q(is_free=True), name="plan_one_free"
+            ),
         )
 
     def __str__(self) -> str:
@@ -57,7 +58,9 @@ class Price(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
     interval = models.CharField(max_length=8, choices=[(i.value, i.value) for i in Interval])
     currency = models.CharField(max_length=3, default="EUR")
-    base_amount = models.PositiveBigIntegerField(help_text=_("Cents per period, covering the included seats."))
+    base_amount = models.PositiveBigIntegerField(
+        help_text=_("Cents per period, covering the included seats.")
+    )
     seat_amount = models.PositiveBigIntegerField(
         default=0, help_text=_("Cents per period for each seat beyond the included ones.")
     )
@@ -124,7 +127,9 @@ class Subscription(models.Model):
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="subscription")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()
     billing_anchor_day = models.PositiveSmallIntegerField(
@@ -136,8 +141,18 @@ class Subscription(models.Model):
     cancel_comment = models.TextField(blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
-    extra_seats = models.PositiveIntegerField(default=0)
+    extra_seats = models.PositiveIntegerField(
+        default=0, help_text=_("Seats bought beyond the included ones, filled by members first.")
+    )
     past_due_since = models.DateTimeField(null=True, blank=True)
+    # Dunning (SPEC.md "Renewal"): the unpaid invoice, the retries made so far and when
+    # the next one is due (days 1, 3, 5 and 7 after the first failure).
+    dunning_invoice = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dunning_attempts = models.PositiveSmallIntegerField(default=0)
+    next_dunning_at = models.DateTimeField(null=True, blank=True)
+    trial_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,6 +166,10 @@ class Subscription(models.Model):
                 condition=models.Q(billing_anchor_day__gte=1, billing_anchor_day__lte=31),
                 name="subscription_anchor_day_range",
             ),
+        )
+        indexes = (
+            models.Index(fields=("status", "current_period_end"), name="subscription_due"),
+            models.Index(fields=("next_dunning_at",), name="subscription_dunning_due"),
         )
 
     def __str__(self) -> str:
@@ -166,3 +185,111 @@ class SubscriptionAddOn(models.Model):
         constraints = (
             models.UniqueConstraint(fields=("subscription", "addon"), name="subscription_addon_unique"),
         )
+
+    def __str__(self) -> str:
+        return f"{self.addon} × {self.quantity}"
+
+
+class EventKind(models.TextChoices):
+    STARTED_FREE = "started_free", _("Started on Free")
+    SUBSCRIBED = "subscribed", _("Subscribed")
+    TRIAL_STARTED = "trial_started", _("Trial started")
+    PLAN_CHANGED = "plan_changed", _("Plan changed")
+    SWITCHED_TO_ANNUAL = "switched_to_annual", _("Switched to annual billing")
+    CUSTOMIZED = "customized", _("Customized")
+    CANCELED = "canceled", _("Cancelled")
+    REACTIVATED = "reactivated", _("Reactivated")
+    RENEWED = "renewed", _("Renewed")
+    TRIAL_ENDED = "trial_ended", _("Trial ended")
+    EXPIRED = "expired", _("Expired")
+    PAYMENT_SUCCEEDED = "payment_succeeded", _("Payment succeeded")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    CREDITS_REFUNDED = "credits_refunded", _("Purchased credits taken back")
+    PAYMENT_METHOD_UPDATED = "payment_method_updated", _("Payment method updated")
+
+
+class SubscriptionEvent(models.Model):
+    """Append-only audit trail of a subscription: who did what, when, with which amounts."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="subscription_events")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=("workspace", "kind"), name="subscription_event_ws_kind"),)
+
+    def __str__(self) -> str:
+        return f"{self.workspace} · {self.kind} · {self.created_at:%Y-%m-%d}"
+
+
+class CardOutcome(models.TextChoices):
+    """What the local gateway does when it charges a saved test card (Stripe's test numbers)."""
+
+    SUCCEEDS = "succeeds", _("Succeeds")
+    DECLINED = "declined", _("Declined")
+    INSUFFICIENT_FUNDS = "insufficient_funds", _("Insufficient funds")
+
+
+class PaymentMethod(models.Model):
+    """A card saved through the local secure payment page: never its number, only what a
+    receipt may show (brand, last 4, expiry) and the outcome category of the test card."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="payment_methods")
+    brand = models.CharField(max_length=32)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
+    exp_year = models.PositiveSmallIntegerField()
+    is_default = models.BooleanField(default=True)
+    card_token = models.CharField(max_length=32, choices=CardOutcome.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace",), condition=models.Q(is_default=True), name="payment_method_one_default"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last4__regex=r"^[0-9]{4}$"), name="payment_method_last4"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exp_month__gte=1, exp_month__lte=12), name="payment_method_exp_month"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
+
+
+class LocalCharge(models.Model):
+    """A charge made by the local gateway, stored once per idempotency key."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(max_length=64, unique=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200, blank=True)
+    succeeded = models.BooleanField()
+    failure_message = models.CharField(max_length=200, blank=True)
+    refunded_cents = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="local_charge_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_cents__gte=0, refunded_cents__lte=models.F("amount_cents")),
+                name="local_charge_refund_bounded",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.reference

@@ -59,7 +59,34 @@ def _sample_kwargs(workspace) -> dict[str, object]:
         expires_at="2999-01-01T00:00:00Z",
     )
     target = MembershipFactory(workspace=workspace, role=Role.MEMBER)
-    return {"invitation_id": invitation.pk, "membership_id": target.pk}
+    invoice = _sample_invoice(workspace)
+    return {
+        "invitation_id": invitation.pk,
+        "membership_id": target.pk,
+        "invoice_id": invoice.pk,
+        "api_key_id": _sample_api_key(workspace).pk,
+    }
+
+
+def _sample_api_key(workspace):
+    from credits.apikeys import api_key_create
+
+    return api_key_create(workspace=workspace, actor=None, name="Matrix key")[0]
+
+
+def _sample_invoice(workspace):
+    from django.utils import timezone
+
+    from invoices.services import invoice_create
+    from invoices.totals import DraftLine
+
+    return invoice_create(
+        workspace=workspace,
+        lines=[DraftLine(kind="plan", description="Business, 30 of 30 days × 240,00 €", amount_cents=24_000)],
+        billing_reason="manual",
+        source="access-matrix",
+        now=timezone.now(),
+    )
 
 
 def _fill(route: str, values: dict[str, object]) -> str:

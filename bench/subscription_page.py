@@ -1,0 +1,202 @@
+"""Issue 5, acceptance 4: the subscription Overview page under load, against a floor page
+measured in the same run (rows: seconds per request, ratio = ours / floor, lower is better).
+
+* **Page**: ``/<workspace>/workspace/subscription/`` for the demo Acme workspace (seed 001's
+  data: Team Starter monthly, a card, a year of invoices, 30 days of usage, purchases),
+  signed in as its admin, served by gunicorn on 127.0.0.1 and fetched by 16 concurrent
+  keep-alive clients (a bounded number of requests each).
+* **Floor**: a bench-only view (``bench.urls``, enabled through ``bench.page_settings``,
+  never in the app's URLs) in the same server and middleware stack that runs 5 simple
+  queries and renders a template whose HTML is the Overview's size.
+* Target: the Overview serves at least 50 % of the floor's requests per second, i.e. at
+  most 2× its time per request. p50 / p99 latencies of both are printed with the row.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+CLIENTS = 16
+WARM_UP_PER_CLIENT = 5
+REQUESTS_PER_CLIENT = 40
+LIMIT = 2.0  # throughput >= 50 % of the floor's
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user, password, port = db["USER"], db.get("PASSWORD") or "", db.get("PORT") or ""
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
+    auth = f"{quote(user)}:{quote(password)}@"
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{db['NAME']}?host={quote(host)}" + (f"&port={port}" if port else "")
+    return f"postgresql://{auth}{host or 'localhost'}{':' + str(port) if port else ''}/{db['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Server:
+    """The app under gunicorn (gthread workers, keep-alive) with the bench URLconf."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.page_settings",
+            "DATABASE_URL": _database_url(),
+            "CONN_MAX_AGE": "600",
+            "LOG_LEVEL": "WARNING",
+        }
+        workers = max(2, os.cpu_count() or 2)
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi:application",
+                "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
+                "--workers", str(workers), "--threads", str(CLIENTS // workers + 1),
+                "--keep-alive", "60", "--log-level", "warning", "--backlog", "256",
+            ],
+            env=env,
+            cwd=str(settings.BASE_DIR),
+        )  # fmt: skip
+
+    def wait_ready(self, path: str, cookie: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", path, headers={"Cookie": cookie})
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _parallel(count: int, target: Callable[[int], None]) -> float:
+    barrier = threading.Barrier(count + 1)
+    failures: list[BaseException] = []
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            target(index)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if failures:
+        raise failures[0]
+    return elapsed
+
+
+def _load(port: int, path: str, cookie: str, per_client: int) -> tuple[float, list[float], int]:
+    """16 keep-alive clients, ``per_client`` GETs each: (seconds per request, latencies, bytes)."""
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    sizes: list[int] = []
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(per_client):
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie, "Accept-Language": "fr"})
+            response = conn.getresponse()
+            body = response.read()
+            latencies[index].append(time.perf_counter() - started)
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}: {body[:300]!r}")
+            sizes.append(len(body))
+        conn.close()
+
+    elapsed = _parallel(CLIENTS, client)
+    flat = [value for row in latencies for value in row]
+    return elapsed / len(flat), flat, int(statistics.median(sizes))
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def _acme() -> tuple[Any, str]:
+    """The demo Acme workspace (seed_demo's data) and its admin's session cookie."""
+    from django.test import Client
+
+    from credits.demo import seed_acme_credits
+    from subscriptions.demo import seed_acme_billing
+    from workspaces import demo
+    from workspaces.models import User
+
+    acme = demo.seed_acme()
+    seed_acme_billing(acme)
+    seed_acme_credits(acme)
+    client = Client()
+    client.force_login(User.objects.get(email="admin@demo.test"))
+    return acme, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def run() -> list[dict[str, Any]]:
+    acme, cookie = _acme()
+    page = f"/{acme.pk}/workspace/subscription/"
+    server = _Server()
+    try:
+        server.wait_ready(page, cookie)
+        _load(server.port, page, cookie, WARM_UP_PER_CLIENT)
+        page_time, page_latencies, page_bytes = _load(server.port, page, cookie, REQUESTS_PER_CLIENT)
+        floor_path = f"/bench/floor/{acme.pk}/?bytes={page_bytes}"
+        _load(server.port, floor_path, cookie, WARM_UP_PER_CLIENT)
+        floor_time, floor_latencies, floor_bytes = _load(server.port, floor_path, cookie, REQUESTS_PER_CLIENT)
+    finally:
+        server.stop()
+    ratio = page_time / floor_time if floor_time else float("inf")
+
+    def ms(values: list[float], share: float) -> str:
+        return f"{_percentile(values, share) * 1000:.1f}"
+
+    name = (
+        f"subscription overview, {CLIENTS} clients ({page_bytes // 1024} KiB; p50/p99 "
+        f"{ms(page_latencies, 0.5)}/{ms(page_latencies, 0.99)} ms vs floor "
+        f"{ms(floor_latencies, 0.5)}/{ms(floor_latencies, 0.99)} ms, {floor_bytes // 1024} KiB)"
+    )
+    return [
+        {
+            "name": name,
+            "value": page_time,
+            "floor": floor_time,
+            "ratio": ratio,
+            "limit": LIMIT,
+            "ok": ratio <= LIMIT,
+        }
+    ]

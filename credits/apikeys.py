@@ -1,0 +1,107 @@
+"""Workspace API keys for the metering API: shown once, stored as SHA-256, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from credits import errors, sql
+from credits.models import ApiKey
+from workspaces.models import Membership, User, Workspace
+from workspaces.permissions import Capability
+from workspaces.services import require_capability
+
+KEY_PREFIX = "sck_"
+#: ``last_used_at`` is written at most this often, to keep the hot path read-only.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    workspace: Workspace,
+    actor: Membership | None,
+    name: str,
+    created_by: User | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the plain key, which is never shown again.
+
+    ``actor`` is the member doing it from the web (owners and admins only); the
+    ``create_api_key`` command passes ``None`` and is trusted as an operator.
+    """
+    if actor is not None:
+        require_capability(actor, Capability.MANAGE_BILLING)
+        if actor.workspace_id != workspace.pk:
+            raise errors.ApiKeyNotFound()
+        created_by = actor.user
+    name = (name or "").strip()
+    if not name:
+        raise errors.ApiKeyNameRequired()
+    prefix = secrets.token_hex(4)
+    while ApiKey.objects.filter(prefix=prefix).exists():  # 1 in 4 billion, but unique
+        prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(
+        workspace=workspace,
+        name=name[:80],
+        prefix=prefix,
+        key_hash=hash_key(key),
+        created_by=created_by,
+        created_at=now or timezone.now(),
+    )
+    api_key.full_clean()
+    api_key.save()
+    return api_key, key
+
+
+@transaction.atomic
+def api_key_revoke(
+    *, workspace: Workspace, actor: Membership, api_key_id: int, now: datetime | None = None
+) -> ApiKey:
+    """Revoke a key of this workspace at once (idempotent)."""
+    require_capability(actor, Capability.MANAGE_BILLING)
+    api_key = ApiKey.objects.select_for_update().filter(workspace=workspace, pk=api_key_id).first()
+    if api_key is None or actor.workspace_id != workspace.pk:
+        raise errors.ApiKeyNotFound()
+    if api_key.revoked_at is None:
+        api_key.revoked_at = now or timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+_AUTHENTICATE = """
+SELECT k.id, k.workspace_id, k.name, k.prefix, k.last_used_at, w.name, w.currency, w.country
+FROM credits_apikey k JOIN workspaces_workspace w ON w.id = k.workspace_id
+WHERE k.key_hash = %(hash)s AND k.revoked_at IS NULL
+"""
+
+
+def api_key_authenticate(*, key: str, now: datetime | None = None) -> ApiKey | None:
+    """The active key matching ``key``, with its workspace, or None (one prepared query:
+    every metering call starts here)."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    with sql.hot_cursor() as cursor:
+        cursor.execute(_AUTHENTICATE, {"hash": hash_key(key)}, prepare=sql.prepare())
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # from_db takes the values in the model's field order.
+    api_key = ApiKey.from_db("default", ["id", "workspace_id", "name", "prefix", "last_used_at"], row[:5])
+    api_key.workspace = Workspace.from_db(
+        "default", ["id", "name", "currency", "country"], (row[1], *row[5:])
+    )
+    now = now or timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key

@@ -1,0 +1,316 @@
+"""The AI credit ledger (SPEC.md "AI credits").
+
+* :class:`CreditGrant` — a bucket of credits: the plan and add-on allowances expire
+  at the end of the credit period, purchased and free grants never expire.
+* :class:`LedgerEntry` — append-only, signed; the balance is the sum of the ledger.
+  The database itself refuses UPDATE and DELETE on it (trigger, migration 0002).
+* :class:`CreditBalance` — one row per workspace: the ledger sum cached under a row
+  lock (every write locks it first, which is what serialises concurrent consumers),
+  the current credit period and the allowance counters used for the 80/100 % notices.
+* :class:`Reservation` — credits held for an AI call in flight: captured on success,
+  released on failure or after expiry (a failed action costs nothing).
+* :class:`DailyUsage` — credits used per workspace and UTC day, maintained in the
+  same transaction as consumption, for the 30-day chart.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from workspaces.models import Workspace
+
+
+class GrantBucket(models.TextChoices):
+    PLAN_ALLOWANCE = "plan_allowance", _("Plan allowance")
+    ADDON_ALLOWANCE = "addon_allowance", _("Add-on allowance")
+    PURCHASED = "purchased", _("Purchased credits")
+    FREE = "free", _("Free credits")
+
+
+#: Buckets that expire at the end of the credit period (SPEC.md "AI credits").
+ALLOWANCE_BUCKETS = (GrantBucket.PLAN_ALLOWANCE.value, GrantBucket.ADDON_ALLOWANCE.value)
+
+
+class EntryKind(models.TextChoices):
+    GRANT = "grant", _("Grant")
+    CONSUME = "consume", _("Consumption")
+    RESERVE = "reserve", _("Reservation")
+    CAPTURE = "capture", _("Capture")
+    RELEASE = "release", _("Release")
+    EXPIRE = "expire", _("Expiry")
+    ADJUST = "adjust", _("Adjustment")
+
+
+class ReservationStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    CAPTURED = "captured", _("Captured")
+    RELEASED = "released", _("Released")
+    EXPIRED = "expired", _("Expired")
+
+
+class ActionType(models.Model):
+    """An AI action of the host product and its cost in credits (demo data)."""
+
+    code = models.SlugField(unique=True, max_length=64)
+    label_fr = models.CharField(max_length=120)
+    label_en = models.CharField(max_length=120)
+    cost = models.PositiveIntegerField(help_text=_("Credits per unit; 0 for accessibility actions."))
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("cost", "code")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def label(self) -> str:
+        return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
+
+
+class CreditBalance(models.Model):
+    """The workspace's cached ledger sum and current credit period; locked by every write."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.PROTECT, primary_key=True, related_name="credit_balance"
+    )
+    balance = models.BigIntegerField(default=0)
+    allowance_total = models.BigIntegerField(default=0)
+    allowance_used = models.BigIntegerField(default=0)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(
+        null=True, blank=True, db_index=True, help_text=_("The next reset (exclusive end); empty = due now.")
+    )
+    notified_percent = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = (
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="credit_balance_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(allowance_used__gte=0, allowance_total__gte=0),
+                name="credit_balance_allowance_not_negative",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.balance}"
+
+
+class CreditGrant(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="credit_grants")
+    bucket = models.CharField(max_length=16, choices=GrantBucket.choices)
+    amount = models.PositiveBigIntegerField()
+    remaining = models.BigIntegerField()
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: never expires."))
+    expired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text=_("Idempotency source, e.g. invoice:42."))
+    amount_paid_cents = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    reason = models.CharField(max_length=255, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(remaining__gte=0), name="credit_grant_remaining_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(remaining__lte=models.F("amount")),
+                name="credit_grant_remaining_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bucket__in=[b.value for b in GrantBucket]),
+                name="credit_grant_bucket_valid",
+            ),
+            # Allowances expire with the credit period; purchased and free credits never do.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(bucket__in=ALLOWANCE_BUCKETS, expires_at__isnull=False)
+                    | (~models.Q(bucket__in=ALLOWANCE_BUCKETS) & models.Q(expires_at__isnull=True))
+                ),
+                name="credit_grant_expiry_by_bucket",
+            ),
+            models.UniqueConstraint(
+                fields=("workspace", "source"),
+                condition=~models.Q(source=""),
+                name="credit_grant_source_unique",
+            ),
+            # At most one live allowance per bucket: a reset expires the old one first.
+            models.UniqueConstraint(
+                fields=("workspace", "bucket"),
+                condition=models.Q(bucket__in=ALLOWANCE_BUCKETS, expired_at__isnull=True),
+                name="credit_grant_one_live_allowance",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_bucket_display()} {self.remaining}/{self.amount}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.expired_at is None and self.revoked_at is None
+
+
+class Reservation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="credit_reservations")
+    action = models.ForeignKey(ActionType, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    amount = models.BigIntegerField()
+    status = models.CharField(
+        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+    )
+    allocations = models.JSONField(default=list, blank=True, help_text=_("Credits held per grant."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = (
+            models.Index(
+                fields=("expires_at",),
+                condition=models.Q(status="held"),
+                name="credit_reservation_held_expiry",
+            ),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="credit_reservation_amount_not_negative"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.status})"
+
+
+class LedgerEntry(models.Model):
+    """One append-only movement of credits; ``amount`` is signed (+ in, − out)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="credit_ledger", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    amount = models.BigIntegerField()
+    balance_after = models.BigIntegerField()
+    grant = models.ForeignKey(
+        CreditGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    action = models.ForeignKey(ActionType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    # No database constraint: the ledger is append-only, so deleting a user must not
+    # try to rewrite its entries; the id stays as the audit trail.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "ledger entries"
+        indexes = (models.Index(fields=("workspace", "created_at"), name="credit_ledger_ws_created"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "idempotency_key"), name="credit_ledger_idempotency_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0), name="credit_ledger_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in EntryKind]), name="credit_ledger_kind_valid"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d} → {self.balance_after}"
+
+
+class DailyUsage(models.Model):
+    """Credits used per workspace and UTC day (upserted with each consumption)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.DateField()
+    credits_used = models.BigIntegerField(default=0)
+    actions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("day",)
+        constraints = (
+            models.UniqueConstraint(fields=("workspace", "day"), name="credit_daily_usage_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.credits_used}"
+
+
+class CreditNotice(models.Model):
+    """An 80 % / 100 % allowance notice, recorded so it is sent once per credit period."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "period_start", "threshold"), name="credit_notice_once_per_period"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.period_start} {self.threshold} %"
+
+
+class ApiKey(models.Model):
+    """A workspace's metering API key; only its SHA-256 is stored (shown once at creation)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,440 @@
+"""Writes on the AI credit ledger (SPEC.md "AI credits").
+
+Rules enforced here:
+
+* the ledger is append-only and the balance is its sum; it never goes negative,
+  whatever the concurrency: every write locks the workspace's balance row first;
+* consumption order: the grant that expires soonest first, then the oldest;
+  purchased and free grants never expire and are used last;
+* every consume/reserve carries an idempotency key, unique per workspace: a replay
+  returns the first result and a different request with the same key is refused;
+* guests and visitors are refused whatever the cost; zero-cost actions are recorded;
+* a failed action costs nothing: reserve, then capture on success or release.
+
+The locking and charging machinery lives in :mod:`credits.ledger`, the allowance
+(plan and add-on grants, periods, resets) in :mod:`credits.allowances`, the SQL in
+:mod:`credits.sql`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from credits import allowances, errors, ledger, notifications, sql
+from credits.models import CreditGrant, EntryKind, GrantBucket, LedgerEntry, Reservation, ReservationStatus
+from workspaces.models import Membership, User, Workspace
+from workspaces.permissions import Capability, allows
+
+#: How long credits stay held for an AI call before the sweep releases them.
+RESERVATION_TTL = timedelta(minutes=10)
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class ConsumeResult:
+    entry_id: int
+    consumed: int
+    balance: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    reservation: Reservation
+    balance: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    reservation_id: uuid.UUID
+    status: str
+    amount: int
+    balance: int
+    entry_id: int | None
+    returned: int = 0
+
+
+def _check_request(workspace: Workspace, actor: Membership, quantity: int, idempotency_key: str) -> str:
+    # Seed 000: guests and visitors cannot perform AI actions, whatever the cost.
+    if actor.workspace_id != workspace.pk or not allows(actor.role, Capability.USE_AI):
+        raise errors.RoleNotAllowed()
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not 1 <= quantity <= errors.MAX_QUANTITY
+    ):
+        raise errors.InvalidQuantity()
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise errors.IdempotencyKeyRequired()
+    return key
+
+
+def _notify(workspace: Workspace, charged: ledger.Charged, now: datetime) -> None:
+    state = charged.state
+    notifications.record_crossings(
+        workspace_id=workspace.pk,
+        period_start=state.period_start,
+        allowance_used=charged.allowance_used,
+        allowance_total=state.allowance_total,
+        notified_percent=state.notified_percent,
+        now=now,
+    )
+
+
+# --- consume, reserve -------------------------------------------------------------------------------
+
+
+def credits_consume(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    action: str,
+    quantity: int = 1,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> ConsumeResult:
+    """Charge ``cost × quantity`` credits for an AI action, at once (SPEC.md "AI credits").
+
+    Refuses guests and visitors, unknown actions, and a charge above the balance
+    (nothing is taken then); takes the soonest-expiring grants first. A replay with
+    the same key returns the first result; a different request with it is refused.
+    Atomic: one transaction (see :mod:`credits.ledger` for how it stays short).
+    """
+    key = _check_request(workspace, actor, quantity, idempotency_key)
+    now = now or timezone.now()
+    charged = ledger.charge(
+        ledger.ChargeRequest(EntryKind.CONSUME, workspace.pk, action, quantity, actor.user_id, key, now)
+    )
+    if not charged.replayed:
+        _notify(workspace, charged, now)
+    return ConsumeResult(
+        entry_id=charged.entry_id, consumed=charged.amount, balance=charged.balance, replayed=charged.replayed
+    )
+
+
+def credits_reserve(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    action: str,
+    quantity: int = 1,
+    idempotency_key: str,
+    now: datetime | None = None,
+    hold_for: timedelta = RESERVATION_TTL,
+) -> ReserveResult:
+    """Hold ``cost × quantity`` credits before an AI call (SPEC.md: failed actions cost nothing).
+
+    Capture the reservation when the call succeeds, release it when it fails; an
+    unclaimed one is released by the sweep after ``hold_for``. Same refusals and
+    idempotency as :func:`credits_consume`.
+    """
+    key = _check_request(workspace, actor, quantity, idempotency_key)
+    now = now or timezone.now()
+    charged = ledger.charge(
+        ledger.ChargeRequest(
+            EntryKind.RESERVE, workspace.pk, action, quantity, actor.user_id, key, now, hold_for
+        )
+    )
+    assert charged.reservation_id is not None
+    if charged.replayed:
+        reservation = Reservation.objects.get(pk=charged.reservation_id, workspace=workspace)
+    else:
+        assert charged.state.action_id is not None
+        reservation = Reservation(
+            id=charged.reservation_id,
+            workspace=workspace,
+            action_id=charged.state.action_id,
+            quantity=quantity,
+            amount=charged.amount,
+            status=ReservationStatus.HELD,
+            actor_id=actor.user_id,
+            created_at=now,
+            expires_at=now + hold_for,
+        )
+    return ReserveResult(reservation=reservation, balance=charged.balance, replayed=charged.replayed)
+
+
+# --- capture, release ---------------------------------------------------------------------------------
+
+
+def reservation_capture(
+    *, workspace: Workspace, reservation_id: uuid.UUID, now: datetime | None = None
+) -> SettleResult:
+    """Make a held reservation final: the AI call succeeded (idempotent once captured)."""
+    now = now or timezone.now()
+    with transaction.atomic(), sql.hot_cursor() as cursor:
+        state, status, amount = ledger.lock_reservation(cursor, workspace, reservation_id, now)
+        if status == ReservationStatus.CAPTURED:
+            return SettleResult(reservation_id, status, amount, state.balance, None)
+        if status != ReservationStatus.HELD:
+            raise errors.ReservationNotHeld()
+        cursor.execute(
+            sql.CAPTURE,
+            {"ws": workspace.pk, "rid": reservation_id, "now": now, "today": ledger.utc_date(now)},
+            prepare=sql.prepare(),
+        )
+        entry_id, amount, balance = cursor.fetchone()
+    notifications.record_crossings(
+        workspace_id=workspace.pk,
+        period_start=state.period_start,
+        allowance_used=state.allowance_used,
+        allowance_total=state.allowance_total,
+        notified_percent=state.notified_percent,
+        now=now,
+    )
+    return SettleResult(reservation_id, ReservationStatus.CAPTURED, amount, balance, entry_id)
+
+
+@transaction.atomic
+def reservation_release(
+    *, workspace: Workspace, reservation_id: uuid.UUID, now: datetime | None = None, expired: bool = False
+) -> SettleResult:
+    """Give held credits back: the AI call failed, so it costs nothing (idempotent once released).
+
+    Credits held from an allowance that has since expired (a reset in between) are
+    not revived: they would have expired anyway.
+    """
+    now = now or timezone.now()
+    target = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+    with sql.hot_cursor() as cursor:
+        state, status, amount = ledger.lock_reservation(cursor, workspace, reservation_id, now)
+        if status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):
+            return SettleResult(reservation_id, status, amount, state.balance, None)
+        if status != ReservationStatus.HELD:
+            raise errors.ReservationNotHeld()
+        cursor.execute(
+            sql.RELEASE,
+            {
+                "ws": workspace.pk,
+                "rid": reservation_id,
+                "now": now,
+                "status": str(target),
+                "note": str(target),
+            },
+            prepare=sql.prepare(),
+        )
+        entry_id, returned, balance = cursor.fetchone()
+    return SettleResult(reservation_id, target, amount, balance, entry_id, returned)
+
+
+def reservations_expire(*, now: datetime, batch_size: int = 500) -> int:
+    """Release every held reservation past its expiry (SPEC.md: unclaimed holds are released)."""
+    released = 0
+    due = (
+        Reservation.objects.filter(status=ReservationStatus.HELD, expires_at__lte=now)
+        .select_related("workspace")
+        .order_by("expires_at")
+    )
+    while True:
+        batch = list(due[:batch_size])
+        for reservation in batch:
+            result = reservation_release(
+                workspace=reservation.workspace, reservation_id=reservation.pk, now=now, expired=True
+            )
+            released += result.entry_id is not None
+        if len(batch) < batch_size:
+            return released
+
+
+# --- grants ------------------------------------------------------------------------------
+
+
+def _check_credits(credits: int) -> None:
+    if isinstance(credits, bool) or not isinstance(credits, int) or credits <= 0:
+        raise errors.InvalidCredits()
+
+
+@transaction.atomic
+def credits_grant_purchased(
+    *, workspace: Workspace, credits: int, amount_paid_cents: int, currency: str, source: str, now: datetime
+) -> CreditGrant:
+    """Add purchased credits: they never expire and are used after the allowance (SPEC.md).
+
+    Idempotent on ``(workspace, source)``, e.g. ``"invoice:42"``: a second call returns
+    the first grant unchanged.
+    """
+    _check_credits(credits)
+    if isinstance(amount_paid_cents, bool) or not isinstance(amount_paid_cents, int) or amount_paid_cents < 0:
+        raise errors.InvalidCredits()
+    source = source.strip()
+    if not source:
+        raise errors.SourceRequired()
+    state = ledger.lock_balance(workspace, now)
+    existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
+    if existing is not None:
+        return existing
+    grant = CreditGrant.objects.create(
+        workspace=workspace,
+        bucket=GrantBucket.PURCHASED,
+        amount=credits,
+        remaining=credits,
+        amount_paid_cents=amount_paid_cents,
+        currency=currency,
+        source=source,
+        created_at=now,
+    )
+    ledger.append_entry(
+        workspace=workspace, state=state, amount=credits, kind=EntryKind.GRANT, grant=grant, now=now
+    )
+    return grant
+
+
+@transaction.atomic
+def credits_grant_free(
+    *,
+    workspace: Workspace,
+    credits: int,
+    reason: str,
+    actor: User | None = None,
+    now: datetime,
+    source: str = "",
+) -> CreditGrant:
+    """Offer credits for free (a gesture, a promotion): never expire, amount paid 0.
+
+    A non-empty ``source`` makes the grant idempotent like a purchase.
+    """
+    _check_credits(credits)
+    reason = reason.strip()
+    if not reason:
+        raise errors.ReasonRequired()
+    state = ledger.lock_balance(workspace, now)
+    source = source.strip()
+    if source:
+        existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
+        if existing is not None:
+            return existing
+    grant = CreditGrant.objects.create(
+        workspace=workspace,
+        bucket=GrantBucket.FREE,
+        amount=credits,
+        remaining=credits,
+        reason=reason[:255],
+        granted_by=actor,
+        source=source,
+        created_at=now,
+    )
+    ledger.append_entry(
+        workspace=workspace,
+        state=state,
+        amount=credits,
+        kind=EntryKind.GRANT,
+        grant=grant,
+        actor=actor,
+        now=now,
+        note=reason,
+    )
+    return grant
+
+
+@transaction.atomic
+def credits_adjust(
+    *, workspace: Workspace, actor: User | None, credits: int, reason: str, now: datetime
+) -> LedgerEntry:
+    """An operator's correction with a reason: positive adds a free grant, negative takes
+    credits back in consumption order (never below zero)."""
+    if isinstance(credits, bool) or not isinstance(credits, int) or credits == 0:
+        raise errors.InvalidCredits()
+    reason = reason.strip()
+    if not reason:
+        raise errors.ReasonRequired()
+    state = ledger.lock_balance(workspace, now)
+    if credits > 0:
+        grant = CreditGrant.objects.create(
+            workspace=workspace,
+            bucket=GrantBucket.FREE,
+            amount=credits,
+            remaining=credits,
+            reason=reason[:255],
+            granted_by=actor,
+            created_at=now,
+        )
+        return ledger.append_entry(
+            workspace=workspace,
+            state=state,
+            amount=credits,
+            kind=EntryKind.ADJUST,
+            grant=grant,
+            actor=actor,
+            now=now,
+            note=reason,
+        )
+    wanted = -credits
+    if wanted > state.balance:
+        raise errors.InsufficientCredits(balance=state.balance, required=wanted)
+    with sql.hot_cursor() as cursor:
+        cursor.execute(
+            sql.ADJUST_DOWN,
+            {
+                "ws": workspace.pk,
+                "now": now,
+                "cost": wanted,
+                "actor_id": actor.pk if actor else None,
+                "note": reason[:255],
+            },
+            prepare=sql.prepare(),
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise errors.InsufficientCredits(balance=state.balance, required=wanted)
+    return LedgerEntry.objects.get(pk=row[0])
+
+
+@transaction.atomic
+def credits_revoke_purchased(*, workspace: Workspace, source: str, now: datetime) -> int:
+    """A refunded purchase: take back what is still unconsumed of that grant.
+
+    Returns the credits taken back (0 if none are left, the grant was already revoked,
+    or no grant has that source). Credits already used stay used.
+    """
+    state = ledger.lock_balance(workspace, now)
+    grant = (
+        CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=True)
+        .exclude(bucket__in=(GrantBucket.PLAN_ALLOWANCE, GrantBucket.ADDON_ALLOWANCE))
+        .first()
+    )
+    if grant is None:
+        return 0
+    taken = grant.remaining
+    CreditGrant.objects.filter(pk=grant.pk).update(remaining=0, revoked_at=now)
+    if taken:
+        ledger.append_entry(
+            workspace=workspace,
+            state=state,
+            amount=-taken,
+            kind=EntryKind.ADJUST,
+            grant=grant,
+            now=now,
+            note=f"refund of {grant.source}",
+        )
+    return taken
+
+
+# --- allowance ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def allowance_ensure_current(*, workspace: Workspace, now: datetime) -> None:
+    """Grant the current credit period's allowance if the workspace lacks it (idempotent).
+
+    SPEC.md: a new workspace has its allowance from the moment it exists (Free: 10).
+    """
+    ledger.lock_balance(workspace, now)
+
+
+@transaction.atomic
+def allowance_reset_for_plan_change(*, workspace: Workspace, now: datetime) -> None:
+    """After a plan change, a subscription start or its expiry: expire the current
+    allowance and grant the new plan's allowance for the current credit period.
+
+    SPEC.md: seat count changes alone wait for the next reset; a plan change applies now.
+    """
+    with sql.hot_cursor() as cursor:
+        ledger.lock(cursor, workspace.pk, now, roll_over=False)
+        allowances.reset_locked(cursor, [workspace.pk], now)

@@ -1,0 +1,171 @@
+"""Operator views: the catalog is editable; subscriptions are read-mostly.
+
+Operators change a subscription through the services (the admin actions below call
+them), never through an edit form that would bypass invoicing, proration or the audit
+trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.models import (
+    AddOn,
+    LocalCharge,
+    PaymentMethod,
+    Plan,
+    Price,
+    Subscription,
+    SubscriptionAddOn,
+    SubscriptionEvent,
+)
+from subscriptions.services import apply_expire
+from workspaces.errors import DomainError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    extra = 0
+    fields = ("interval", "currency", "base_amount", "seat_amount", "credit_pack_amount", "is_active")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "rank", "included_seats", "seats_are_free", "max_members", "credits_flat",
+                    "credits_per_seat", "credit_reset", "trial_days", "is_public", "is_free")  # fmt: skip
+    list_filter = ("is_public", "credit_reset", "allows_extras")
+    search_fields = ("name", "code")
+    inlines = (PriceInline,)
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = (
+        "plan",
+        "interval",
+        "currency",
+        "base_amount",
+        "seat_amount",
+        "credit_pack_amount",
+        "is_active",
+    )
+    list_filter = ("interval", "currency", "is_active", "plan")
+    list_select_related = ("plan",)
+
+
+@admin.register(AddOn)
+class AddOnAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "monthly_credits", "monthly_amount", "currency", "is_active")
+
+
+class SubscriptionAddOnInline(admin.TabularInline):
+    model = SubscriptionAddOn
+    extra = 0
+
+
+class SubscriptionEventInline(admin.TabularInline):
+    model = SubscriptionEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "data")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("workspace", "plan", "price", "status", "current_period_end", "auto_renew", "extra_seats",
+                    "next_dunning_at")  # fmt: skip
+    list_filter = ("status", "plan", "auto_renew", "channel")
+    list_select_related = ("workspace", "plan", "price")
+    search_fields = ("workspace__name", "workspace__id")
+    readonly_fields = ("workspace", "plan", "price", "status", "current_period_start", "current_period_end",
+                       "billing_anchor_day", "trial_end", "auto_renew", "cancel_reason", "cancel_comment",
+                       "canceled_at", "extra_seats", "past_due_since", "dunning_invoice", "dunning_attempts",
+                       "next_dunning_at", "trial_reminder_sent_at", "created_at", "updated_at")  # fmt: skip
+    fields = (*readonly_fields, "channel")
+    # Add-ons are operator-managed (no self-service yet); they are billed from the next renewal.
+    inlines = (SubscriptionAddOnInline, SubscriptionEventInline)
+    actions = ("expire_now",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Expire now (fall back to the Free plan)"))
+    def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = 0
+        for subscription in queryset.select_related("workspace", "plan"):
+            try:
+                apply_expire(workspace=subscription.workspace, reason="operator", now=timezone.now())
+            except DomainError as exc:
+                self.message_user(request, f"{subscription.workspace}: {exc.message}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(
+            request, _("%(count)d subscription(s) expired.") % {"count": done}, messages.SUCCESS
+        )
+
+
+@admin.register(SubscriptionEvent)
+class SubscriptionEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "workspace", "kind", "actor")
+    list_filter = ("kind",)
+    list_select_related = ("workspace", "actor")
+    search_fields = ("workspace__name",)
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(ReadOnlyAdmin):
+    list_display = (
+        "workspace",
+        "brand",
+        "last4",
+        "exp_month",
+        "exp_year",
+        "is_default",
+        "card_token",
+        "created_at",
+    )
+    list_select_related = ("workspace",)
+
+
+@admin.register(LocalCharge)
+class LocalChargeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "workspace",
+        "amount_cents",
+        "currency",
+        "succeeded",
+        "refunded_cents",
+        "created_at",
+    )
+    list_filter = ("succeeded",)
+    list_select_related = ("workspace",)
+    search_fields = ("reference", "idempotency_key")

@@ -1,0 +1,545 @@
+"""The computations behind each billing operation (SPEC.md "Subscription lifecycle",
+"Proration rule"; seeds 001 and 002): from the locked context to a :class:`Change` —
+the invoice lines with their formula, the new subscription fields, the audit event.
+
+Reads only (the catalog, the workspace's past trials): :mod:`subscriptions.services.lifecycle`
+runs a computation twice, for the preview and inside the transaction that applies it, and
+compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from invoices.models import BillingReason
+from subscriptions import errors, pricing, selectors
+from subscriptions.models import (
+    CancelReason,
+    Channel,
+    EventKind,
+    Price,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
+from subscriptions.periods import Interval, add_interval
+from subscriptions.proration import charge_proration, removal_credit_proration
+from subscriptions.services.core import Change, Context
+from workspaces.models import Workspace
+
+#: Subscriptions bought on mobile are capped at 3 members (seed 002).
+MOBILE_MEMBER_CAP = 3
+#: One purchase buys at most this many credit packs ("absurd" quantities are refused).
+MAX_CREDIT_PACKS = 1_000
+CANCEL_COMMENT_MAX_LENGTH = 2_000
+
+
+# --- Free: where every workspace starts and every expired subscription returns --------
+
+
+def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
+    plan = selectors.free_plan()
+    return {
+        "plan": plan,
+        "price": selectors.free_price(plan, workspace.currency),
+        "status": SubscriptionStatus.ACTIVE,
+        "current_period_start": pricing.midnight(today),
+        "current_period_end": pricing.midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
+        "billing_anchor_day": today.day,
+        "trial_end": None,
+        "auto_renew": True,
+        "cancel_reason": "",
+        "cancel_comment": "",
+        "canceled_at": None,
+        "extra_seats": 0,
+        "past_due_since": None,
+        "dunning_invoice": None,
+        "dunning_attempts": 0,
+        "next_dunning_at": None,
+        "trial_reminder_sent_at": None,
+    }
+
+
+# --- Shared checks -----------------------------------------------------------------------
+
+
+def _require_paid(subscription: Subscription) -> None:
+    if subscription.plan.is_free:
+        raise errors.NotSubscribed()
+
+
+def _require_changeable(subscription: Subscription) -> None:
+    if subscription.status == SubscriptionStatus.CANCELED:
+        raise errors.SubscriptionNotChangeable()
+    if subscription.status == SubscriptionStatus.PAST_DUE:
+        raise errors.SubscriptionPastDue()
+
+
+def _period(ctx: Context) -> tuple[date, date]:
+    """The current period's dates, ``today`` inside it (else a renewal is pending)."""
+    start = ctx.subscription.current_period_start.date()
+    end = ctx.subscription.current_period_end.date()
+    if not start <= ctx.today < end:
+        raise errors.RenewalPending()
+    return start, end
+
+
+def sellable_price(workspace: Workspace, price_id: object) -> Price:
+    if isinstance(price_id, bool) or not isinstance(price_id, int):
+        raise errors.UnknownPlan()
+    price = (
+        Price.objects.select_related("plan").filter(pk=price_id, is_active=True, plan__is_public=True).first()
+    )
+    if price is None:
+        raise errors.UnknownPlan()
+    if price.currency != workspace.currency:
+        raise errors.PriceCurrencyMismatch()
+    if price.plan.is_free:
+        raise errors.FreePlanNotSellable()
+    return price
+
+
+def _extra_seat_cap(subscription: Subscription, included_seats: int, max_members: int) -> int:
+    members = MOBILE_MEMBER_CAP if subscription.channel == Channel.MOBILE else max_members
+    return max(0, members - included_seats)
+
+
+def _billable(ctx: Context, *, plan: Any = None, extra_seats: int | None = None) -> int:
+    sub = ctx.subscription
+    return pricing.billable_seats(
+        plan or sub.plan, ctx.licensed, sub.extra_seats if extra_seats is None else extra_seats
+    )
+
+
+# --- Computations: one per operation -------------------------------------------------------
+
+
+def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: object = 0) -> Change:
+    sub = ctx.subscription
+    plan = price.plan
+    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+        raise errors.SeatCountInvalid()
+    assert isinstance(extra_seats, int)
+    if extra_seats and (not plan.allows_extras or plan.seats_are_free):
+        raise errors.ExtrasUnavailable()
+    if not sub.plan.is_free:
+        raise errors.AlreadySubscribed()
+    today = ctx.today
+    start = pricing.midnight(today)
+    base = {
+        "plan": plan,
+        "price": price,
+        "extra_seats": extra_seats,
+        "auto_renew": True,
+        "cancel_reason": "",
+        "cancel_comment": "",
+        "canceled_at": None,
+        "trial_reminder_sent_at": None,
+        "current_period_start": start,
+    }
+    params = {"price_id": price.pk, "trial": trial, "extra_seats": extra_seats}
+    if trial:
+        if plan.trial_days <= 0:
+            raise errors.TrialUnavailable()
+        if SubscriptionEvent.objects.filter(workspace=ctx.workspace, kind=EventKind.TRIAL_STARTED).exists():
+            raise errors.TrialAlreadyUsed()
+        trial_end_date = today + timedelta(days=plan.trial_days)
+        trial_end = pricing.midnight(trial_end_date)
+        return Change(
+            action="subscribe",
+            params=params,
+            lines=[],
+            billing_reason=None,
+            event_kind=EventKind.TRIAL_STARTED,
+            updates={
+                **base,
+                "status": SubscriptionStatus.TRIALING,
+                "current_period_end": trial_end,
+                "trial_end": trial_end,
+                "billing_anchor_day": trial_end_date.day,
+            },
+            resets_allowance=True,
+            event_data={"plan": plan.code, "interval": price.interval, "trial_end": trial_end},
+        )
+    end = pricing.midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
+    lines = pricing.period_lines(
+        plan=plan,
+        price=price,
+        billable=_billable(ctx, plan=plan, extra_seats=extra_seats),
+        addons=ctx.addons,
+        start=start,
+        end=end,
+    )
+    return Change(
+        action="subscribe",
+        params=params,
+        lines=lines,
+        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+        event_kind=EventKind.SUBSCRIBED,
+        updates={
+            **base,
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_end": end,
+            "trial_end": None,
+            "billing_anchor_day": today.day,
+        },
+        resets_allowance=True,
+        event_data={"plan": plan.code, "interval": price.interval},
+    )
+
+
+def _clamped_extra_seats(subscription: Subscription, plan: Any) -> int:
+    if not plan.allows_extras or plan.seats_are_free:
+        return 0
+    return min(subscription.extra_seats, _extra_seat_cap(subscription, plan.included_seats, plan.max_members))
+
+
+def compute_change_plan(ctx: Context, price: Price) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    _require_changeable(sub)
+    if sub.price.interval == Interval.YEAR and price.interval != Interval.YEAR:
+        raise errors.AnnualLocked()
+    if price.interval != sub.price.interval:
+        raise errors.IntervalMismatch()
+    if price.plan_id == sub.plan_id:
+        raise errors.SamePlan()
+    new_plan = price.plan
+    new_extra = _clamped_extra_seats(sub, new_plan)
+    lines = []
+    if sub.status != SubscriptionStatus.TRIALING:
+        # Net = charge for the new plan's remaining time − credit for the old plan's
+        # unused time, both over the same span (SPEC.md "Proration rule").
+        start, end = _period(ctx)
+        interval = Interval(price.interval)
+        old_full = pricing.period_amount(sub.price, _billable(ctx))
+        new_full = pricing.period_amount(price, _billable(ctx, plan=new_plan, extra_seats=new_extra))
+        span_start = pricing.midnight(ctx.today)
+        if new_full:
+            lines.append(
+                pricing.prorated_plan_line(
+                    plan=new_plan,
+                    full_amount=new_full,
+                    currency=price.currency,
+                    proration=charge_proration(new_full, start, end, ctx.today, interval),
+                    start=span_start,
+                    end=sub.current_period_end,
+                )
+            )
+        if old_full:
+            lines.append(
+                pricing.unused_time_line(
+                    plan=sub.plan,
+                    full_amount=old_full,
+                    currency=price.currency,
+                    proration=charge_proration(old_full, start, end, ctx.today, interval),
+                    start=span_start,
+                    end=sub.current_period_end,
+                )
+            )
+    return Change(
+        action="change_plan",
+        params={"price_id": price.pk},
+        lines=lines,
+        billing_reason=BillingReason.PLAN_CHANGE,
+        event_kind=EventKind.PLAN_CHANGED,
+        updates={"plan": new_plan, "price": price, "extra_seats": new_extra},
+        resets_allowance=True,
+        event_data={
+            "from_plan": sub.plan.code,
+            "to_plan": new_plan.code,
+            "direction": _direction(sub, new_plan),
+        },
+    )
+
+
+def _direction(subscription: Subscription, new_plan: Any) -> str:
+    return "upgrade" if new_plan.rank > subscription.plan.rank else "downgrade"
+
+
+def _addons_amount(ctx: Context, interval: str) -> int:
+    return sum(pricing.addon_period_amount(a.monthly_amount, a.quantity, interval) for a in ctx.addons)
+
+
+def compute_switch_to_annual(ctx: Context) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    _require_changeable(sub)
+    if sub.price.interval == Interval.YEAR:
+        raise errors.AlreadyAnnual()
+    if sub.price.interval != Interval.MONTH:
+        raise errors.AnnualSwitchUnavailable()
+    annual = selectors.annual_price_for(sub.plan, sub.price.currency)
+    if annual is None:
+        raise errors.AnnualSwitchUnavailable()
+    event_data = {"plan": sub.plan.code, "from_price": sub.price_id, "to_price": annual.pk}
+    if sub.status == SubscriptionStatus.TRIALING:
+        # Nothing was paid yet: the trial goes on and ends on an annual charge.
+        return Change(
+            action="switch_to_annual",
+            params={},
+            lines=[],
+            billing_reason=None,
+            event_kind=EventKind.SWITCHED_TO_ANNUAL,
+            updates={"price": annual},
+            event_data=event_data,
+        )
+    period_start, period_end = _period(ctx)
+    today = ctx.today
+    start = pricing.midnight(today)
+    end = pricing.midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
+    billable = _billable(ctx)
+    lines = pricing.period_lines(
+        plan=sub.plan, price=annual, billable=billable, addons=ctx.addons, start=start, end=end
+    )
+    # The unused monthly time is credited, by the same rule as a plan change.
+    monthly_full = pricing.period_amount(sub.price, billable) + _addons_amount(ctx, Interval.MONTH)
+    if monthly_full:
+        lines.append(
+            pricing.unused_time_line(
+                plan=sub.plan,
+                full_amount=monthly_full,
+                currency=sub.price.currency,
+                proration=charge_proration(monthly_full, period_start, period_end, today, Interval.MONTH),
+                start=start,
+                end=sub.current_period_end,
+            )
+        )
+    return Change(
+        action="switch_to_annual",
+        params={},
+        lines=lines,
+        billing_reason=BillingReason.ANNUAL_SWITCH,
+        event_kind=EventKind.SWITCHED_TO_ANNUAL,
+        updates={
+            "price": annual,
+            "current_period_start": start,
+            "current_period_end": end,
+            "billing_anchor_day": today.day,
+        },
+        # The renewal day moves to today, and the credit period with it.
+        resets_allowance=True,
+        event_data=event_data,
+    )
+
+
+def _is_count(value: object, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -> Change:
+    sub = ctx.subscription
+    plan = sub.plan
+    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+        raise errors.SeatCountInvalid()
+    if not _is_count(credit_packs, 0, MAX_CREDIT_PACKS):
+        raise errors.CreditPacksInvalid()
+    assert isinstance(extra_seats, int)
+    assert isinstance(credit_packs, int)
+    _require_paid(sub)
+    _require_changeable(sub)
+    if not plan.allows_extras or plan.seats_are_free:
+        raise errors.ExtrasUnavailable()
+    if credit_packs and not (plan.credit_pack_size and sub.price.credit_pack_amount):
+        raise errors.ExtrasUnavailable()
+    if extra_seats == sub.extra_seats and not credit_packs:
+        raise errors.NothingToChange()
+    currency = sub.price.currency
+    lines = []
+    delta = _billable(ctx, extra_seats=extra_seats) - _billable(ctx)
+    if delta and sub.status != SubscriptionStatus.TRIALING and sub.price.seat_amount:
+        # Seats added are charged from today, seats removed credited from today (day
+        # units) or from next month (annual), seed 002.
+        start, end = _period(ctx)
+        amount = int(sub.price.seat_amount) * abs(delta)
+        prorate = charge_proration if delta > 0 else removal_credit_proration
+        proration = prorate(amount, start, end, ctx.today, Interval(sub.price.interval))
+        if proration.amount_cents:
+            lines.append(
+                pricing.seat_change_line(
+                    plan=plan,
+                    delta=delta,
+                    seat_amount=int(sub.price.seat_amount),
+                    currency=currency,
+                    proration=proration,
+                    start=pricing.midnight(ctx.today),
+                    end=sub.current_period_end,
+                )
+            )
+    if credit_packs:
+        lines.append(
+            pricing.credit_packs_line(
+                packs=credit_packs,
+                pack_size=int(plan.credit_pack_size),
+                pack_amount=int(sub.price.credit_pack_amount),
+                currency=currency,
+            )
+        )
+        if sum(line.amount_cents for line in lines) <= 0:
+            raise errors.MixedCustomization()
+    return Change(
+        action="customize",
+        params={"extra_seats": extra_seats, "credit_packs": credit_packs},
+        lines=lines,
+        billing_reason=BillingReason.CUSTOMIZATION,
+        event_kind=EventKind.CUSTOMIZED,
+        updates={"extra_seats": extra_seats},
+        event_data={
+            "extra_seats_before": sub.extra_seats,
+            "extra_seats": extra_seats,
+            "credit_packs": credit_packs,
+            "credits": credit_packs * int(plan.credit_pack_size),
+        },
+    )
+
+
+def compute_cancel(ctx: Context, reason: object, comment: object) -> Change:
+    if not isinstance(reason, str) or reason not in CancelReason.values:
+        raise errors.CancelReasonRequired()
+    text = comment.strip() if isinstance(comment, str) else ""
+    if reason == CancelReason.OTHER and not text:
+        raise errors.CancelCommentRequired()
+    sub = ctx.subscription
+    _require_paid(sub)
+    if sub.status == SubscriptionStatus.CANCELED:
+        raise errors.AlreadyCanceled()
+    return Change(
+        action="cancel",
+        params={"reason": reason, "comment": text[:CANCEL_COMMENT_MAX_LENGTH]},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.CANCELED,
+        updates={
+            "status": SubscriptionStatus.CANCELED,
+            "auto_renew": False,
+            "cancel_reason": reason,
+            "cancel_comment": text[:CANCEL_COMMENT_MAX_LENGTH],
+            "canceled_at": ctx.now,
+        },
+        event_data={"reason": reason, "status_before": sub.status, "access_until": sub.current_period_end},
+    )
+
+
+def compute_reactivate(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.plan.is_free:
+        expired_before = SubscriptionEvent.objects.filter(
+            workspace=ctx.workspace, kind=EventKind.EXPIRED
+        ).exists()
+        raise errors.ReactivationTooLate() if expired_before else errors.NotCanceled()
+    if sub.status != SubscriptionStatus.CANCELED:
+        raise errors.NotCanceled()
+    if ctx.now >= sub.current_period_end:
+        raise errors.ReactivationTooLate()
+    if sub.dunning_invoice_id is not None:
+        status = SubscriptionStatus.PAST_DUE
+    elif sub.trial_end is not None and ctx.now < sub.trial_end:
+        status = SubscriptionStatus.TRIALING
+    else:
+        status = SubscriptionStatus.ACTIVE
+    return Change(
+        action="reactivate",
+        params={},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.REACTIVATED,
+        updates={
+            "status": status,
+            "auto_renew": True,
+            "cancel_reason": "",
+            "cancel_comment": "",
+            "canceled_at": None,
+        },
+        event_data={"status": status},
+    )
+
+
+def renewal_source(subscription_id: int, period_start: datetime) -> str:
+    """One renewal invoice per subscription and period, however often the sweep runs."""
+    return f"renewal:{subscription_id}:{period_start.date().isoformat()}"
+
+
+def compute_renew(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.ACTIVE or not sub.auto_renew or sub.current_period_end > ctx.now:
+        raise errors.NotDue()
+    start = sub.current_period_end
+    end = pricing.midnight(
+        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    )
+    lines = []
+    if not sub.plan.is_free:
+        lines = pricing.period_lines(
+            plan=sub.plan, price=sub.price, billable=_billable(ctx), addons=ctx.addons, start=start, end=end
+        )
+    return Change(
+        action="renew",
+        params={},
+        lines=lines,
+        billing_reason=BillingReason.SUBSCRIPTION_CYCLE,
+        event_kind=EventKind.RENEWED,
+        updates={"current_period_start": start, "current_period_end": end},
+        source=renewal_source(sub.pk, start),
+        event_data={"period_start": start, "period_end": end},
+    )
+
+
+def compute_expire(ctx: Context, reason: str) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    return Change(
+        action="expire",
+        params={"reason": reason},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.EXPIRED,
+        updates=free_terms(ctx.workspace, ctx.today),
+        # Purchased credits are kept; the plan allowance becomes Free's (seed 001).
+        resets_allowance=True,
+        event_data={
+            "reason": reason,
+            "plan": sub.plan.code,
+            "plan_name": sub.plan.name,
+            "void_invoice": sub.dunning_invoice_id,
+        },
+        expires=True,
+    )
+
+
+def compute_end_trial(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.TRIALING or sub.trial_end is None:
+        raise errors.NotTrialing()
+    if sub.trial_end > ctx.now:
+        raise errors.NotDue()
+    if not ctx.has_payment_method:
+        return compute_expire(ctx, "trial_ended_without_payment_method")
+    start = sub.trial_end
+    end = pricing.midnight(
+        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    )
+    return Change(
+        action="end_trial",
+        params={},
+        lines=pricing.period_lines(
+            plan=sub.plan, price=sub.price, billable=_billable(ctx), addons=ctx.addons, start=start, end=end
+        ),
+        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+        event_kind=EventKind.TRIAL_ENDED,
+        updates={
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_start": start,
+            "current_period_end": end,
+        },
+        source=f"trial_end:{sub.pk}:{start.date().isoformat()}",
+        event_data={"plan": sub.plan.code},
+    )
+
+
+def compute_expire_due(ctx: Context) -> Change:
+    """Expiry at period end of a cancelled subscription (the sweep's rule)."""
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.CANCELED or sub.current_period_end > ctx.now:
+        raise errors.NotDue()
+    return compute_expire(ctx, "canceled_period_ended")

@@ -1,0 +1,87 @@
+"""The set-based renewal run next to other invoicing, in real parallel transactions."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from invoices import services as invoice_services
+from invoices.models import Invoice
+from invoices.totals import DraftLine
+from subscriptions.models import Price, Subscription
+from subscriptions.services.renewals import renew_due_subscriptions
+from tests.factories import MembershipFactory, WorkspaceFactory
+from workspaces.models import Role
+
+NOW = datetime(2026, 6, 1, 0, 5, tzinfo=UTC)
+
+
+def _run_in_threads(targets):
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(targets))
+
+    def runner(target):
+        try:
+            barrier.wait()
+            target()
+        except BaseException as exc:  # reported below, the test must see it
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive_numbers():
+    price = Price.objects.get(plan__code="business", interval="month", currency="EUR", is_active=True)
+    due = []
+    for n in range(30):
+        workspace = WorkspaceFactory(name=f"Due {n}")
+        MembershipFactory(workspace=workspace, role=Role.OWNER)
+        due.append(
+            Subscription.objects.create(
+                workspace=workspace,
+                plan=price.plan,
+                price=price,
+                current_period_start=datetime(2026, 5, 1, tzinfo=UTC),
+                current_period_end=datetime(2026, 6, 1, tzinfo=UTC),
+                billing_anchor_day=1,
+            )
+        )
+    others = [WorkspaceFactory(name=f"Direct {n}") for n in range(3)]
+
+    def sweep():
+        renew_due_subscriptions(now=NOW, batch_size=7)
+
+    def direct(workspace):
+        def issue():
+            for n in range(10):
+                invoice_services.invoice_create(
+                    workspace=workspace,
+                    lines=[DraftLine(kind="plan", description="Manual, 1 × 10,00 €", amount_cents=1_000)],
+                    billing_reason="manual",
+                    source=f"direct:{n}",
+                    now=NOW,
+                )
+
+        return issue
+
+    _run_in_threads([sweep, sweep, *[direct(w) for w in others]])
+
+    renewals = Invoice.objects.filter(billing_reason="subscription_cycle")
+    assert renewals.count() == 30
+    assert sorted(renewals.values_list("workspace_id", flat=True)) == sorted(s.workspace_id for s in due)
+    assert set(renewals.values_list("total_cents", flat=True)) == {2_400}
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 61)]
+    assert {s.current_period_end for s in Subscription.objects.filter(pk__in=[s.pk for s in due])} == {
+        datetime(2026, 7, 1, tzinfo=UTC)
+    }

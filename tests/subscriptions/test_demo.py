@@ -1,0 +1,53 @@
+"""Acme's billing demo data: Team Starter monthly, 5 extra seats, a card, a year of invoices."""
+
+import pytest
+
+from invoices.models import Invoice, InvoiceStatus
+from subscriptions.demo import seed_acme_billing
+from subscriptions.models import LocalCharge, PaymentMethod, Subscription
+from tests.subscriptions.conftest import at
+from workspaces import demo
+
+
+@pytest.mark.django_db
+def test_acme_gets_team_starter_a_card_and_a_year_of_paid_invoices():
+    acme = demo.seed_acme()
+    now = at(2026, 11, 23, 12)
+
+    subscription = seed_acme_billing(acme, now=now)
+
+    assert subscription.plan.code == "team-starter"
+    assert subscription.price.interval == "month"
+    assert subscription.price.base_amount == 15_900
+    assert subscription.extra_seats == 5
+    assert subscription.status == "active"
+    assert subscription.current_period_start <= now < subscription.current_period_end
+    card = PaymentMethod.objects.get(workspace=acme, is_default=True)
+    assert (card.brand, card.last4) == ("Visa", "4242")
+    invoices = Invoice.objects.filter(workspace=acme).order_by("issued_at")
+    assert invoices.count() == 12
+    assert set(invoices.values_list("status", flat=True)) == {InvoiceStatus.PAID}
+    assert invoices.first().issued_at.date().isoformat() == "2025-11-24"
+    assert invoices.last().issued_at.date().isoformat() == "2026-10-24"
+    assert LocalCharge.objects.filter(workspace=acme, succeeded=True).count() == 12
+
+    # Idempotent: a second run adds nothing.
+    again = seed_acme_billing(acme, now=now)
+    assert again.pk == subscription.pk
+    assert Invoice.objects.filter(workspace=acme).count() == 12
+    assert PaymentMethod.objects.filter(workspace=acme).count() == 1
+    assert Subscription.objects.filter(workspace=acme).count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_command_runs_twice():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    acme = Subscription.objects.get(workspace__name="Acme")
+    assert acme.plan.code == "team-starter"
+    assert Invoice.objects.filter(workspace=acme.workspace).count() == 12
