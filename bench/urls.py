@@ -22,7 +22,7 @@ FLOOR_TEMPLATE = engines["django"].from_string(
 {% endfor %}</ul></body></html>"""
 )
 #: Bytes one row of the list renders to, about.
-ROW_BYTES = 64
+ROW_BYTES = 57
 
 
 def floor(request: HttpRequest, workspace_id: str) -> HttpResponse:

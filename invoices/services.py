@@ -55,6 +55,24 @@ def _lock_account_balance(workspace_id: object) -> None:
         )
 
 
+def account_balances_lock(workspace_ids: Sequence[object]) -> None:
+    """Take the account-balance lock of each workspace, until the transaction ends.
+
+    The lock :func:`invoice_create` and :func:`account_balance_credit` take, for bulk
+    writers (the renewal sweep) that apply account credit themselves: taken in one
+    statement, in a fixed order (by the workspace id's text), so two bulk writers never
+    deadlock each other. Call it inside a transaction, before any invoice row or number.
+    """
+    keys = sorted({str(w) for w in workspace_ids})
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(w)) FROM unnest(%s::text[]) AS w ORDER BY w",
+            [_ACCOUNT_BALANCE_LOCK, keys],
+        )
+
+
 def _append_balance_entry(
     *,
     workspace: Workspace,
@@ -84,19 +102,31 @@ def number_year(issued_at: datetime) -> int:
     return issued_at.astimezone(ZoneInfo(settings.SELLER_TIME_ZONE)).year
 
 
-def _next_number(issued_at: datetime) -> str:
-    """The next number of the year, ``INV-2026-000001``; gap-free and unique under concurrency.
+def reserve_invoice_numbers(*, issued_at: datetime, count: int) -> list[str]:
+    """``count`` consecutive numbers of the year of ``issued_at``, ``INV-2026-000001``…;
+    gap-free and unique under concurrency.
 
     The year's counter row is locked (``SELECT … FOR UPDATE``) until the transaction
-    ends: concurrent finalizations wait for each other, and a rollback gives the number
-    back.
+    ends: concurrent finalizations wait for each other, and a rollback gives the numbers
+    back. Take it last (after the account-balance locks and the invoice rows, the lock
+    order of this module) and only inside a transaction that finalizes the invoices.
     """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    if not connection.in_atomic_block:
+        raise RuntimeError("invoice numbers are reserved inside the transaction that finalizes the invoices")
     year = number_year(issued_at)
     InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(year=year)], ignore_conflicts=True)
     counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return f"INV-{year}-{counter.last_number:06d}"
+    return [f"INV-{year}-{n:06d}" for n in range(first, first + count)]
+
+
+def _next_number(issued_at: datetime) -> str:
+    """The next number of the year (see :func:`reserve_invoice_numbers`)."""
+    return reserve_invoice_numbers(issued_at=issued_at, count=1)[0]
 
 
 def _validate_lines(lines: Sequence[DraftLine]) -> None:

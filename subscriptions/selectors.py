@@ -67,6 +67,17 @@ def subscription_of(workspace: Workspace) -> Subscription:
     )
 
 
+def seat_prices(price: Price) -> dict[str, int]:
+    """The seat price of ``price``'s plan per interval sold in its currency (one query);
+    ``price``'s own interval at ``price``'s seat amount (a subscription keeps its price)."""
+    rows = Price.objects.filter(plan_id=price.plan_id, currency=price.currency, is_active=True).order_by("id")
+    prices: dict[str, int] = {}
+    for interval, seat_amount in rows.values_list("interval", "seat_amount"):
+        prices.setdefault(interval, int(seat_amount))
+    prices[price.interval] = int(price.seat_amount)
+    return prices
+
+
 def licensed_seat_count(workspace: Workspace) -> int:
     """Members whose role holds a licence (SPEC.md "Plans": per-seat credits and prices)."""
     return Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES).count()

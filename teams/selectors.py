@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from subscriptions.models import Channel, Subscription
 from subscriptions.selectors import subscription_of
 from teams.models import Seat, SeatCharge, SeatStatus
+from teams.seat_plan import SeatState
 from workspaces.models import Invitation, Membership, Role, Workspace
 from workspaces.permissions import holds_licence
 
@@ -89,10 +90,36 @@ def seat_summary(workspace: Workspace) -> SeatSummary:
 def coterm_paid_seat_count(workspace: Workspace) -> int:
     """Active paid seats co-termed with the subscription: the seats its renewal bills.
 
-    A subscription renewal bills ``base + seat_amount x (extra_seats + this count)``;
-    paid seats on another interval renew on their own anniversary (the daily seat job).
+    A subscription renewal bills ``base + seat_amount x (extra_seats + this count)``
+    (:func:`subscriptions.pricing.subscription_billable_seats`; the renewal sweep counts
+    the same rows in its one locking query); paid seats on another interval renew on
+    their own anniversary (the daily seat job).
     """
     return Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE, coterm=True).count()
+
+
+def seat_states(workspace: Workspace) -> tuple[SeatState, ...]:
+    """The active paid seats as plain values (one query), for :func:`teams.seat_plan.plan_seats`."""
+    rows = (
+        Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE)
+        .order_by("added_at", "id")
+        .values_list(
+            "id", "user_email", "interval", "coterm", "price_cents", "period_start", "period_end", "added_at"
+        )
+    )
+    return tuple(
+        SeatState(
+            id=pk,
+            email=email,
+            interval=interval,
+            coterm=coterm,
+            price_cents=int(price_cents),
+            period_start=period_start,
+            period_end=period_end,
+            added_at=added_at,
+        )
+        for pk, email, interval, coterm, price_cents, period_start, period_end, added_at in rows
+    )
 
 
 def active_seats(workspace: Workspace) -> QuerySet[Seat]:

@@ -43,10 +43,9 @@ from invoices.models import (
     BillingReason,
     Invoice,
     InvoiceLine,
-    InvoiceNumberCounter,
     InvoiceStatus,
 )
-from invoices.services import _ACCOUNT_BALANCE_LOCK, number_year
+from invoices.services import account_balances_lock, reserve_invoice_numbers
 from invoices.totals import DraftLine, Totals, compute_totals
 from invoices.vat import is_reverse_charge
 from subscriptions import pricing
@@ -212,23 +211,9 @@ def _locked_balances(workspace_ids: list[Any]) -> dict[Any, int]:
         holders = sorted((w for w, balance in cursor.fetchall() if balance > 0), key=str)
         if not holders:
             return {}
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(w)) FROM unnest(%s::text[]) AS w ORDER BY w",
-            [_ACCOUNT_BALANCE_LOCK, [str(w) for w in holders]],
-        )
+        account_balances_lock(holders)
         cursor.execute(_LATEST_BALANCES, [holders])
         return dict(cursor.fetchall())
-
-
-def _reserve_numbers(issued_at: datetime, count: int) -> list[str]:
-    """``count`` consecutive numbers of the year (the counter row stays locked until commit)."""
-    year = number_year(issued_at)
-    InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(year=year)], ignore_conflicts=True)
-    counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return [f"INV-{year}-{n:06d}" for n in range(first, first + count)]
 
 
 def _copy(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
@@ -329,7 +314,7 @@ def _issue_invoices(billed: list[_Due], *, now: datetime) -> None:
             d.invoice_id = invoice_id
     # Numbers last (after the account-balance locks): the year's counter row stays locked
     # until commit, so a rollback gives the numbers back and numbering stays gap-free.
-    numbers = _reserve_numbers(now, len(billed))
+    numbers = reserve_invoice_numbers(issued_at=now, count=len(billed))
     seller = {
         "seller_name": settings.SELLER_NAME,
         "seller_address": settings.SELLER_ADDRESS,

@@ -9,10 +9,18 @@ from django.db import transaction
 from subscriptions.models import Channel
 from subscriptions.periods import Interval
 from subscriptions.proration import charge_proration
-from subscriptions.selectors import subscription_of
 from teams import errors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterval, SeatStatus
-from teams.services.common import day_of, lock_seats, midnight, period_for, record_charge, seat_price_cents
+from teams.services.common import (
+    day_of,
+    lock_seats,
+    midnight,
+    period_for,
+    record_charge,
+    seat_price_cents,
+    subscription_locked,
+)
+from teams.services.members import subscription_bills_from_today
 from teams.services.releases import apply_money, release_terms
 from workspaces import errors as workspace_errors
 from workspaces.models import Membership, Workspace
@@ -31,8 +39,10 @@ def seat_billing_period_set(
     on another it renews on its own anniversary, from today.
 
     A seat not invoiced yet is simply planned again on the new period (nothing was
-    billed); an invoiced one gets its unused time credited, as on removal, and a new
-    prorated charge for the new period, invoiced the day after.
+    billed); a billed one gets its unused time credited, as on removal, and a new
+    prorated charge for the new period, invoiced the day after. A co-termed seat without
+    a pending charge of its own was billed by the subscription's invoice (its purchase,
+    plan change or renewal): it counts as billed.
     """
     require_capability(actor, Capability.MANAGE_MEMBERS)
     if actor.workspace_id != workspace.pk:
@@ -40,7 +50,7 @@ def seat_billing_period_set(
     if interval not in SeatInterval.values:
         raise errors.UnknownSeatPeriod()
     lock_seats(workspace.pk)
-    subscription = subscription_of(workspace)
+    subscription = subscription_locked(workspace)
     if subscription.channel == Channel.MOBILE:
         raise errors.SeatPeriodMobile()
     seat = (
@@ -55,7 +65,9 @@ def seat_billing_period_set(
     price_cents = seat_price_cents(subscription, interval)
     today = day_of(now)
     invoiced = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.INVOICED).exists()
-    if invoiced:
+    pending = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).exists()
+    billed_by_subscription = seat.coterm and not pending and subscription_bills_from_today(subscription, today)
+    if invoiced or billed_by_subscription:
         release = release_terms(seat, subscription, today, own_seat=True)
         seat = apply_money(release, workspace=workspace, source_prefix="seat-period", now=now)
         seat.last_credit_cents = 0
@@ -75,6 +87,8 @@ def seat_billing_period_set(
     seat.period_end = midnight(period.end)
     seat.price_cents = price_cents
     seat.save()
+    if period.coterm and not subscription_bills_from_today(subscription, today):
+        return seat  # the subscription's next invoice bills it with the plan
     record_charge(
         seat=seat,
         kind=kind,

@@ -30,6 +30,20 @@ def lock_seats(workspace_id: object) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SEAT_LOCK, str(workspace_id)])
 
 
+def subscription_locked(workspace: Workspace) -> Subscription:
+    """The workspace's subscription, its row locked (``FOR NO KEY UPDATE``) until the
+    transaction ends. Taken after the seat lock, as billing's changes take them (seat
+    lock, then the subscription row): a seat change never sees a period that a renewal
+    or a plan change is rewriting, and the renewal sweep skips the row meanwhile."""
+    subscription = (
+        Subscription.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan", "price")
+        .filter(workspace=workspace)
+        .first()
+    )
+    return subscription if subscription is not None else subscription_of(workspace)
+
+
 def day_of(moment: datetime) -> date:
     """The UTC calendar day of an aware datetime (billing periods start at 00:00 UTC)."""
     return moment.astimezone(UTC).date()

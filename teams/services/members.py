@@ -10,10 +10,9 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext
 
-from subscriptions.models import Subscription
+from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.periods import Interval
 from subscriptions.proration import charge_proration
-from subscriptions.selectors import subscription_of
 from teams import selectors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
@@ -26,6 +25,7 @@ from teams.services.common import (
     period_for,
     record_charge,
     seat_price_cents,
+    subscription_locked,
 )
 from workspaces import errors as workspace_errors
 from workspaces.models import Membership, Role, User, Workspace
@@ -126,6 +126,8 @@ def assign_seat(
         currency=subscription.price.currency,
         added_at=now,
     )
+    if period.coterm and not subscription_bills_from_today(subscription, today):
+        return seat
     record_charge(
         seat=seat,
         kind=ChargeKind.ADDED,
@@ -139,6 +141,18 @@ def assign_seat(
     return seat
 
 
+def subscription_bills_from_today(subscription: Subscription, today: date) -> bool:
+    """Whether a co-termed seat taken ``today`` needs a seat charge of its own.
+
+    Not during a trial: the trial's end invoices the co-termed seats with the plan. Not
+    once the subscription's period is over but not renewed yet: its renewal invoices
+    the co-termed seats for the next period (charging the seat too would bill it twice).
+    """
+    if subscription.status == SubscriptionStatus.TRIALING:
+        return False
+    return today < day_of(subscription.current_period_end)
+
+
 def seat_on_member_joined(*, membership: Membership, now: datetime) -> Seat | None:
     """A member just joined (invitation accepted): enforce the caps, then seat them.
 
@@ -148,7 +162,7 @@ def seat_on_member_joined(*, membership: Membership, now: datetime) -> Seat | No
         return None
     workspace = membership.workspace
     lock_seats(workspace.pk)
-    subscription = subscription_of(workspace)
+    subscription = subscription_locked(workspace)
     check_room(subscription, licensed_after=selectors.licensed_count(workspace))
     return assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)
 

@@ -14,7 +14,15 @@ from subscriptions.proration import Proration, removal_credit_proration
 from subscriptions.selectors import subscription_of
 from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.services.common import charged_period, check_room, day_of, lock_seats, seat_line_description
+from subscriptions.models import SubscriptionStatus
+from teams.services.common import (
+    charged_period,
+    check_room,
+    day_of,
+    lock_seats,
+    seat_line_description,
+    subscription_locked,
+)
 from teams.services.members import assign_seat
 from workspaces import errors as workspace_errors
 from workspaces.models import Membership, Role, Workspace
@@ -65,7 +73,9 @@ class SeatRelease:
 def release_terms(seat: Seat, subscription: Subscription, today: date, *, own_seat: bool) -> SeatRelease:
     start, end = charged_period(seat, subscription)
     credit = None
-    if start <= today < end:
+    # A co-termed seat is billed with the subscription: nothing of a trial was paid.
+    unpaid_trial = seat.coterm and subscription.status == SubscriptionStatus.TRIALING
+    if start <= today < end and not unpaid_trial:
         credit = removal_credit_proration(seat.price_cents, start, end, today, Interval(seat.interval))
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))
     credit_amount = credit.amount_cents if credit else 0
@@ -173,14 +183,14 @@ class RemovalPreview:
 
 
 def _removal_plan(
-    *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime
+    *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime, lock: bool = False
 ) -> RemovalPreview:
     require_capability(actor, Capability.MANAGE_MEMBERS)
     if actor.workspace_id != workspace.pk or membership.workspace_id != workspace.pk:
         raise workspace_errors.PermissionDenied()
     if membership.role == Role.OWNER:
         raise workspace_errors.OwnerCannotBeChanged()
-    subscription = subscription_of(workspace)
+    subscription = subscription_locked(workspace) if lock else subscription_of(workspace)
     releases = _seats_released_by(
         workspace=workspace, membership=membership, subscription=subscription, today=day_of(now)
     )
@@ -208,7 +218,7 @@ def member_remove(
     # Lock order, as in workspaces.services: the membership row, then the seat lock.
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=workspace)
     lock_seats(workspace.pk)
-    plan = _removal_plan(workspace=workspace, actor=actor, membership=membership, now=now)
+    plan = _removal_plan(workspace=workspace, actor=actor, membership=membership, now=now, lock=True)
     for release in plan.releases:
         _release(release, workspace=workspace, now=now)
     membership.delete()
@@ -224,7 +234,7 @@ def seat_on_role_change(*, membership: Membership, new_role: str, now: datetime)
         return
     workspace = membership.workspace
     lock_seats(workspace.pk)
-    subscription = subscription_of(workspace)
+    subscription = subscription_locked(workspace)
     if gets:
         check_room(subscription, licensed_after=selectors.licensed_count(workspace) + 1)
         assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)

@@ -6,77 +6,94 @@ from datetime import datetime
 
 from django.db import transaction
 
-from subscriptions.selectors import subscription_of
-from teams import errors, selectors
+from subscriptions.selectors import seat_prices
+from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.services.common import day_of, lock_seats, midnight, period_for, seat_price_cents
+from teams.seat_plan import SeatState, plan_seats, wanted_paid_seats
+from teams.services.common import day_of, lock_seats, midnight, period_for, subscription_locked
 from workspaces.models import Membership, Role, Workspace
 
 # --- after billing changed the subscription -------------------------------------------------
 
 
+def seat_state(seat: Seat) -> SeatState:
+    return SeatState(
+        id=seat.pk,
+        email=seat.user_email,
+        interval=seat.interval,
+        coterm=seat.coterm,
+        price_cents=int(seat.price_cents),
+        period_start=seat.period_start,
+        period_end=seat.period_end,
+        added_at=seat.added_at,
+    )
+
+
 @transaction.atomic
 def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     """Match the paid seats to the subscription after billing changed it (a purchase, a
-    plan change, extra seats bought, an expiry): ``max(0, licensed - included - extra)``
-    active paid seats, priced at the plan's seat price.
+    plan change, a switch to annual, extra seats bought, a trial's end, an expiry):
+    ``max(0, licensed - included - extra)`` active paid seats, as
+    :func:`teams.seat_plan.plan_seats` plans them.
 
-    The subscription's own invoice billed or credited these seats with the plan, so
-    nothing is charged or credited here: missing seats are added co-termed (for the
-    most recent licensed members without one), surplus seats end (co-termed first, then
-    the newest), seats on an interval the new plan does not sell move to the
-    subscription's, and co-termed seats follow the subscription's interval (a switch to
-    annual billing). Returns how many seats were added, ended or repriced.
+    Billing calls it inside the transaction of the change, after it priced the change
+    from the same plan: its invoice bills the co-termed seats (and credits the unused own
+    time of seats that stop renewing on their own), so nothing is charged or credited
+    here. Missing seats are added co-termed (for the most recent licensed members without
+    one); surplus seats end (co-termed first, then the newest); seats on an interval the
+    plan does not sell move to the subscription's; co-termed seats follow the
+    subscription's interval and period; every seat takes the plan's seat price.
+
+    A charge not invoiced yet stays due (it pays for time the seat was held, which the
+    change's invoice counted as billed), except when the workspace falls back to a plan
+    whose seats are free (an expiry): then the seats end unbilled, as the daily job ends
+    them. Returns how many seats were added, ended or changed.
     """
     lock_seats(workspace.pk)
-    subscription = subscription_of(workspace)
+    subscription = subscription_locked(workspace)
     plan = subscription.plan
-    active = list(Seat.objects.select_for_update().filter(workspace=workspace, status=SeatStatus.ACTIVE))
-    if plan.seats_are_free or subscription.pk is None:
-        wanted = 0
-    else:
-        licensed = selectors.licensed_count(workspace)
-        wanted = max(0, licensed - plan.included_seats - subscription.extra_seats)
+    locked = {seat.pk: seat for seat in Seat.objects.select_for_update().filter(workspace=workspace, status=SeatStatus.ACTIVE)}
+    free = bool(plan.seats_are_free) or subscription.pk is None
+    wanted = wanted_paid_seats(
+        seats_are_free=free,
+        licensed=selectors.licensed_count(workspace),
+        included=int(plan.included_seats),
+        extra_seats=int(subscription.extra_seats),
+    )
+    interval = subscription.price.interval
+    states = sorted((seat_state(seat) for seat in locked.values()), key=lambda s: (s.added_at, s.id))
+    planned = plan_seats(states, wanted=wanted, interval=interval, seat_prices=seat_prices(subscription.price))
     changed = 0
-    # Co-termed seats end first (billing credited them with the plan), newest first.
-    surplus = sorted(active, key=lambda s: (s.coterm, s.added_at, s.pk), reverse=True)
-    while len(active) > wanted:
-        seat = surplus.pop(0)
-        active.remove(seat)
-        SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
-            status=ChargeStatus.CANCELED, canceled_at=now
-        )
+    for state in planned.ended:
+        seat = locked[state.id]
+        if free:
+            SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
+                status=ChargeStatus.CANCELED, canceled_at=now
+            )
         seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
         seat.save()
         changed += 1
     today = day_of(now)
-    for seat in active:
-        # A co-termed seat stays co-termed: it follows a switch to annual billing.
-        interval = subscription.price.interval if seat.coterm else seat.interval
-        try:
-            price = seat_price_cents(subscription, interval)
-        except errors.SeatPeriodUnavailable:
-            interval = subscription.price.interval
-            price = seat_price_cents(subscription, interval)
-        coterm = interval == subscription.price.interval
-        if (interval, price, coterm) != (seat.interval, seat.price_cents, seat.coterm):
-            seat.interval, seat.price_cents = interval, price
-            if coterm:
-                period = period_for(subscription, interval, today)
-                seat.coterm, seat.anchor_date = True, period.anchor
-                seat.period_start, seat.period_end = midnight(period.start), midnight(period.end)
+    period = period_for(subscription, interval, today)
+    coterm_period = (midnight(period.start), midnight(period.end))
+    for terms in planned.kept:
+        seat = locked[terms.seat.id]
+        before = (seat.interval, seat.price_cents, seat.coterm, seat.period_start, seat.period_end)
+        seat.interval, seat.price_cents, seat.coterm = terms.interval, terms.price_cents, terms.coterm
+        if terms.coterm:
+            seat.anchor_date = period.anchor
+            seat.period_start, seat.period_end = coterm_period
+        if (seat.interval, seat.price_cents, seat.coterm, seat.period_start, seat.period_end) != before:
             seat.save()
             changed += 1
-    if len(active) < wanted:
-        seated = {seat.membership_id for seat in active}
+    if planned.added:
+        seated = {seat.membership_id for seat in locked.values() if seat.status == SeatStatus.ACTIVE}
         unseated = Membership.objects.filter(workspace=workspace, role__in=selectors.LICENSED_ROLES)
         if plan.included_seats:
             # Seed 002: the admin's own seat is one of the included ones.
             unseated = unseated.exclude(role=Role.OWNER)
         unseated = unseated.exclude(pk__in=seated).select_related("user").order_by("-created_at", "-id")
-        interval = subscription.price.interval
-        period = period_for(subscription, interval, today)
-        for membership in unseated[: wanted - len(active)]:
+        for membership in unseated[: planned.added]:
             Seat.objects.create(
                 workspace=workspace,
                 membership=membership,
@@ -85,9 +102,9 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
                 interval=interval,
                 coterm=True,
                 anchor_date=period.anchor,
-                period_start=midnight(period.start),
-                period_end=midnight(period.end),
-                price_cents=seat_price_cents(subscription, interval),
+                period_start=coterm_period[0],
+                period_end=coterm_period[1],
+                price_cents=int(subscription.price.seat_amount),
                 currency=subscription.price.currency,
                 added_at=now,
             )
