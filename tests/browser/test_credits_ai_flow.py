@@ -7,14 +7,14 @@ import pytest
 from django.utils import timezone
 
 from credits import selectors, services
-from tests.browser.conftest import browser, page, screenshot, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from workspaces.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_a_member_runs_actions_until_the_out_of_credits_modal(page, screenshot):  # noqa: F811
+def test_a_member_runs_actions_until_the_out_of_credits_modal(page, screenshot):
     member = MembershipFactory(
         role=Role.MEMBER, workspace__name="Acme", user=UserFactory(email="ai@example.test")
     )
