@@ -49,8 +49,11 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings, setup_test_environment
+
+    from config.reference_data import load_reference_data
 
     selected = [m for m in MODULES if not argv or m.rsplit(".", 1)[-1] in argv]
     setup_test_environment()
@@ -60,6 +63,9 @@ def main(argv: list[str]) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-media-") as media, override_settings(MEDIA_ROOT=media):
             for module_name in selected:
+                # Each benchmark starts from an empty database with the catalogs in place.
+                call_command("flush", interactive=False, verbosity=0)
+                load_reference_data()
                 rows.extend(importlib.import_module(module_name).run())
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

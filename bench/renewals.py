@@ -1,15 +1,18 @@
 """Issue 3, acceptance 4 (renewal part): the renewal sweep against bulk SQL, same run.
 
-For N = 10,000 and 100,000 due subscriptions (mixed plans: Team Starter with extra
-seats, Business and Starter per seat, Pro annual; two licensed members per workspace,
-add-ons on one in ten, a money credit on the account balance of one in twenty):
+For N = 10,000 and 100,000 due subscriptions (``BENCH_SIZES=1000,10000`` for a quick
+run; mixed plans: Team Starter with extra seats, Business and Starter per seat, Pro
+annual; two licensed members per workspace, holding co-termed paid seats on Business
+(no included seat, no extra seat); add-ons on one in ten, a money credit on the account
+balance of one in twenty):
 
 * **value**: :func:`subscriptions.services.renewals.renew_due_subscriptions`, which
   issues and finalizes every renewal invoice (lines, VAT, account credit applied,
   gap-free numbers from the locked counter), advances the periods and records the
   audit events. Charging runs afterwards in per-invoice tasks and is not timed.
 * **floor**: the equivalent bulk SQL on an identical set of N other due subscriptions:
-  ``INSERT … SELECT`` of the draft invoices (amounts computed in SQL), ``INSERT … SELECT``
+  ``INSERT … SELECT`` of the draft invoices (amounts computed in SQL, the billed seats
+  being the extra seats plus the co-termed paid seats), ``INSERT … SELECT``
   of their lines (plan, seats, add-ons), numbered from the counter row, one ``UPDATE``
   finalizing them, one ``UPDATE`` advancing the periods.
 
@@ -19,6 +22,7 @@ times the 10,000 run (the row also prints the plain 100k/10k time ratio).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-SIZES = (10_000, 100_000)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
 RATIO_LIMIT = 5.0
 LINEAR_LIMIT = 1.5
 NOW = datetime(2026, 6, 1, 0, 5, tzinfo=UTC)
@@ -111,6 +115,20 @@ def _setup(count: int, tag: str) -> None:
               FROM generate_series(1, %(n)s) AS g
               JOIN bench_mix AS m ON m.k = g %% %(mix)s;
 
+            -- Business bills every licence: the two members hold co-termed paid seats.
+            INSERT INTO teams_seat (workspace_id, membership_id, user_id, user_email, interval, coterm,
+                                    anchor_date, period_start, period_end, price_cents, currency, status,
+                                    added_at, credit_count, last_credit_cents)
+            SELECT s.workspace_id, m.id, m.user_id, 'seat@bench.test', p.interval, true,
+                   s.current_period_start::date, s.current_period_start, s.current_period_end, p.seat_amount,
+                   'EUR', 'active', %(now)s, 0, 0
+              FROM subscriptions_subscription AS s
+              JOIN subscriptions_price AS p ON p.id = s.price_id
+              JOIN subscriptions_plan AS pl ON pl.id = s.plan_id
+              JOIN workspaces_workspace AS w ON w.id = s.workspace_id
+              JOIN workspaces_membership AS m ON m.workspace_id = s.workspace_id
+             WHERE w.name LIKE 'Bench ' || %(tag)s || '%%' AND pl.code = 'business';
+
             INSERT INTO subscriptions_subscriptionaddon (subscription_id, addon_id, quantity)
             SELECT s.id, %(addon)s, 2
               FROM subscriptions_subscription AS s
@@ -148,18 +166,16 @@ SELECT s.id, s.workspace_id, nextval(pg_get_serial_sequence('invoices_invoice', 
        s.current_period_end + make_interval(months => CASE WHEN p.interval = 'year' THEN 12 ELSE 1 END)
            AS period_end,
        p.base_amount AS base, p.seat_amount AS seat,
-       CASE WHEN pl.seats_are_free THEN 0
-            ELSE GREATEST(0, GREATEST(COALESCE(lic.n, 0), pl.included_seats + s.extra_seats) - pl.included_seats)
-       END AS billable,
+       CASE WHEN pl.seats_are_free THEN 0 ELSE s.extra_seats + COALESCE(seats.n, 0) END AS billable,
        COALESCE(ad.amount, 0) * CASE WHEN p.interval = 'year' THEN 12 ELSE 1 END AS addons,
        w.name, w.billing_email, w.country, w.vat_number, w.currency, pl.name AS plan_name
   FROM subscriptions_subscription AS s
   JOIN subscriptions_price AS p ON p.id = s.price_id
   JOIN subscriptions_plan AS pl ON pl.id = s.plan_id
   JOIN workspaces_workspace AS w ON w.id = s.workspace_id
-  LEFT JOIN (SELECT workspace_id, count(*) AS n FROM workspaces_membership
-              WHERE role IN ('owner', 'admin', 'billing_admin', 'member') GROUP BY workspace_id) AS lic
-         ON lic.workspace_id = s.workspace_id
+  LEFT JOIN (SELECT workspace_id, count(*) AS n FROM teams_seat
+              WHERE status = 'active' AND coterm GROUP BY workspace_id) AS seats
+         ON seats.workspace_id = s.workspace_id
   LEFT JOIN (SELECT sa.subscription_id, sum(a.monthly_amount * sa.quantity) AS amount
                FROM subscriptions_subscriptionaddon AS sa JOIN subscriptions_addon AS a ON a.id = sa.addon_id
               GROUP BY sa.subscription_id) AS ad ON ad.subscription_id = s.id

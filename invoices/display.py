@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import get_language
 
+from invoices.formulas import localize_formula
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.vat import REVERSE_CHARGE_MENTION_EN, REVERSE_CHARGE_MENTION_FR
 from workspaces.formatting import format_date, format_money, format_percent
@@ -64,7 +65,7 @@ def _line(line: InvoiceLine, currency: str, locale: str) -> LineView:
     return LineView(
         kind=line.kind,
         kind_label=str(line.get_kind_display()),
-        description=line.description,
+        description=localize_formula(line.description),
         quantity=line.quantity,
         unit_amount=(
             format_money(line.unit_amount_cents, currency, locale)

@@ -9,7 +9,6 @@ of letting every selector fetch it again.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,12 +21,13 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credits import selectors as credit_selectors
 from credits.models import ALLOWANCE_BUCKETS, CreditBalance, CreditGrant, GrantBucket
 from invoices import selectors as invoice_selectors
+from invoices.formulas import localize_formula
 from invoices.models import Invoice
 from subscriptions import pricing
 from subscriptions import selectors as billing_selectors
@@ -214,22 +214,21 @@ def _babel_locale() -> str:
     return (get_language() or "fr").replace("-", "_")
 
 
-def _seat_extras(subscription: Subscription, *, licensed: int) -> tuple[int, int]:
-    """Extra seats bought and what they cost per period."""
+def _seat_extras(subscription: Subscription) -> tuple[int, int]:
+    """Extra seats bought and what they cost per period (each is billed with the
+    subscription, filled or not: members beyond them hold paid seats of their own)."""
     plan, price = subscription.plan, subscription.price
     extra = int(subscription.extra_seats)
     if plan.seats_are_free or not extra:
         return extra, 0
-    with_extra = pricing.billable_seats(plan, licensed, extra)
-    without = pricing.billable_seats(plan, licensed, 0)
-    return extra, int(price.seat_amount) * max(0, with_extra - without)
+    return extra, int(price.seat_amount) * extra
 
 
 def subscription_card(
     workspace: Workspace,
     subscription: Subscription,
     *,
-    licensed: int,
+    coterm_seats: int,
     addons: list[pricing.AddOnLine],
     card: CardInfo | None,
     now: datetime,
@@ -255,7 +254,7 @@ def subscription_card(
             plan=plan,
             price=price,
             extra_seats=subscription.extra_seats,
-            licensed=licensed,
+            coterm_paid_seats=coterm_seats,
             addons=addons,
             start=start,
             anchor_day=subscription.billing_anchor_day,
@@ -284,7 +283,7 @@ def subscription_card(
 
 
 def annual_offer(
-    subscription: Subscription, *, licensed: int, annual: Price | None | Literal["load"] = "load"
+    subscription: Subscription, *, coterm_seats: int, annual: Price | None | Literal["load"] = "load"
 ) -> AnnualOffer | None:
     """Seed 001: shown only on a monthly price with an annual price for the same plan;
     savings = 12 × monthly − annual, from the real prices and the current seats."""
@@ -303,7 +302,9 @@ def annual_offer(
         annual = billing_selectors.annual_price_for(plan, price.currency)
     if annual is None:
         return None
-    billable = pricing.billable_seats(plan, licensed, subscription.extra_seats)
+    billable = pricing.subscription_billable_seats(
+        plan, extra_seats=subscription.extra_seats, coterm_paid_seats=coterm_seats
+    )
     savings = billing_selectors.savings_between(
         monthly_cents=pricing.period_amount(price, billable),
         annual_cents=pricing.period_amount(annual, billable),
@@ -427,6 +428,8 @@ class LoadedSubscription:
     subscription: Subscription
     licensed: int
     paid_seats: int
+    #: Paid seats co-termed with the subscription: billed by its renewal (seed 002).
+    coterm_seats: int
     annual_price: Price | None
     has_addons: bool
 
@@ -443,6 +446,8 @@ SELECT {_columns(Subscription, "s")}, {_columns(Plan, "pl")}, {_columns(Price, "
          WHERE m."workspace_id" = s."workspace_id" AND m."role" = ANY(%(licensed_roles)s)) AS licensed,
        (SELECT COUNT(*) FROM {Seat._meta.db_table} t
          WHERE t."workspace_id" = s."workspace_id" AND t."status" = %(seat_active)s) AS paid_seats,
+       (SELECT COUNT(*) FROM {Seat._meta.db_table} t
+         WHERE t."workspace_id" = s."workspace_id" AND t."status" = %(seat_active)s AND t."coterm") AS coterm_seats,
        annual."id", annual."base_amount", annual."seat_amount", annual."credit_pack_amount",
        EXISTS (SELECT 1 FROM {SubscriptionAddOn._meta.db_table} sa
                JOIN {AddOn._meta.db_table} ad ON ad."id" = sa."addon_id"
@@ -486,6 +491,7 @@ def load_subscription(workspace: Workspace) -> LoadedSubscription:
             subscription=free,
             licensed=team_selectors.licensed_count(workspace),
             paid_seats=team_selectors.paid_seat_count(workspace),
+            coterm_seats=team_selectors.coterm_paid_seat_count(workspace),
             annual_price=None,
             has_addons=False,
         )
@@ -495,7 +501,9 @@ def load_subscription(workspace: Workspace) -> LoadedSubscription:
     subscription.plan = _instance(Plan, _PLAN_FIELDS, row[first:second])
     subscription.price = _instance(Price, _PRICE_FIELDS, row[second:third])
     subscription.workspace = workspace
-    licensed, paid_seats, annual_id, annual_base, annual_seat, annual_pack, has_addons = row[third:]
+    licensed, paid_seats, coterm_seats, annual_id, annual_base, annual_seat, annual_pack, has_addons = row[
+        third:
+    ]
     annual_price = None
     if annual_id is not None:
         annual_price = Price(
@@ -512,6 +520,7 @@ def load_subscription(workspace: Workspace) -> LoadedSubscription:
         subscription=subscription,
         licensed=int(licensed),
         paid_seats=int(paid_seats),
+        coterm_seats=int(coterm_seats),
         annual_price=annual_price,
         has_addons=bool(has_addons),
     )
@@ -529,7 +538,7 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
     seats = team_selectors.summary_for(subscription, licensed=licensed, paid=loaded.paid_seats)
     addons = billing_selectors.addon_lines(subscription) if loaded.has_addons else []
     card = billing_selectors.payment_method_of(workspace) if access.can_view_billing else None
-    extra_seats, extra_seats_cents = _seat_extras(subscription, licensed=licensed)
+    extra_seats, extra_seats_cents = _seat_extras(subscription)
     credits: CreditsCard | None = None
     extra_credits = 0
     chart: ChartView | None = None
@@ -538,7 +547,7 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
         chart = usage_chart(workspace, today=now.astimezone(UTC).date())  # usage days are UTC days
     return OverviewPage(
         subscription=subscription_card(
-            workspace, subscription, licensed=licensed, addons=addons, card=card, now=now
+            workspace, subscription, coterm_seats=loaded.coterm_seats, addons=addons, card=card, now=now
         ),
         extras=Extras(
             extra_seats=extra_seats,
@@ -554,7 +563,7 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
                 seats.capacity, pricing.seat_capacity(subscription.plan, licensed, subscription.extra_seats)
             ),
         ),
-        annual=annual_offer(subscription, licensed=licensed, annual=loaded.annual_price),
+        annual=annual_offer(subscription, coterm_seats=loaded.coterm_seats, annual=loaded.annual_price),
         credits=credits,
         chart=chart,
     )
@@ -648,51 +657,6 @@ def plan_options(workspace: Workspace, subscription: Subscription) -> list[PlanO
 
 
 # --- previews as people read them -----------------------------------------------------------
-
-_UNUSED_TIME = re.compile(r"^Unused time on (?P<plan>.+?), ")
-_FRACTION = re.compile(r"\b(?P<r>\d+) of (?P<t>\d+) (?P<unit>day|week|month)s?\b")
-_ONE_INTERVAL = re.compile(r"(?<![\w\u00a0\u202f])1 (?P<unit>week|month|year)\b")
-_EXTRA_SEATS = re.compile(r"(?P<n>-?\d+) extra seats?\b")
-_SEATS = re.compile(r"(?P<n>-?\d+) seats?\b")
-_CREDITS = re.compile(r"\bcredits\b")
-
-
-def _fraction(match: re.Match[str]) -> str:
-    remaining, total = int(match["r"]), int(match["t"])
-    values = {"remaining": remaining, "total": total}
-    if match["unit"] == "day":
-        return (
-            ngettext("%(remaining)s day of %(total)s", "%(remaining)s days of %(total)s", remaining) % values
-        )
-    if match["unit"] == "week":
-        return (
-            ngettext("%(remaining)s week of %(total)s", "%(remaining)s weeks of %(total)s", remaining)
-            % values
-        )
-    return (
-        ngettext("%(remaining)s month of %(total)s", "%(remaining)s months of %(total)s", remaining) % values
-    )
-
-
-def _one_interval(match: re.Match[str]) -> str:
-    return {"week": gettext("1 week"), "month": gettext("1 month"), "year": gettext("1 year")}[match["unit"]]
-
-
-def localize_formula(text: str) -> str:
-    """The billing engine's line formula (English words, e.g. "Business, 12 of 30 days ×
-    240,00 €") in the active language; amounts are already locale-formatted."""
-    text = _UNUSED_TIME.sub(lambda m: gettext("Unused time on %(plan)s, ") % {"plan": m["plan"]}, text)
-    text = _FRACTION.sub(_fraction, text)
-    text = _ONE_INTERVAL.sub(_one_interval, text)
-    text = _EXTRA_SEATS.sub(
-        lambda m: ngettext("%(count)s extra seat", "%(count)s extra seats", abs(int(m["n"])))
-        % {"count": m["n"]},
-        text,
-    )
-    text = _SEATS.sub(
-        lambda m: ngettext("%(count)s seat", "%(count)s seats", abs(int(m["n"]))) % {"count": m["n"]}, text
-    )
-    return _CREDITS.sub(gettext("credits"), text)
 
 
 @dataclass(frozen=True)

@@ -475,7 +475,7 @@ def _customize_context(request: WorkspaceRequest, form: CustomizeForm, subscript
         **_base_context(request),
         "subscription": subscription,
         "card": pages.subscription_card(
-            request.workspace, subscription, licensed=0, addons=[], card=None, now=timezone.now()
+            request.workspace, subscription, coterm_seats=0, addons=[], card=None, now=timezone.now()
         ),
         "form": form,
         "summary": summary,
@@ -584,7 +584,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
         preview = services.preview_switch_to_annual(workspace=workspace)
     except DomainError as exc:
         error = error or _error_message(exc)
-    offer = pages.annual_offer(subscription, licensed=billing_selectors.licensed_seat_count(workspace))
+    offer = pages.annual_offer(subscription, coterm_seats=billing_selectors.coterm_paid_seat_count(workspace))
     context = {
         **_base_context(request),
         "subscription": subscription,

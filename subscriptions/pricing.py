@@ -4,12 +4,16 @@ No queries and no clock: callers pass the plan, price, counts and dates. The sam
 functions build previews, invoices, the next renewal amount and the bulk renewal sweep,
 so they always agree to the cent.
 
-Seats (SPEC.md "Plans", seed 001 "Personnalisation du plan", seed 002): a plan's
-included seats are covered by its base price; ``extra_seats`` are seats bought beyond
-them, in advance, as capacity that members fill first. The seat capacity is
-``included + extra`` (or the licensed member count if that is higher) and the billable
-seats are the capacity beyond the included seats: ``max(0, max(licensed, included +
-extra) - included)``; none on plans whose seats are free.
+Seats (SPEC.md "Plans", "Proration rule", seed 001 "Personnalisation du plan", seed
+002): a plan's included seats are covered by its base price; ``extra_seats`` are seats
+bought beyond them, in advance, as capacity that members fill first; every licensed
+member beyond ``included + extra`` holds a paid seat (:class:`teams.models.Seat`) with
+its own billing period. A paid seat on the subscription's interval is co-termed with it
+and billed by the subscription's invoices; a paid seat on another interval is billed only
+by its own anniversary renewal (the daily seat job). So the subscription bills
+``extra_seats + co-termed paid seats`` (:func:`subscription_billable_seats`; none on
+plans whose seats are free), and a change prices the seats as
+:func:`teams.seat_plan.plan_seats` leaves them.
 """
 
 from __future__ import annotations
@@ -45,10 +49,13 @@ def seat_capacity(plan: Plan, licensed: int, extra_seats: int) -> int:
     return max(licensed, plan.included_seats + extra_seats)
 
 
-def billable_seats(plan: Plan, licensed: int, extra_seats: int) -> int:
+def subscription_billable_seats(plan: Plan, *, extra_seats: int, coterm_paid_seats: int) -> int:
+    """The seats a subscription's invoice bills at ``seat_amount`` each: the extra seats
+    bought in advance and the paid seats co-termed with it (paid seats on another
+    interval are billed by their own renewal, never here)."""
     if plan.seats_are_free:
         return 0
-    return max(0, seat_capacity(plan, licensed, extra_seats) - plan.included_seats)
+    return int(extra_seats) + int(coterm_paid_seats)
 
 
 def period_amount(price: Price, billable: int) -> int:
@@ -208,6 +215,63 @@ def seat_change_line(
         period_start=start,
         period_end=end,
         metadata={"seats": delta, "remaining": proration.remaining_units, "total": proration.total_units},
+    )
+
+
+def own_seat_credit_line(
+    *,
+    plan_name: str,
+    email: str,
+    price_cents: int,
+    currency: str,
+    proration: Proration,
+    start: datetime,
+    end: datetime,
+) -> DraftLine:
+    """The unused time of a paid seat billed on its own interval until now, credited when
+    a change ends it or makes the subscription bill it, e.g.
+    "Unused time on a Pro seat — a@b.c, 20 of 31 days × 12,99 €"."""
+    return DraftLine(
+        kind="credit",
+        description=f"Unused time on a {plan_name} seat — {email}, {proration.describe()} × {money(price_cents, currency)}",
+        amount_cents=-proration.amount_cents,
+        quantity=1,
+        unit_amount_cents=-proration.amount_cents,
+        period_start=start,
+        period_end=end,
+        metadata={
+            "seat_email": email,
+            "remaining": proration.remaining_units,
+            "total": proration.total_units,
+        },
+    )
+
+
+def own_seat_charge_line(
+    *,
+    plan_name: str,
+    email: str,
+    price_cents: int,
+    currency: str,
+    proration: Proration,
+    start: datetime,
+    end: datetime,
+) -> DraftLine:
+    """A paid seat that stays on its own interval at the new plan's price, charged for the
+    rest of its period, e.g. "Max seat — a@b.c, 20 of 31 days × 24,99 €"."""
+    return DraftLine(
+        kind="seat_proration",
+        description=f"{plan_name} seat — {email}, {proration.describe()} × {money(price_cents, currency)}",
+        amount_cents=proration.amount_cents,
+        quantity=1,
+        unit_amount_cents=proration.amount_cents,
+        period_start=start,
+        period_end=end,
+        metadata={
+            "seat_email": email,
+            "remaining": proration.remaining_units,
+            "total": proration.total_units,
+        },
     )
 
 

@@ -94,8 +94,17 @@ class SeatSummary:
     seats_are_free: bool
 
 
+def coterm_paid_seat_count(workspace: Workspace) -> int:
+    """Paid seats co-termed with the subscription (:func:`teams.selectors.coterm_paid_seat_count`)."""
+    from teams.selectors import coterm_paid_seat_count as count
+
+    return count(workspace)
+
+
 def seat_summary(workspace: Workspace) -> SeatSummary:
-    """Seats in use, bought and billed ("5 sur 10 UTILISATEURS": licensed of capacity)."""
+    """Seats in use, bought and billed ("5 sur 10 UTILISATEURS": licensed of capacity);
+    ``billable`` is what the subscription's renewal bills: extra seats + co-termed paid
+    seats (paid seats on another interval are billed by their own renewal)."""
     subscription = subscription_of(workspace)
     plan = subscription.plan
     licensed = licensed_seat_count(workspace)
@@ -104,7 +113,9 @@ def seat_summary(workspace: Workspace) -> SeatSummary:
         included=plan.included_seats,
         extra=subscription.extra_seats,
         capacity=pricing.seat_capacity(plan, licensed, subscription.extra_seats),
-        billable=pricing.billable_seats(plan, licensed, subscription.extra_seats),
+        billable=pricing.subscription_billable_seats(
+            plan, extra_seats=subscription.extra_seats, coterm_paid_seats=coterm_paid_seat_count(workspace)
+        ),
         max_members=plan.max_members,
         seats_are_free=plan.seats_are_free,
     )
@@ -179,16 +190,19 @@ def annual_price_for(plan: Plan, currency: str) -> Price | None:
 
 
 def annual_savings(workspace: Workspace) -> Savings | None:
-    """12 × the monthly price − the annual price, for the current plan and seats, from
-    the real prices; ``None`` unless the subscription is monthly and an annual price exists."""
+    """12 × the monthly price − the annual price, for the current plan and the seats the
+    subscription bills (extra + co-termed paid seats, which follow it to annual), from the
+    real prices; ``None`` unless the subscription is monthly and an annual price exists."""
     subscription = subscription_of(workspace)
     if subscription.plan.is_free or subscription.price.interval != Interval.MONTH:
         return None
     annual = annual_price_for(subscription.plan, subscription.price.currency)
     if annual is None:
         return None
-    billable = pricing.billable_seats(
-        subscription.plan, licensed_seat_count(workspace), subscription.extra_seats
+    billable = pricing.subscription_billable_seats(
+        subscription.plan,
+        extra_seats=subscription.extra_seats,
+        coterm_paid_seats=coterm_paid_seat_count(workspace),
     )
     return savings_between(
         monthly_cents=pricing.period_amount(subscription.price, billable),
@@ -214,17 +228,20 @@ def renewal_quote(
     plan: Plan,
     price: Price,
     extra_seats: int,
-    licensed: int,
+    coterm_paid_seats: int,
     addons: list[pricing.AddOnLine],
     start: datetime,
     anchor_day: int,
 ) -> RenewalQuote:
-    """The invoice of the period starting at ``start`` (VAT included, before account credit)."""
+    """The invoice of the period starting at ``start`` (VAT included, before account
+    credit): the plan, ``extra_seats`` + ``coterm_paid_seats`` seats, the add-ons."""
     end = pricing.midnight(add_interval(start.date(), Interval(price.interval), anchor_day=anchor_day))
     lines = pricing.period_lines(
         plan=plan,
         price=price,
-        billable=pricing.billable_seats(plan, licensed, extra_seats),
+        billable=pricing.subscription_billable_seats(
+            plan, extra_seats=extra_seats, coterm_paid_seats=coterm_paid_seats
+        ),
         addons=addons,
         start=start,
         end=end,
@@ -254,7 +271,7 @@ def next_renewal(workspace: Workspace) -> RenewalQuote | None:
         plan=subscription.plan,
         price=subscription.price,
         extra_seats=subscription.extra_seats,
-        licensed=licensed_seat_count(workspace),
+        coterm_paid_seats=coterm_paid_seat_count(workspace),
         addons=addon_lines(subscription),
         start=start,
         anchor_day=subscription.billing_anchor_day,

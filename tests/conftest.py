@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from config.i18n import compile_messages
+from config.reference_data import load_reference_data
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Membership, Role, Workspace
 
@@ -26,18 +27,7 @@ def _reference_data(request):
     if not (request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)):
         return
     request.getfixturevalue("_django_db_helper")
-    from subscriptions.catalog import load_demo_catalog
-    from subscriptions.models import AddOn, Plan, Price
-
-    if not Plan.objects.exists():
-        load_demo_catalog(Plan, Price, AddOn)
-    try:
-        from credits.catalog import load_action_catalog
-        from credits.models import ActionType
-    except ImportError:
-        return
-    if not ActionType.objects.exists():
-        load_action_catalog(ActionType)
+    load_reference_data()
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,11 @@ compares the two.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from invoices.models import BillingReason
+from invoices.totals import DraftLine
 from subscriptions import errors, pricing, selectors
 from subscriptions.models import (
     CancelReason,
@@ -24,8 +25,9 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 from subscriptions.periods import Interval, add_interval
-from subscriptions.proration import charge_proration, removal_credit_proration
+from subscriptions.proration import Proration, charge_proration, removal_credit_proration
 from subscriptions.services.core import Change, Context
+from teams.seat_plan import SeatPlan, SeatState, plan_seats, wanted_paid_seats
 from workspaces.models import Workspace
 
 #: Subscriptions bought on mobile are capped at 3 members (seed 002).
@@ -105,11 +107,106 @@ def _extra_seat_cap(subscription: Subscription, included_seats: int, max_members
     return max(0, members - included_seats)
 
 
-def _billable(ctx: Context, *, plan: Any = None, extra_seats: int | None = None) -> int:
-    sub = ctx.subscription
-    return pricing.billable_seats(
-        plan or sub.plan, ctx.licensed, sub.extra_seats if extra_seats is None else extra_seats
+# --- Seats: what the subscription bills before and after a change ----------------------------
+
+
+def seats_after(ctx: Context, *, plan: Any, price: Price, extra_seats: int) -> SeatPlan:
+    """The paid seats once the subscription is on ``plan``/``price`` with ``extra_seats``:
+    the plan :func:`teams.services.seats_sync` applies in the same transaction."""
+    wanted = wanted_paid_seats(
+        seats_are_free=bool(plan.seats_are_free),
+        licensed=ctx.licensed,
+        included=int(plan.included_seats),
+        extra_seats=extra_seats,
     )
+    return plan_seats(
+        ctx.seats, wanted=wanted, interval=price.interval, seat_prices=selectors.seat_prices(price)
+    )
+
+
+def billable_after(plan: Any, extra_seats: int, seats: SeatPlan) -> int:
+    return pricing.subscription_billable_seats(
+        plan, extra_seats=extra_seats, coterm_paid_seats=seats.coterm_after
+    )
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _own_unused(seat: SeatState, today: date) -> Proration | None:
+    """The unused time of a seat billed on its own interval, from ``today`` (the span a
+    change bills again), or None when its period is over."""
+    start, end = _day(seat.period_start), _day(seat.period_end)
+    if not start <= today < end:
+        return None
+    return charge_proration(seat.price_cents, start, end, today, Interval(seat.interval))
+
+
+def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_after: Any) -> list[DraftLine]:
+    """The money of paid seats billed on their own interval that a change touches (seed
+    002: a seat on another interval is billed only by its own renewal):
+
+    - a seat that ends, or that the subscription bills from now on (its interval is now
+      the subscription's, or no longer sold), gets its unused time credited;
+    - a seat that stays on its own interval at another price (a plan change) gets its
+      unused time credited and the rest of its period charged at the new price.
+
+    Both over the same span, from today, by :func:`~subscriptions.proration.charge_proration`
+    (the rule of a plan change), so a change and its reversal net to zero.
+    """
+    currency = ctx.subscription.price.currency
+    span_start = pricing.midnight(ctx.today)
+    lines: list[DraftLine] = []
+    credited = [*seats.ended_own_interval, *(t.seat for t in seats.kept if t.joins_subscription)]
+    for seat in credited:
+        unused = _own_unused(seat, ctx.today)
+        if unused is not None and unused.amount_cents:
+            lines.append(
+                pricing.own_seat_credit_line(
+                    plan_name=plan_before.name,
+                    email=seat.email,
+                    price_cents=seat.price_cents,
+                    currency=currency,
+                    proration=unused,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+    for terms in seats.kept:
+        if not terms.repriced_on_its_own:
+            continue
+        seat = terms.seat
+        unused = _own_unused(seat, ctx.today)
+        if unused is None:
+            continue
+        start, end = _day(seat.period_start), _day(seat.period_end)
+        charge = charge_proration(terms.price_cents, start, end, ctx.today, Interval(terms.interval))
+        if charge.amount_cents:
+            lines.append(
+                pricing.own_seat_charge_line(
+                    plan_name=plan_after.name,
+                    email=seat.email,
+                    price_cents=terms.price_cents,
+                    currency=currency,
+                    proration=charge,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+        if unused.amount_cents:
+            lines.append(
+                pricing.own_seat_credit_line(
+                    plan_name=plan_before.name,
+                    email=seat.email,
+                    price_cents=seat.price_cents,
+                    currency=currency,
+                    proration=unused,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+    return lines
 
 
 # --- Computations: one per operation -------------------------------------------------------
@@ -127,6 +224,9 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         raise errors.AlreadySubscribed()
     today = ctx.today
     start = pricing.midnight(today)
+    billable = billable_after(
+        plan, extra_seats, seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
+    )
     base = {
         "plan": plan,
         "price": price,
@@ -161,15 +261,12 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
             },
             resets_allowance=True,
             event_data={"plan": plan.code, "interval": price.interval, "trial_end": trial_end},
+            billable_after=billable,
+            syncs_seats=True,
         )
     end = pricing.midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
     lines = pricing.period_lines(
-        plan=plan,
-        price=price,
-        billable=_billable(ctx, plan=plan, extra_seats=extra_seats),
-        addons=ctx.addons,
-        start=start,
-        end=end,
+        plan=plan, price=price, billable=billable, addons=ctx.addons, start=start, end=end
     )
     return Change(
         action="subscribe",
@@ -186,6 +283,8 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         },
         resets_allowance=True,
         event_data={"plan": plan.code, "interval": price.interval},
+        billable_after=billable,
+        syncs_seats=True,
     )
 
 
@@ -207,14 +306,16 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
         raise errors.SamePlan()
     new_plan = price.plan
     new_extra = _clamped_extra_seats(sub, new_plan)
+    seats = seats_after(ctx, plan=new_plan, price=price, extra_seats=new_extra)
+    new_billable = billable_after(new_plan, new_extra, seats)
     lines = []
     if sub.status != SubscriptionStatus.TRIALING:
         # Net = charge for the new plan's remaining time − credit for the old plan's
         # unused time, both over the same span (SPEC.md "Proration rule").
         start, end = _period(ctx)
         interval = Interval(price.interval)
-        old_full = pricing.period_amount(sub.price, _billable(ctx))
-        new_full = pricing.period_amount(price, _billable(ctx, plan=new_plan, extra_seats=new_extra))
+        old_full = pricing.period_amount(sub.price, ctx.billable_seats)
+        new_full = pricing.period_amount(price, new_billable)
         span_start = pricing.midnight(ctx.today)
         if new_full:
             lines.append(
@@ -238,6 +339,7 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
                     end=sub.current_period_end,
                 )
             )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=new_plan))
     return Change(
         action="change_plan",
         params={"price_id": price.pk},
@@ -251,6 +353,8 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
             "to_plan": new_plan.code,
             "direction": _direction(sub, new_plan),
         },
+        billable_after=new_billable,
+        syncs_seats=True,
     )
 
 
@@ -274,27 +378,31 @@ def compute_switch_to_annual(ctx: Context) -> Change:
     if annual is None:
         raise errors.AnnualSwitchUnavailable()
     event_data = {"plan": sub.plan.code, "from_price": sub.price_id, "to_price": annual.pk}
+    seats = seats_after(ctx, plan=sub.plan, price=annual, extra_seats=sub.extra_seats)
+    billable = billable_after(sub.plan, sub.extra_seats, seats)
+    seat_lines = own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan)
     if sub.status == SubscriptionStatus.TRIALING:
-        # Nothing was paid yet: the trial goes on and ends on an annual charge.
+        # Nothing of the plan was paid yet: the trial goes on and ends on an annual charge.
         return Change(
             action="switch_to_annual",
             params={},
-            lines=[],
-            billing_reason=None,
+            lines=seat_lines,
+            billing_reason=BillingReason.ANNUAL_SWITCH,
             event_kind=EventKind.SWITCHED_TO_ANNUAL,
             updates={"price": annual},
             event_data=event_data,
+            billable_after=billable,
+            syncs_seats=True,
         )
     period_start, period_end = _period(ctx)
     today = ctx.today
     start = pricing.midnight(today)
     end = pricing.midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
-    billable = _billable(ctx)
     lines = pricing.period_lines(
         plan=sub.plan, price=annual, billable=billable, addons=ctx.addons, start=start, end=end
     )
     # The unused monthly time is credited, by the same rule as a plan change.
-    monthly_full = pricing.period_amount(sub.price, billable) + _addons_amount(ctx, Interval.MONTH)
+    monthly_full = pricing.period_amount(sub.price, ctx.billable_seats) + _addons_amount(ctx, Interval.MONTH)
     if monthly_full:
         lines.append(
             pricing.unused_time_line(
@@ -306,6 +414,7 @@ def compute_switch_to_annual(ctx: Context) -> Change:
                 end=sub.current_period_end,
             )
         )
+    lines.extend(seat_lines)
     return Change(
         action="switch_to_annual",
         params={},
@@ -321,6 +430,8 @@ def compute_switch_to_annual(ctx: Context) -> Change:
         # The renewal day moves to today, and the credit period with it.
         resets_allowance=True,
         event_data=event_data,
+        billable_after=billable,
+        syncs_seats=True,
     )
 
 
@@ -347,7 +458,11 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
         raise errors.NothingToChange()
     currency = sub.price.currency
     lines = []
-    delta = _billable(ctx, extra_seats=extra_seats) - _billable(ctx)
+    seats = seats_after(ctx, plan=plan, price=sub.price, extra_seats=extra_seats)
+    new_billable = billable_after(plan, extra_seats, seats)
+    # Extra seats that members beyond the capacity filled already (co-termed paid seats
+    # ending) cost nothing more: the subscription billed those seats.
+    delta = new_billable - ctx.billable_seats
     if delta and sub.status != SubscriptionStatus.TRIALING and sub.price.seat_amount:
         # Seats added are charged from today, seats removed credited from today (day
         # units) or from next month (annual), seed 002.
@@ -367,6 +482,7 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
                     end=sub.current_period_end,
                 )
             )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=plan, plan_after=plan))
     if credit_packs:
         lines.append(
             pricing.credit_packs_line(
@@ -391,6 +507,8 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
             "credit_packs": credit_packs,
             "credits": credit_packs * int(plan.credit_pack_size),
         },
+        billable_after=new_billable,
+        syncs_seats=True,
     )
 
 
@@ -471,7 +589,12 @@ def compute_renew(ctx: Context) -> Change:
     lines = []
     if not sub.plan.is_free:
         lines = pricing.period_lines(
-            plan=sub.plan, price=sub.price, billable=_billable(ctx), addons=ctx.addons, start=start, end=end
+            plan=sub.plan,
+            price=sub.price,
+            billable=ctx.billable_seats,
+            addons=ctx.addons,
+            start=start,
+            end=end,
         )
     return Change(
         action="renew",
@@ -504,6 +627,7 @@ def compute_expire(ctx: Context, reason: str) -> Change:
             "void_invoice": sub.dunning_invoice_id,
         },
         expires=True,
+        syncs_seats=True,
     )
 
 
@@ -519,12 +643,16 @@ def compute_end_trial(ctx: Context) -> Change:
     end = pricing.midnight(
         add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
     )
+    seats = seats_after(ctx, plan=sub.plan, price=sub.price, extra_seats=sub.extra_seats)
+    billable = billable_after(sub.plan, sub.extra_seats, seats)
+    lines = pricing.period_lines(
+        plan=sub.plan, price=sub.price, billable=billable, addons=ctx.addons, start=start, end=end
+    )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan))
     return Change(
         action="end_trial",
         params={},
-        lines=pricing.period_lines(
-            plan=sub.plan, price=sub.price, billable=_billable(ctx), addons=ctx.addons, start=start, end=end
-        ),
+        lines=lines,
         billing_reason=BillingReason.SUBSCRIPTION_CREATE,
         event_kind=EventKind.TRIAL_ENDED,
         updates={
@@ -534,6 +662,8 @@ def compute_end_trial(ctx: Context) -> Change:
         },
         source=f"trial_end:{sub.pk}:{start.date().isoformat()}",
         event_data={"plan": sub.plan.code},
+        billable_after=billable,
+        syncs_seats=True,
     )
 
 

@@ -30,6 +30,8 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 from subscriptions.periods import Interval, add_interval
+from teams.seat_plan import SeatState
+from teams.selectors import seat_states
 from workspaces.errors import PermissionDenied
 from workspaces.models import Membership, Workspace
 from workspaces.permissions import REFUSAL_MESSAGES, Capability
@@ -81,6 +83,8 @@ class Context:
     workspace: Workspace
     subscription: Subscription
     licensed: int
+    #: The active paid seats (teams), read with the licences.
+    seats: tuple[SeatState, ...]
     addons: list[pricing.AddOnLine]
     balance_cents: int
     vat_rate_bp: int
@@ -91,6 +95,20 @@ class Context:
     @property
     def today(self) -> date:
         return self.now.date()
+
+    @property
+    def coterm_paid_seats(self) -> int:
+        """Paid seats co-termed with the subscription: billed by its invoices."""
+        return sum(1 for seat in self.seats if seat.coterm)
+
+    @property
+    def billable_seats(self) -> int:
+        """The seats the subscription bills as it stands (extra + co-termed paid seats)."""
+        return pricing.subscription_billable_seats(
+            self.subscription.plan,
+            extra_seats=self.subscription.extra_seats,
+            coterm_paid_seats=self.coterm_paid_seats,
+        )
 
 
 @dataclass
@@ -109,6 +127,12 @@ class Change:
     event_data: dict[str, Any] = field(default_factory=dict)
     #: Set when the operation ends the paid subscription (fallback to Free).
     expires: bool = False
+    #: The seats the subscription bills once the change is applied (the paid seats as
+    #: :func:`teams.seat_plan.plan_seats` leaves them); None: as they stand.
+    billable_after: int | None = None
+    #: The change alters plan, interval or extra seats: the paid seat rows are matched to
+    #: it (:func:`teams.services.seats_sync`) in the same transaction.
+    syncs_seats: bool = False
 
 
 def check_manager(actor: Membership, workspace: Workspace) -> None:
@@ -130,6 +154,7 @@ def load_context(workspace: Workspace, subscription: Subscription, now: datetime
         workspace=workspace,
         subscription=subscription,
         licensed=selectors.licensed_seat_count(workspace),
+        seats=seat_states(workspace),
         addons=selectors.addon_lines(subscription),
         balance_cents=account_balance_cents(workspace),
         vat_rate_bp=vat_rate_bp,
@@ -175,6 +200,7 @@ def fingerprint(ctx: Context, change: Change, totals: Totals) -> str:
         "params": change.params,
         "subscription": _subscription_state(ctx.subscription),
         "licensed": ctx.licensed,
+        "seats": [asdict(seat) for seat in ctx.seats],
         "addons": [asdict(a) for a in ctx.addons],
         "card": ctx.has_payment_method,
         "lines": [asdict(line) for line in change.lines],
@@ -203,10 +229,15 @@ def next_renewal_after(ctx: Context, change: Change) -> tuple[int | None, dateti
         if status == SubscriptionStatus.TRIALING
         else _after(ctx, change, "current_period_end")
     )
+    billable = change.billable_after
+    if billable is None:
+        billable = pricing.subscription_billable_seats(
+            plan, extra_seats=_after(ctx, change, "extra_seats"), coterm_paid_seats=ctx.coterm_paid_seats
+        )
     lines = pricing.period_lines(
         plan=plan,
         price=price,
-        billable=pricing.billable_seats(plan, ctx.licensed, _after(ctx, change, "extra_seats")),
+        billable=billable,
         addons=ctx.addons,
         start=start,
         end=pricing.midnight(

@@ -49,6 +49,7 @@ from subscriptions.services.core import (
     lock_subscription,
     record_event,
 )
+from teams.services import lock_seats, seats_sync
 from workspaces.models import Membership, Workspace
 
 Compute = Callable[[Context], Change]
@@ -99,8 +100,14 @@ def _run(
     now: datetime,
     compute: Compute,
 ) -> ApplyResult:
-    """Recompute under the row lock, refuse a stale preview, write, then charge."""
+    """Recompute under the row lock, refuse a stale preview, write, then charge.
+
+    Locks: the workspace's seat lock first, then the subscription row (the order of
+    :mod:`teams.services`), so the licences and paid seats the change is priced from
+    cannot move before :func:`teams.services.seats_sync` matches them to it.
+    """
     with transaction.atomic():
+        lock_seats(workspace.pk)
         subscription = lock_subscription(workspace, now)
         ctx = load_context(workspace, subscription, now)
         change = compute(ctx)
@@ -117,6 +124,10 @@ def _run(
                 unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
                 if unpaid is not None:
                     invoice_void(invoice=unpaid, now=now)
+        if change.syncs_seats:
+            # The seat rows now say what the invoice below bills (seed 002): co-termed
+            # seats on it, seats on their own interval on their own renewals.
+            seats_sync(workspace=workspace, now=now)
         invoice = None
         source = change.source or f"{change.action}:{subscription.pk}:{preview.fingerprint}"
         if change.billing_reason and preview.totals.total_cents > 0:

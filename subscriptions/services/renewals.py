@@ -6,13 +6,17 @@ rules and the same results:
 
 1. lock the due subscription rows (``SKIP LOCKED``: a row held by a user's change is
    renewed by the next run) and re-check that they are still due;
-2. read the licensed seats and add-ons of the whole batch (index lookups only), and
-   build each renewal's lines with :mod:`subscriptions.pricing`, as
-   :func:`~subscriptions.services.lifecycle.apply_renew` does;
-3. lock the account balances that hold money (the invoices app's advisory lock) and
-   compute each invoice's totals with :func:`invoices.totals.compute_totals`;
-4. reserve consecutive numbers from the year's locked counter row (taken last, as the
-   invoices app does: it stays locked until commit, so numbering is gap-free), then
+2. read, in that same query, the paid seats co-termed with each subscription (seed 002:
+   the subscription bills ``extra_seats`` + its co-termed paid seats; a seat on another
+   interval is billed by its own renewal, :mod:`teams.sweeps`), then the add-ons of the
+   whole batch (index lookups only), and build each renewal's lines with
+   :mod:`subscriptions.pricing`, as :func:`~subscriptions.services.lifecycle.apply_renew`
+   does;
+3. lock the account balances that hold money
+   (:func:`invoices.services.account_balances_lock`) and compute each invoice's totals
+   with :func:`invoices.totals.compute_totals`;
+4. reserve consecutive numbers (:func:`invoices.services.reserve_invoice_numbers`: the
+   year's counter row, taken last and locked until commit, so numbering is gap-free), then
    ``COPY`` the invoices in as drafts, their lines and the account-credit entries, and
    finalize them all with one ``UPDATE`` (a finalized invoice takes no new lines);
 5. advance every period in one ``UPDATE … FROM unnest(…)`` and ``COPY`` the audit events.
@@ -60,9 +64,9 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 from subscriptions.periods import Interval, add_interval
-from subscriptions.selectors import LICENSED_ROLES
 from subscriptions.services.changes import renewal_source
-from workspaces.models import Membership, Workspace
+from teams.models import Seat, SeatStatus
+from workspaces.models import Workspace
 
 #: Subscriptions renewed per transaction: bounded locks and memory, whatever the backlog.
 RENEWAL_BATCH_SIZE = 5_000
@@ -87,7 +91,8 @@ class _Due:
     period_end: datetime
     anchor_day: int
     extra_seats: int
-    licensed: int
+    #: Active paid seats co-termed with the subscription (billed by this renewal).
+    coterm_paid_seats: int
     workspace_name: str
     currency: str
     country: str
@@ -134,21 +139,25 @@ def _raw_cursor() -> psycopg.Cursor[Any]:
 
 def _lock_due(subscription_ids: list[int], now: datetime) -> list[_Due]:
     """Lock the still-due rows and read what pricing needs. Every lookup goes through an
-    index (the licensed count per row, the workspaces by key), so a batch costs the same
-    however many subscriptions and members the database holds."""
+    index (the co-termed paid seats per row, the workspaces by key), so a batch costs the
+    same however many subscriptions and seats the database holds.
+
+    A seat change locks the subscription row too (:func:`teams.services.common.subscription_locked`):
+    a row a seat change holds is skipped here and renewed by the next run, so the seats
+    counted are the seats the renewed period holds."""
     with _raw_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT s.id, s.workspace_id, s.plan_id, s.price_id, s.current_period_end, s.billing_anchor_day,
                    s.extra_seats,
-                   (SELECT count(*) FROM {Membership._meta.db_table} AS m
-                     WHERE m.workspace_id = s.workspace_id AND m.role = ANY(%s)) AS licensed
+                   (SELECT count(*) FROM {Seat._meta.db_table} AS t
+                     WHERE t.workspace_id = s.workspace_id AND t.status = %s AND t.coterm) AS coterm_paid_seats
               FROM {Subscription._meta.db_table} AS s
              WHERE s.id = ANY(%s) AND s.status = %s AND s.auto_renew AND s.current_period_end <= %s
              ORDER BY s.id
                FOR UPDATE OF s SKIP LOCKED
             """,
-            [list(LICENSED_ROLES), subscription_ids, SubscriptionStatus.ACTIVE.value, now],
+            [SeatStatus.ACTIVE.value, subscription_ids, SubscriptionStatus.ACTIVE.value, now],
         )
         rows = cursor.fetchall()
         cursor.execute(
@@ -168,7 +177,7 @@ def _lock_due(subscription_ids: list[int], now: datetime) -> list[_Due]:
             period_end=row[4],
             anchor_day=row[5],
             extra_seats=row[6],
-            licensed=row[7],
+            coterm_paid_seats=row[7],
             workspace_name=workspaces[row[1]][0],
             currency=workspaces[row[1]][1],
             country=workspaces[row[1]][2],
@@ -255,7 +264,9 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
             d.lines = pricing.period_lines(
                 plan=d.plan,
                 price=d.price,
-                billable=pricing.billable_seats(d.plan, d.licensed, d.extra_seats),
+                billable=pricing.subscription_billable_seats(
+                    d.plan, extra_seats=d.extra_seats, coterm_paid_seats=d.coterm_paid_seats
+                ),
                 addons=addons.get(d.id, []),
                 start=d.start,
                 end=d.end,

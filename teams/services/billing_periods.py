@@ -66,7 +66,9 @@ def seat_billing_period_set(
     today = day_of(now)
     invoiced = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.INVOICED).exists()
     pending = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).exists()
-    billed_by_subscription = seat.coterm and not pending and subscription_bills_from_today(subscription, today)
+    billed_by_subscription = (
+        seat.coterm and not pending and subscription_bills_from_today(subscription, today)
+    )
     if invoiced or billed_by_subscription:
         release = release_terms(seat, subscription, today, own_seat=True)
         seat = apply_money(release, workspace=workspace, source_prefix="seat-period", now=now)

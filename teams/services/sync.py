@@ -52,7 +52,10 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     lock_seats(workspace.pk)
     subscription = subscription_locked(workspace)
     plan = subscription.plan
-    locked = {seat.pk: seat for seat in Seat.objects.select_for_update().filter(workspace=workspace, status=SeatStatus.ACTIVE)}
+    locked = {
+        seat.pk: seat
+        for seat in Seat.objects.select_for_update().filter(workspace=workspace, status=SeatStatus.ACTIVE)
+    }
     free = bool(plan.seats_are_free) or subscription.pk is None
     wanted = wanted_paid_seats(
         seats_are_free=free,
@@ -62,7 +65,9 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     )
     interval = subscription.price.interval
     states = sorted((seat_state(seat) for seat in locked.values()), key=lambda s: (s.added_at, s.id))
-    planned = plan_seats(states, wanted=wanted, interval=interval, seat_prices=seat_prices(subscription.price))
+    planned = plan_seats(
+        states, wanted=wanted, interval=interval, seat_prices=seat_prices(subscription.price)
+    )
     changed = 0
     for state in planned.ended:
         seat = locked[state.id]

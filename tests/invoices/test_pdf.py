@@ -41,7 +41,7 @@ def test_pdf_is_a_french_invoice_with_the_legal_mentions(workspace, make_invoice
         f"SIREN : {settings.SELLER_SIREN}",
         f"N° de TVA intracommunautaire : {settings.SELLER_VAT_NUMBER}",
         "N° de TVA intracommunautaire : FR99123456789",
-        "Team Starter, 1 month × 159,00 €",
+        "Team Starter, 1 mois × 159,00 €",
         "1 mars 2026 – 31 mars 2026",
         "Sous-total HT\n159,00\u00a0€",
         "TVA (20,00\u00a0%)\n31,80\u00a0€",

@@ -23,7 +23,7 @@ def invoice(workspace, make_invoice):
         plan_line(
             -4_000,
             kind="credit",
-            description="Starter, 12 of 30 days × 100,00 € unused",
+            description="Unused time on Starter, 12 of 30 days × 100,00 €",
             unit_amount_cents=None,
         ),
     )
@@ -50,8 +50,9 @@ def test_details_page_shows_lines_totals_and_status_in_french(
     for expected in [
         f"Facture {invoice.number}",
         "En attente",
-        "Business, 12 of 30 days × 240,00 €",
-        "Starter, 12 of 30 days × 100,00 € unused",
+        # Formulas are stored in one wording and read in the reader's language.
+        "Business, 12 jours sur 30 × 240,00 €",
+        "Temps non utilisé sur Starter, 12 jours sur 30 × 100,00 €",
         "-40,00\u00a0€",
         "Sous-total HT",
         "200,00\u00a0€",

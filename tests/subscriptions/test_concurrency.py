@@ -11,6 +11,7 @@ from invoices.models import Invoice
 from invoices.totals import DraftLine
 from subscriptions.models import Price, Subscription
 from subscriptions.services.renewals import renew_due_subscriptions
+from teams.models import Seat
 from tests.factories import MembershipFactory, WorkspaceFactory
 from workspaces.models import Role
 
@@ -45,7 +46,7 @@ def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive
     due = []
     for n in range(30):
         workspace = WorkspaceFactory(name=f"Due {n}")
-        MembershipFactory(workspace=workspace, role=Role.OWNER)
+        owner = MembershipFactory(workspace=workspace, role=Role.OWNER)
         due.append(
             Subscription.objects.create(
                 workspace=workspace,
@@ -55,6 +56,21 @@ def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive
                 current_period_end=datetime(2026, 6, 1, tzinfo=UTC),
                 billing_anchor_day=1,
             )
+        )
+        # Business has no included seat: the owner holds a paid seat, co-termed (the
+        # state the purchase left), which the renewal bills.
+        Seat.objects.create(
+            workspace=workspace,
+            membership=owner,
+            user=owner.user,
+            user_email=owner.user.email,
+            interval="month",
+            coterm=True,
+            anchor_date=datetime(2026, 5, 1, tzinfo=UTC).date(),
+            period_start=datetime(2026, 5, 1, tzinfo=UTC),
+            period_end=datetime(2026, 6, 1, tzinfo=UTC),
+            price_cents=int(price.seat_amount),
+            currency="EUR",
         )
     others = [WorkspaceFactory(name=f"Direct {n}") for n in range(3)]
 

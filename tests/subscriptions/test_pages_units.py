@@ -188,9 +188,9 @@ def test_trial_days_left_round_up(workspace):
         subscribe(workspace, trial=True)
         subscription = Subscription.objects.select_related("plan", "price").get(workspace=workspace)
         assert subscription.status == SubscriptionStatus.TRIALING
-        card = pages.subscription_card(workspace, subscription, licensed=5, addons=[], card=None, now=NOW)
+        card = pages.subscription_card(workspace, subscription, coterm_seats=2, addons=[], card=None, now=NOW)
         assert card.trial_days_left == 4  # 3 days and 14 hours to 16 Oct 00:00 UTC
         late = pages.subscription_card(
-            workspace, subscription, licensed=5, addons=[], card=None, now=subscription.trial_end
+            workspace, subscription, coterm_seats=2, addons=[], card=None, now=subscription.trial_end
         )
         assert late.trial_days_left == 0

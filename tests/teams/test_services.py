@@ -555,8 +555,12 @@ def test_seats_sync_after_extra_seats_were_bought_ends_the_paid_seats_they_cover
     assert services.seats_sync(workspace=workspace, now=at(date(2026, 3, 3), 12)) == 1
     remaining = Seat.objects.get(status=SeatStatus.ACTIVE)
     assert remaining.user_email == "x@team.test"  # the newest paid seat ended
-    assert SeatCharge.objects.filter(status=ChargeStatus.CANCELED).count() == 1
+    # Its charge stays due: buying the extra seat cost nothing more because the
+    # subscription counted that seat as billed (extra + co-termed seats: 2 before, 2 after).
+    assert SeatCharge.objects.filter(status=ChargeStatus.PENDING).count() == 2
+    assert not SeatCharge.objects.filter(status=ChargeStatus.CANCELED).exists()
     assert account_balance_cents(workspace) == 0
+    assert selectors.coterm_paid_seat_count(workspace) == 1
 
 
 def test_seats_sync_after_a_switch_to_annual_keeps_cotermed_seats_cotermed(workspace, owner, add_members):

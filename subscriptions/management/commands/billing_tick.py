@@ -1,5 +1,5 @@
-"""``manage.py billing_tick [--at ISO-8601]``: the billing and credit sweeps, synchronously,
-as of now or of the given instant (SPEC.md "Scheduled work")."""
+"""``manage.py billing_tick [--at ISO-8601]``: the billing, seat and credit sweeps,
+synchronously, as of now or of the given instant (SPEC.md "Scheduled work")."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def parse_instant(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Run the billing sweeps (renewals, trials, expirations, dunning) then the credit sweeps."
+    help = (
+        "Run the billing sweeps (renewals, trials, expirations, dunning), then the seat sweeps "
+        "(next-day seat charges, seat renewals), then the credit sweeps."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -36,9 +39,13 @@ class Command(BaseCommand):
         now = parse_instant(options["at"]) if options.get("at") is not None else timezone.now()
         from credits.sweeps import run_credit_sweeps
         from subscriptions.sweeps import run_billing_sweeps
+        from teams.sweeps import run_seat_sweeps
 
+        # Seats after billing: co-termed seats follow the subscriptions renewed just now,
+        # and seats of workspaces that fell back to Free end before they would renew.
         billing = run_billing_sweeps(now=now, charge_inline=True)
+        seats = run_seat_sweeps(now=now)
         credits = run_credit_sweeps(now=now)
         self.stdout.write(f"Billing tick at {now.isoformat()}")
-        for name, count in [*billing.items(), *credits.items()]:
+        for name, count in [*billing.items(), *seats.items(), *credits.items()]:
             self.stdout.write(f"  {name}: {count}")

@@ -1,0 +1,95 @@
+"""Helpers for the billing × teams integration tests: real services, real sweeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import time_machine
+from django.core.management import call_command
+
+from invoices.models import Invoice
+from subscriptions import services as billing
+from subscriptions.models import LocalCharge, Price
+from subscriptions.money import round_half_up
+from teams import services as teams
+from tests.factories import UserFactory
+from workspaces import services as workspace_services
+from workspaces.models import Membership, Role, Workspace
+
+VISA_OK = "4242424242424242"
+NBSP = "\u00a0"
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def price_id(plan: str, interval: str) -> int:
+    return Price.objects.get(plan__code=plan, interval=interval, currency="EUR", is_active=True).pk
+
+
+def save_card(workspace: Workspace, owner: Membership, *, now: datetime) -> None:
+    billing.payment_method_save(
+        workspace=workspace, actor=owner, number=VISA_OK, exp_month=12, exp_year=2039, now=now
+    )
+
+
+def subscribe(
+    workspace: Workspace, owner: Membership, plan: str, interval: str, *, now: datetime, extra_seats: int = 0
+):
+    pid = price_id(plan, interval)
+    preview = billing.preview_subscribe(workspace=workspace, price_id=pid, extra_seats=extra_seats, now=now)
+    result = billing.apply_subscribe(
+        workspace=workspace, actor=owner, price_id=pid, extra_seats=extra_seats, preview=preview, now=now
+    )
+    return preview, result
+
+
+def add_member(
+    workspace: Workspace, owner: Membership, email: str, *, now: datetime, role: str = Role.MEMBER
+) -> Membership:
+    """A member added through teams (the seat rules apply)."""
+    return teams.member_add(
+        workspace=workspace, actor=owner, user=UserFactory(email=email), role=role, now=now
+    )
+
+
+def invite_and_join(workspace: Workspace, owner: Membership, email: str, *, now: datetime) -> Membership:
+    """Invited by the owner, the invitation accepted at ``now``."""
+    with time_machine.travel(now, tick=False):
+        invitation = workspace_services.invitation_create(
+            workspace=workspace, actor=owner, email=email, role=Role.MEMBER
+        )
+        return workspace_services.invitation_accept(
+            token=invitation.token, user=UserFactory(email=email), now=now
+        )
+
+
+def tick(moment: datetime) -> str:
+    """``manage.py billing_tick`` as beat would run it at ``moment`` (the clock travelled)."""
+    out = StringIO()
+    with time_machine.travel(moment, tick=False):
+        call_command("billing_tick", stdout=out)
+    return out.getvalue()
+
+
+def with_vat(subtotal_cents: int) -> int:
+    """An invoice total at the default 20 % VAT, rounded half up (SPEC.md "Invoices")."""
+    return subtotal_cents + round_half_up(subtotal_cents * 2_000, 10_000)
+
+
+def invoices(workspace: Workspace) -> list[Invoice]:
+    return list(
+        Invoice.objects.filter(workspace=workspace).prefetch_related("lines").order_by("issued_at", "id")
+    )
+
+
+def lines_of(invoice: Invoice) -> list[tuple[str, int]]:
+    return [(line.kind, line.amount_cents) for line in invoice.lines.order_by("position")]
+
+
+def charged_cents(workspace: Workspace) -> int:
+    return sum(
+        LocalCharge.objects.filter(workspace=workspace, succeeded=True).values_list("amount_cents", flat=True)
+    )
