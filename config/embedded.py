@@ -9,6 +9,7 @@ web, worker and beat connect through the URLs it exports.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,51 @@ def database_url() -> str:
 
         pgdata = VAR_DIR / "pgdata"
         pgdata.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdata)
         server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {DATABASE_NAME};")
         _servers["postgres"] = server
     return str(_servers["postgres"].get_uri(DATABASE_NAME))
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from pgserver's list of users.
+
+    pgserver stops the server when its last user exits, but a process killed before its
+    exit hooks ran stays on that list forever and would keep the server running.
+    """
+    from pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        if not handles.exists():
+            return
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if _is_running(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop() -> None:
+    """Leave the embedded servers; each stops if this process was its last user."""
+    server = _servers.pop("postgres", None)
+    if server is not None:
+        server.cleanup()
+    redis = _servers.pop("redis", None)
+    if redis is not None:
+        redis._cleanup()
 
 
 def redis_url() -> str:

@@ -71,6 +71,7 @@ def main() -> int:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
+    embedded.stop()
     return exit_code
 
 
