@@ -22,6 +22,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.params.functions import Header
 from ninja.security import HttpBearer
+from pydantic import field_validator
 
 from credits import apikeys, errors, offers, selectors, services
 from credits.models import ApiKey
@@ -83,6 +84,14 @@ class ActionIn(Schema):
     action: str = Field(..., min_length=1, max_length=64, description="Action code, e.g. summarize.")
     quantity: int = Field(1, ge=1, le=errors.MAX_QUANTITY, description="Units; multiplies the cost.")
     user: str = Field(..., min_length=3, max_length=254, description="The acting member's email address.")
+
+    @field_validator("action", "user")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # PostgreSQL text cannot hold NUL: refuse it as invalid input, not a server error.
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class BalanceOut(Schema):
@@ -201,7 +210,7 @@ def _replayed(response: HttpResponse, replayed: bool) -> None:
         response["Idempotent-Replayed"] = "true"
 
 
-@api.get("/workspaces/{uuid:workspace_id}/credits/balance", response={200: BalanceOut, **_ERRORS})
+@api.get("/workspaces/{workspace_id}/credits/balance", response={200: BalanceOut, **_ERRORS})
 def balance(request: HttpRequest, workspace_id: uuid.UUID) -> dict[str, Any]:
     """The workspace's spendable credits, per bucket, and its allowance for the period."""
     summary = selectors.credit_summary(_workspace(request, workspace_id))
@@ -217,7 +226,7 @@ def balance(request: HttpRequest, workspace_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-@api.post("/workspaces/{uuid:workspace_id}/credits/consume", response={200: ConsumeOut, **_CHARGE_ERRORS})
+@api.post("/workspaces/{workspace_id}/credits/consume", response={200: ConsumeOut, **_CHARGE_ERRORS})
 def consume(
     request: HttpRequest,
     response: HttpResponse,
@@ -238,9 +247,7 @@ def consume(
     return {"consumed": result.consumed, "balance": result.balance, "entry_id": result.entry_id}
 
 
-@api.post(
-    "/workspaces/{uuid:workspace_id}/credits/reservations", response={201: ReservationOut, **_CHARGE_ERRORS}
-)
+@api.post("/workspaces/{workspace_id}/credits/reservations", response={201: ReservationOut, **_CHARGE_ERRORS})
 def reserve(
     request: HttpRequest,
     response: HttpResponse,
@@ -282,7 +289,7 @@ def _settle_out(result: services.SettleResult) -> dict[str, Any]:
 
 
 @api.post(
-    "/workspaces/{uuid:workspace_id}/credits/reservations/{uuid:reservation_id}/capture",
+    "/workspaces/{workspace_id}/credits/reservations/{reservation_id}/capture",
     response={200: SettleOut, **_ERRORS},
 )
 def capture(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.UUID) -> dict[str, Any]:
@@ -292,7 +299,7 @@ def capture(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.
 
 
 @api.post(
-    "/workspaces/{uuid:workspace_id}/credits/reservations/{uuid:reservation_id}/release",
+    "/workspaces/{workspace_id}/credits/reservations/{reservation_id}/release",
     response={200: SettleOut, **_ERRORS},
 )
 def release(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.UUID) -> dict[str, Any]:

@@ -47,7 +47,11 @@ class CardForm(forms.Form):
 
     def clean_number(self) -> str:
         digits = "".join(ch for ch in self.cleaned_data["number"] if ch not in " -")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+        if (
+            not (digits.isascii() and digits.isdigit())
+            or not 12 <= len(digits) <= 19
+            or not luhn_valid(digits)
+        ):
             raise forms.ValidationError(CARD_NUMBER_INVALID)
         if digits not in TEST_CARDS:
             raise forms.ValidationError(CARD_NOT_A_TEST_CARD)
@@ -56,7 +60,7 @@ class CardForm(forms.Form):
     def clean_expiry(self) -> tuple[int, int]:
         raw = self.cleaned_data["expiry"].replace(" ", "")
         month_text, _sep, year_text = raw.partition("/")
-        if not (month_text.isdigit() and year_text.isdigit() and len(year_text) in (2, 4)):
+        if not (raw.isascii() and month_text.isdigit() and year_text.isdigit() and len(year_text) in (2, 4)):
             raise forms.ValidationError(EXPIRY_INVALID)
         month, year = int(month_text), int(year_text)
         if len(year_text) == 2:
@@ -69,6 +73,6 @@ class CardForm(forms.Form):
 
     def clean_cvc(self) -> str:
         cvc: str = self.cleaned_data["cvc"].strip()
-        if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
+        if not (cvc.isascii() and cvc.isdigit()) or not 3 <= len(cvc) <= 4:
             raise forms.ValidationError(CVC_INVALID)
         return cvc

@@ -15,8 +15,10 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -286,7 +288,14 @@ def credit_purchases_csv(request: WorkspaceRequest) -> HttpResponse:
     )
     for created_at, amount, paid_cents, currency, bucket, source in rows.iterator(chunk_size=2_000):
         writer.writerow(
-            [created_at.date().isoformat(), amount, f"{paid_cents / 100:.2f}", currency, bucket, source]
+            [
+                created_at.date().isoformat(),
+                amount,
+                str(Decimal(paid_cents).scaleb(-get_currency_precision(currency))),
+                currency,
+                bucket,
+                source,
+            ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="credit-purchases.csv"'

@@ -39,4 +39,6 @@ def get_membership_in_workspace(workspace: Workspace, membership_id: int) -> Mem
 
 
 def invitation_by_token(token: str) -> Invitation | None:
+    if "\x00" in token:  # PostgreSQL text cannot hold NUL: no invitation has it
+        return None
     return Invitation.objects.select_related("workspace").filter(token=token).first()

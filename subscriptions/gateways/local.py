@@ -51,7 +51,7 @@ EXPIRED_CARD_MESSAGE = _("The card has expired.")
 
 def luhn_valid(number: str) -> bool:
     """The Luhn checksum every card number satisfies."""
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):

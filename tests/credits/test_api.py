@@ -189,6 +189,22 @@ def test_422_invalid_input(api, workspace, body, code):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("field", ["action", "user"])
+@pytest.mark.parametrize("path", ["/consume", "/reservations"])
+def test_422_when_a_text_field_holds_a_nul_character(api, workspace, field, path):
+    """PostgreSQL refuses NUL in text: the API answers 422, not a server error."""
+    body = {"action": "summarize", "quantity": 1, "user": api.user}
+    body[field] += "\u0000"
+    response = api.post(path, body, idempotency_key="k-nul")
+    assert response.status_code == 422
+    error = _error(response)
+    assert error["code"] == "invalid_input"
+    assert [f["field"] for f in error["fields"]] == [f"payload.{field}"]
+    assert not LedgerEntry.objects.filter(workspace=workspace).exclude(kind="grant").exists()
+    assert not Reservation.objects.filter(workspace=workspace).exists()
+
+
+@pytest.mark.django_db
 def test_422_on_a_malformed_body_or_a_missing_idempotency_key(api, workspace):
     response = api.client.post(
         api.base + "/consume", "{not json", content_type="application/json", **api.headers("k")
@@ -198,6 +214,21 @@ def test_422_on_a_malformed_body_or_a_missing_idempotency_key(api, workspace):
     response = api.post("/consume", {"action": "summarize", "user": api.user})
     assert response.status_code == 422
     assert _error(response)["code"] == "idempotency_key_required"
+    assert not LedgerEntry.objects.filter(workspace=workspace, kind="consume").exists()
+
+
+@pytest.mark.django_db
+def test_422_in_the_error_format_for_a_malformed_id_in_the_path(api, workspace):
+    """A client that sends a bad id gets the API's JSON error, not the site's HTML page."""
+    bad_workspace = "/api/v1/workspaces/not-a-uuid/credits"
+    response = api.client.get(bad_workspace + "/balance", **api.headers())
+    assert response.status_code == 422
+    assert _error(response)["code"] == "invalid_input"
+    response = api.post("/reservations/not-a-uuid/capture", idempotency_key="k")
+    assert response.status_code == 422
+    assert _error(response)["code"] == "invalid_input"
+    response = api.post("/consume", {"action": "summarize", "user": api.user}, "k", base=bad_workspace)
+    assert response.status_code == 422
     assert not LedgerEntry.objects.filter(workspace=workspace, kind="consume").exists()
 
 

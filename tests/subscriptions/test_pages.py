@@ -425,6 +425,17 @@ def test_credit_purchases_csv(client, acme):
     assert get(client, acme["member"], "subscription_credit_purchases_csv").status_code == 403
 
 
+def test_credit_purchases_csv_amounts_are_exact_decimals(client, acme):
+    """Money never goes through a float: every cent of a large amount survives the export."""
+    workspace = acme["owner"].workspace
+    buy_credits(
+        workspace, credits=1_000_000, paid_cents=9_007_199_254_740_993, when=START, source="invoice:big"
+    )
+    response = get(client, acme["owner"], "subscription_credit_purchases_csv")
+    lines = response.content.decode().strip().splitlines()
+    assert lines[1] == "2025-10-02,1000000,90071992547409.93,EUR,purchased,invoice:big"
+
+
 # --- htmx, history and language ---------------------------------------------------------------
 
 

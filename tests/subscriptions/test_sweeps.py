@@ -335,6 +335,21 @@ def test_billing_tick_refuses_a_bad_instant_and_changes_nothing(billed_workspace
     assert db_state(billed_workspace) == before
 
 
+@pytest.mark.parametrize(
+    "value", ["9999-12-31", "9999-12-31T23:59:59-12:00", "0001-01-01", "1969-12-31T23:59"]
+)
+def test_billing_tick_refuses_an_instant_out_of_range_and_changes_nothing(billed_workspace, owner, value):
+    """Dates whose periods cannot be computed are refused up front, not a traceback."""
+    save_card(billed_workspace, owner)
+    subscribe(billed_workspace, owner, "business", now=at(2026, 4, 1, 9))
+    before = db_state(billed_workspace)
+
+    with pytest.raises(CommandError, match="between 1970-01-01 and 9000-12-31"):
+        call_command("billing_tick", "--at", value, stdout=StringIO())
+
+    assert db_state(billed_workspace) == before
+
+
 def test_a_charge_task_delivered_twice_records_the_failure_once(billed_workspace, owner):
     from subscriptions.tasks import charge_invoice_task
 

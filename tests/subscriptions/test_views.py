@@ -77,6 +77,11 @@ def test_saving_a_card_keeps_only_brand_last4_and_expiry(client, workspace, owne
         ({**CARD, "expiry": "1230"}, "Saisissez la date d'expiration au format MM/AA"),
         ({**CARD, "cvc": "12"}, "Le cryptogramme (CVC) comporte 3 ou 4 chiffres."),
         ({**CARD, "cvc": "12a"}, "Le cryptogramme (CVC) comporte 3 ou 4 chiffres."),
+        # Characters str.isdigit() accepts but int() refuses (superscripts).
+        ({**CARD, "expiry": "1\u00b2/39"}, "Saisissez la date d'expiration au format MM/AA"),
+        ({**CARD, "expiry": "12/3\u00b2"}, "Saisissez la date d'expiration au format MM/AA"),
+        ({**CARD, "number": "4242 4242 4242 424\u00b2"}, "Ce numéro de carte n'est pas valide."),
+        ({**CARD, "cvc": "12\u00b3"}, "Le cryptogramme (CVC) comporte 3 ou 4 chiffres."),
     ],
 )
 def test_bad_card_input_shows_a_clear_french_error_and_saves_nothing(client, workspace, owner, data, error):

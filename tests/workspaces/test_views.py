@@ -170,6 +170,14 @@ def test_unknown_invitation_token_is_404(client):
     assert "lien d’invitation n’est pas valide" in response.content.decode()
 
 
+def test_invitation_token_with_a_nul_character_is_404(client, workspace, owner):
+    """PostgreSQL refuses NUL in text: a crafted link is an unknown invitation, not a crash."""
+    for method in (client.get, client.post):
+        response = method("/invitations/abc%00def/")
+        assert response.status_code == 404
+        assert "lien d’invitation n’est pas valide" in response.content.decode()
+
+
 def test_english_is_available(client, workspace, owner):
     client.force_login(owner.user)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

@@ -3,11 +3,15 @@ synchronously, as of now or of the given instant (SPEC.md "Scheduled work")."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+
+#: The range of instants the tick accepts.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9000, 12, 31)
 
 
 def parse_instant(value: str) -> datetime:
@@ -18,6 +22,9 @@ def parse_instant(value: str) -> datetime:
         raise CommandError(
             f"--at must be an ISO-8601 date or date-time, e.g. 2026-03-01T00:05:00+00:00 (got {value!r})."
         ) from exc
+    if not EARLIEST <= instant.date() <= LATEST:
+        # The sweeps compute periods and due dates around it: keep them inside datetime's range.
+        raise CommandError(f"--at must be between {EARLIEST} and {LATEST} (got {value!r}).")
     if timezone.is_naive(instant):
         instant = instant.replace(tzinfo=UTC)
     return instant
