@@ -21,19 +21,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
-from django.conf import settings
 from django.db import connection, transaction
+
+from bench.serving import GunicornServer, parallel
 
 CLIENTS = 16
 CONSUMES_PER_THREAD = 300
@@ -56,36 +52,6 @@ def _row(name: str, value: float, floor: float, limit: float) -> dict[str, Any]:
         "limit": limit,
         "ok": ratio <= limit,
     }
-
-
-def _parallel(count: int, target: Callable[[int], None]) -> float:
-    """Run ``target(i)`` in ``count`` threads started together; wall-clock seconds."""
-    barrier = threading.Barrier(count + 1)
-    failures: list[BaseException] = []
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if failures:
-        raise failures[0]
-    return elapsed
-
-
-# --- consumption ------------------------------------------------------------------------------
 
 
 def _funded_workspace(name: str, credits: int) -> tuple[Any, Any]:
@@ -127,7 +93,7 @@ def _raw_floor(per_thread: int) -> float:
                         RAW_INSERT, [workspace.pk, balance, member.user_id, f"raw-{index}-{n}", now]
                     )
 
-    return _parallel(CLIENTS, loop) / (CLIENTS * per_thread)
+    return parallel(CLIENTS, loop) / (CLIENTS * per_thread)
 
 
 def _service(per_thread: int) -> float:
@@ -141,70 +107,7 @@ def _service(per_thread: int) -> float:
                 workspace=workspace, actor=member, action="summarize", idempotency_key=f"svc-{index}-{n}"
             )
 
-    return _parallel(CLIENTS, loop) / (CLIENTS * per_thread)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user, password, port = db["USER"], db.get("PASSWORD") or "", db.get("PORT") or ""
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
-    auth = f"{quote(user)}:{quote(password)}@"
-    if host.startswith("/"):
-        return f"postgresql://{auth}/{db['NAME']}?host={quote(host)}" + (f"&port={port}" if port else "")
-    return f"postgresql://{auth}{host or 'localhost'}{':' + str(port) if port else ''}/{db['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Server:
-    """The app under gunicorn (gthread workers, keep-alive) on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.test_settings",
-            "DATABASE_URL": _database_url(),
-            "CONN_MAX_AGE": "600",
-            "LOG_LEVEL": "WARNING",
-        }
-        workers = str(max(2, (os.cpu_count() or 2)))
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-                "--workers", workers, "--threads", str(CLIENTS // int(workers) + 1),
-                "--keep-alive", "60", "--log-level", "warning", "--backlog", "256",
-            ],
-            env=env,
-            cwd=str(settings.BASE_DIR),
-        )  # fmt: skip
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/api/v1/openapi.json")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer in time")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+    return parallel(CLIENTS, loop) / (CLIENTS * per_thread)
 
 
 def _http(per_client: int) -> float:
@@ -214,9 +117,9 @@ def _http(per_client: int) -> float:
     _key, key = api_key_create(workspace=workspace, actor=None, name="bench")
     body = json.dumps({"action": "summarize", "quantity": 1, "user": member.user.email})
     path = f"/api/v1/workspaces/{workspace.pk}/credits/consume"
-    server = _Server()
+    server = GunicornServer(settings_module="config.test_settings", clients=CLIENTS)
     try:
-        server.wait_ready()
+        server.wait_ready("/api/v1/openapi.json")
 
         def client(index: int, count: int, tag: str) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
@@ -232,8 +135,8 @@ def _http(per_client: int) -> float:
                     raise RuntimeError(f"consume answered {response.status}: {payload[:200]!r}")
             conn.close()
 
-        _parallel(CLIENTS, lambda i: client(i, 20, "warm"))
-        elapsed = _parallel(CLIENTS, lambda i: client(i, per_client, "http"))
+        parallel(CLIENTS, lambda i: client(i, 20, "warm"))
+        elapsed = parallel(CLIENTS, lambda i: client(i, per_client, "http"))
     finally:
         server.stop()
     return elapsed / (CLIENTS * per_client)

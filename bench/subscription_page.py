@@ -15,111 +15,18 @@ measured in the same run (rows: seconds per request, ratio = ours / floor, lower
 from __future__ import annotations
 
 import http.client
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+
+from bench.serving import GunicornServer, parallel
 
 CLIENTS = 16
 WARM_UP_PER_CLIENT = 5
 REQUESTS_PER_CLIENT = 40
 LIMIT = 2.0  # throughput >= 50 % of the floor's
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user, password, port = db["USER"], db.get("PASSWORD") or "", db.get("PORT") or ""
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
-    auth = f"{quote(user)}:{quote(password)}@"
-    if host.startswith("/"):
-        return f"postgresql://{auth}/{db['NAME']}?host={quote(host)}" + (f"&port={port}" if port else "")
-    return f"postgresql://{auth}{host or 'localhost'}{':' + str(port) if port else ''}/{db['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Server:
-    """The app under gunicorn (gthread workers, keep-alive) with the bench URLconf."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.page_settings",
-            "DATABASE_URL": _database_url(),
-            "CONN_MAX_AGE": "600",
-            "LOG_LEVEL": "WARNING",
-        }
-        workers = max(2, os.cpu_count() or 2)
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-                "--workers", str(workers), "--threads", str(CLIENTS // workers + 1),
-                "--keep-alive", "60", "--log-level", "warning", "--backlog", "256",
-            ],
-            env=env,
-            cwd=str(settings.BASE_DIR),
-        )  # fmt: skip
-
-    def wait_ready(self, path: str, cookie: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", path, headers={"Cookie": cookie})
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer in time")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _parallel(count: int, target: Callable[[int], None]) -> float:
-    barrier = threading.Barrier(count + 1)
-    failures: list[BaseException] = []
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if failures:
-        raise failures[0]
-    return elapsed
 
 
 def _load(port: int, path: str, cookie: str, per_client: int) -> tuple[float, list[float], int]:
@@ -140,7 +47,7 @@ def _load(port: int, path: str, cookie: str, per_client: int) -> tuple[float, li
             sizes.append(len(body))
         conn.close()
 
-    elapsed = _parallel(CLIENTS, client)
+    elapsed = parallel(CLIENTS, client)
     flat = [value for row in latencies for value in row]
     return elapsed / len(flat), flat, int(statistics.median(sizes))
 
@@ -170,9 +77,9 @@ def _acme() -> tuple[Any, str]:
 def run() -> list[dict[str, Any]]:
     acme, cookie = _acme()
     page = f"/{acme.pk}/workspace/subscription/"
-    server = _Server()
+    server = GunicornServer(settings_module="bench.page_settings", clients=CLIENTS)
     try:
-        server.wait_ready(page, cookie)
+        server.wait_ready(page, {"Cookie": cookie})
         _load(server.port, page, cookie, WARM_UP_PER_CLIENT)
         page_time, page_latencies, page_bytes = _load(server.port, page, cookie, REQUESTS_PER_CLIENT)
         floor_path = f"/bench/floor/{acme.pk}/?bytes={page_bytes}"
