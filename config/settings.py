@@ -207,13 +207,17 @@ CELERY_BEAT_SCHEDULE["teams-seat-sweeps"] = {
 # Teams: "contact sales" when a team needs more than max_members (seed 002).
 SALES_EMAIL = env.str("SALES_EMAIL", default="sales@seatcredit.test")
 
-# Payments: "local" (offline test gateway) unless a Stripe key is configured.
+# Payments: the offline "local" gateway. The Stripe keys are read so a deployment can
+# carry them, but the Stripe gateway is not part of this version: asking for it stops
+# the process at start instead of failing at the first charge.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
-PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "local")
-if PAYMENTS_GATEWAY not in {"local", "stripe"}:
-    raise ImproperlyConfigured("PAYMENTS_GATEWAY must be 'local' or 'stripe'.")
+PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="local")
+if PAYMENTS_GATEWAY != "local":
+    raise ImproperlyConfigured(
+        f"PAYMENTS_GATEWAY={PAYMENTS_GATEWAY!r} is not available in this version; use 'local'."
+    )
 
 # Invoices: the seller's identity printed on every invoice, and the VAT rate.
 SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS")
