@@ -110,3 +110,14 @@ def test_a_draft_can_still_be_edited(workspace):
                 " WHERE id = %s", [draft.pk]) == 1  # fmt: skip
     line.refresh_from_db()
     assert line.amount_cents == 200
+
+
+def test_the_database_trigger_protects_the_columns_the_code_protects():
+    # The migration keeps its own frozen copy of the list (migrations never import models);
+    # this keeps the two from drifting apart.
+    import importlib
+
+    from invoices.models import PROTECTED_FIELDS
+
+    migration = importlib.import_module("invoices.migrations.0002_immutability_triggers")
+    assert migration.PROTECTED_INVOICE_COLUMNS == PROTECTED_FIELDS
