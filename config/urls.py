@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from credits.api import api as credits_api
+from credits.api import api_not_found
 from credits.urls import tenant_urlpatterns as credit_tenant_urls
 from invoices.urls import tenant_urlpatterns as invoice_tenant_urls
 from subscriptions.page_urls import tenant_urlpatterns as subscription_page_urls
@@ -27,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", credits_api.urls),
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("<uuid:workspace_id>/workspace/", include(tenant_urlpatterns)),
     *workspace_public_urls,
     *subscription_public_urls,

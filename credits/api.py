@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema, Status
@@ -307,4 +307,11 @@ def release(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.
     workspace = _workspace(request, workspace_id)
     return _settle_out(
         services.reservation_release(workspace=workspace, reservation_id=reservation_id, now=timezone.now())
+    )
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any /api/ address that names no endpoint: a 404 in the API's error format."""
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": str(_("This API endpoint does not exist."))}}, status=404
     )

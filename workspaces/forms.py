@@ -1,7 +1,17 @@
+from babel import Locale
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from workspaces.models import Role
+
+#: Country codes known to CLDR (Babel), e.g. FR, DE, US, without its groupings and
+#: placeholders (European Union, Eurozone, United Nations, Outlying Oceania, Unknown, pseudo-locales).
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
+COUNTRY_CODES = frozenset(
+    code
+    for code in map(str, Locale("en").territories)
+    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+)
 
 INVITABLE_ROLES = [(value, label) for value, label in Role.choices if value != Role.OWNER]
 
@@ -18,7 +28,7 @@ class WorkspaceCreateForm(forms.Form):
 
     def clean_country(self) -> str:
         country: str = self.cleaned_data["country"].strip().upper()
-        if not country.isalpha():
+        if not (country.isascii() and country.isalpha() and country in COUNTRY_CODES):
             raise forms.ValidationError(_("Use a two-letter country code, such as FR."))
         return country
 

@@ -300,3 +300,11 @@ def test_openapi_schema(client):
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in consume["parameters"])
     assert "201" in paths[f"{base}/reservations"]["post"]["responses"]
     assert any("bearer" in str(s).lower() for s in schema["components"]["securitySchemes"].values())
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v2/workspaces/", "/api/"])
+def test_unknown_api_addresses_answer_404_in_the_error_format(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "not_found"

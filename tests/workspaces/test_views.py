@@ -193,3 +193,19 @@ def test_member_sees_a_read_only_member_list(client, workspace, member):
     assert member.user.email in body
     assert "Inviter quelqu’un" not in body
     assert "Changer le rôle" not in body
+
+
+@pytest.mark.parametrize("country", ["ZZ", "EU", "QQ", "F1"])
+def test_workspace_creation_refuses_an_unknown_country_code(client, country):
+    client.force_login(UserFactory())
+    response = client.post("/workspaces/", {"name": "Nova", "country": country})
+    assert response.status_code == 400
+    assert "Utilisez un code pays à deux lettres" in response.content.decode()
+    assert not Workspace.objects.exists()
+
+
+def test_workspace_creation_accepts_a_real_country_code(client):
+    client.force_login(UserFactory())
+    response = client.post("/workspaces/", {"name": "Nova", "country": "de"})
+    assert response.status_code == 302
+    assert Workspace.objects.get(name="Nova").country == "DE"
