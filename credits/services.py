@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -251,6 +252,47 @@ def _check_credits(credits: int) -> None:
         raise errors.InvalidCredits()
 
 
+def _grant_never_expiring(
+    *,
+    workspace: Workspace,
+    bucket: str,
+    credits: int,
+    source: str,
+    now: datetime,
+    actor: User | None = None,
+    note: str = "",
+    **fields: Any,
+) -> CreditGrant:
+    """Purchased and free grants: they never expire; a non-empty ``source`` makes the
+    grant idempotent (a second call returns the first grant unchanged)."""
+    state = ledger.lock_balance(workspace, now)
+    if source:
+        existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
+        if existing is not None:
+            return existing
+    grant = CreditGrant.objects.create(
+        workspace=workspace,
+        bucket=bucket,
+        amount=credits,
+        remaining=credits,
+        source=source,
+        granted_by=actor,
+        created_at=now,
+        **fields,
+    )
+    ledger.append_entry(
+        workspace=workspace,
+        state=state,
+        amount=credits,
+        kind=EntryKind.GRANT,
+        grant=grant,
+        actor=actor,
+        now=now,
+        note=note,
+    )
+    return grant
+
+
 @transaction.atomic
 def credits_grant_purchased(
     *, workspace: Workspace, credits: int, amount_paid_cents: int, currency: str, source: str, now: datetime
@@ -266,24 +308,15 @@ def credits_grant_purchased(
     source = source.strip()
     if not source:
         raise errors.SourceRequired()
-    state = ledger.lock_balance(workspace, now)
-    existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
-    if existing is not None:
-        return existing
-    grant = CreditGrant.objects.create(
+    return _grant_never_expiring(
         workspace=workspace,
         bucket=GrantBucket.PURCHASED,
-        amount=credits,
-        remaining=credits,
+        credits=credits,
+        source=source,
+        now=now,
         amount_paid_cents=amount_paid_cents,
         currency=currency,
-        source=source,
-        created_at=now,
     )
-    ledger.append_entry(
-        workspace=workspace, state=state, amount=credits, kind=EntryKind.GRANT, grant=grant, now=now
-    )
-    return grant
 
 
 @transaction.atomic
@@ -304,33 +337,16 @@ def credits_grant_free(
     reason = reason.strip()
     if not reason:
         raise errors.ReasonRequired()
-    state = ledger.lock_balance(workspace, now)
-    source = source.strip()
-    if source:
-        existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
-        if existing is not None:
-            return existing
-    grant = CreditGrant.objects.create(
+    return _grant_never_expiring(
         workspace=workspace,
         bucket=GrantBucket.FREE,
-        amount=credits,
-        remaining=credits,
-        reason=reason[:255],
-        granted_by=actor,
-        source=source,
-        created_at=now,
-    )
-    ledger.append_entry(
-        workspace=workspace,
-        state=state,
-        amount=credits,
-        kind=EntryKind.GRANT,
-        grant=grant,
-        actor=actor,
+        credits=credits,
+        source=source.strip(),
         now=now,
+        actor=actor,
         note=reason,
+        reason=reason[:255],
     )
-    return grant
 
 
 @transaction.atomic
