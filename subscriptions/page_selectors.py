@@ -235,7 +235,6 @@ def subscription_card(
 ) -> SubscriptionCard:
     """The plan card: no query of its own (the renewal amount is computed from prices)."""
     plan, price = subscription.plan, subscription.price
-    per_seat = not price.base_amount and bool(price.seat_amount)
     next_at: datetime | None = None
     next_cents: int | None = None
     renews = (
@@ -263,22 +262,8 @@ def subscription_card(
     trial_days_left = 0
     if subscription.status == SubscriptionStatus.TRIALING and subscription.trial_end:
         trial_days_left = max(0, math.ceil((subscription.trial_end - now) / timedelta(days=1)))
-    return SubscriptionCard(
-        subscription=subscription,
-        plan=plan,
-        price=price,
-        currency=price.currency,
-        interval=price.interval,
-        plan_price_cents=int(price.seat_amount if per_seat else price.base_amount),
-        price_is_per_seat=per_seat,
-        period_start=subscription.current_period_start,
-        period_end=subscription.current_period_end,
-        next_billing_at=next_at,
-        next_billing_cents=next_cents,
-        auto_renew=bool(subscription.auto_renew) and subscription.status != SubscriptionStatus.CANCELED,
-        trial_end=subscription.trial_end,
-        trial_days_left=trial_days_left,
-        card=card,
+    return _card(
+        subscription, next_at=next_at, next_cents=next_cents, trial_days_left=trial_days_left, card=card
     )
 
 
@@ -581,6 +566,17 @@ def settings_page(workspace: Workspace) -> OverviewPage:
 
 
 def _card_without_renewal(subscription: Subscription) -> SubscriptionCard:
+    return _card(subscription, next_at=None, next_cents=None, trial_days_left=0, card=None)
+
+
+def _card(
+    subscription: Subscription,
+    *,
+    next_at: datetime | None,
+    next_cents: int | None,
+    trial_days_left: int,
+    card: CardInfo | None,
+) -> SubscriptionCard:
     plan, price = subscription.plan, subscription.price
     per_seat = not price.base_amount and bool(price.seat_amount)
     return SubscriptionCard(
@@ -593,12 +589,12 @@ def _card_without_renewal(subscription: Subscription) -> SubscriptionCard:
         price_is_per_seat=per_seat,
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
-        next_billing_at=None,
-        next_billing_cents=None,
+        next_billing_at=next_at,
+        next_billing_cents=next_cents,
         auto_renew=bool(subscription.auto_renew) and subscription.status != SubscriptionStatus.CANCELED,
         trial_end=subscription.trial_end,
-        trial_days_left=0,
-        card=None,
+        trial_days_left=trial_days_left,
+        card=card,
     )
 
 

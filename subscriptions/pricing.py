@@ -155,19 +155,13 @@ def prorated_plan_line(
     *, plan: Plan, full_amount: int, currency: str, proration: Proration, start: datetime, end: datetime
 ) -> DraftLine:
     """The new plan's charge for the rest of the period, e.g. "Business, 12 of 30 days × 240,00 €"."""
-    return DraftLine(
+    return _prorated_line(
         kind="plan_proration",
         description=f"{plan.name}, {proration.describe()} × {money(full_amount, currency)}",
         amount_cents=proration.amount_cents,
-        quantity=1,
-        unit_amount_cents=proration.amount_cents,
-        period_start=start,
-        period_end=end,
-        metadata={
-            "remaining": proration.remaining_units,
-            "total": proration.total_units,
-            "unit": proration.unit,
-        },
+        proration=proration,
+        start=start,
+        end=end,
     )
 
 
@@ -175,12 +169,26 @@ def unused_time_line(
     *, plan: Plan, full_amount: int, currency: str, proration: Proration, start: datetime, end: datetime
 ) -> DraftLine:
     """The credit for the old plan's unused time, a negative line."""
-    return DraftLine(
+    return _prorated_line(
         kind="credit",
         description=f"Unused time on {plan.name}, {proration.describe()} × {money(full_amount, currency)}",
         amount_cents=-proration.amount_cents,
+        proration=proration,
+        start=start,
+        end=end,
+    )
+
+
+def _prorated_line(
+    *, kind: str, description: str, amount_cents: int, proration: Proration, start: datetime, end: datetime
+) -> DraftLine:
+    """One line for part of a period; the proration's units go in the metadata."""
+    return DraftLine(
+        kind=kind,
+        description=description,
+        amount_cents=amount_cents,
         quantity=1,
-        unit_amount_cents=-proration.amount_cents,
+        unit_amount_cents=amount_cents,
         period_start=start,
         period_end=end,
         metadata={
