@@ -6,7 +6,7 @@ annual; two licensed members per workspace, holding co-termed paid seats on Busi
 (no included seat, no extra seat); add-ons on one in ten, a money credit on the account
 balance of one in twenty):
 
-* **value**: :func:`subscriptions.services.renewals.renew_due_subscriptions`, which
+* **value**: :func:`billing.services.renewals.renew_due_subscriptions`, which
   issues and finalizes every renewal invoice (lines, VAT, account credit applied,
   gap-free numbers from the locked counter), advances the periods and records the
   audit events. Charging runs afterwards in per-invoice tasks and is not timed.
@@ -235,7 +235,7 @@ def _floor(ids: list[int]) -> float:
 
 
 def _sweep() -> tuple[float, int]:
-    from subscriptions.services.renewals import renew_due_subscriptions
+    from billing.services.renewals import renew_due_subscriptions
 
     start = time.perf_counter()
     run = renew_due_subscriptions(now=NOW)

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "credits",
     "teams",
     "invoices",
+    "billing",
+    "gateways.local",
 ]
 
 MIDDLEWARE = [
@@ -191,7 +193,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # Billing: renewals, trial ends, expirations and dunning retries, every 5 minutes.
 CELERY_BEAT_SCHEDULE["billing-sweeps"] = {
-    "task": "subscriptions.tasks.run_billing_sweeps_task",
+    "task": "billing.tasks.run_billing_sweeps_task",
     "schedule": 300.0,
 }
 # Credits: allowance resets, missing allowances and expired holds, every 5 minutes.
@@ -201,7 +203,7 @@ CELERY_BEAT_SCHEDULE["credit-sweeps"] = {
 }
 # Teams: the daily seat job (next-day seat charges, seat renewals), at 02:00 UTC.
 CELERY_BEAT_SCHEDULE["teams-seat-sweeps"] = {
-    "task": "teams.tasks.run_seat_sweeps_task",
+    "task": "billing.tasks.run_seat_sweeps_task",
     "schedule": crontab(hour=2, minute=0),
 }
 # Teams: "contact sales" when a team needs more than max_members (seed 002).
@@ -218,6 +220,8 @@ if PAYMENTS_GATEWAY != "local":
     raise ImproperlyConfigured(
         f"PAYMENTS_GATEWAY={PAYMENTS_GATEWAY!r} is not available in this version; use 'local'."
     )
+#: Each gateway by name, as the dotted path of its class (billing code asks gateways.base.get_gateway()).
+PAYMENTS_GATEWAY_CLASSES = {"local": "gateways.local.gateway.LocalGateway"}
 
 # Invoices: the seller's identity printed on every invoice, and the VAT rate.
 SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS")

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from billing.pages.urls import tenant_urlpatterns as subscription_page_urls
 from credits.api import api as credits_api
 from credits.api import api_not_found
 from credits.urls import tenant_urlpatterns as credit_tenant_urls
+from gateways.local.urls import tenant_urlpatterns as subscription_tenant_urls
+from gateways.local.urls import urlpatterns as subscription_public_urls
 from invoices.urls import tenant_urlpatterns as invoice_tenant_urls
-from subscriptions.page_urls import tenant_urlpatterns as subscription_page_urls
-from subscriptions.urls import tenant_urlpatterns as subscription_tenant_urls
-from subscriptions.urls import urlpatterns as subscription_public_urls
 from teams.urls import tenant_urlpatterns as team_tenant_urls
 from workspaces.urls import urlpatterns as workspace_public_urls
 from workspaces.urls import workspace_urlpatterns

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from credits import sql
-from credits.periods import CreditReset, credit_period
+from domain.credit_periods import CreditReset, credit_period
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
 from workspaces.models import Membership, Role, Workspace
 from workspaces.permissions import holds_licence

@@ -22,8 +22,8 @@ from credits.models import (
     Reservation,
     ReservationStatus,
 )
+from domain.money import round_half_up
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
-from subscriptions.money import round_half_up
 from workspaces.models import Membership, Workspace
 
 USAGE_DAYS = 30

@@ -235,7 +235,7 @@ FOR UPDATE
 # grant the new period's allowance = plan flat + per seat x licensed seats (at reset
 # time) + active add-ons, and move the balance row to the new period.
 # ``p_start``/``p_end`` hold the period containing today for each rule (calendar, then
-# renewal days 1-31), computed in Python by credits.periods.
+# renewal days 1-31), computed in Python by domain.credit_periods.
 RESET_LOCKED = f"""
 WITH due AS (
     SELECT b.workspace_id, b.balance FROM credits_creditbalance b WHERE b.workspace_id = ANY(%(ids)s::uuid[])

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import get_language
 
+from domain.vat import REVERSE_CHARGE_MENTION_EN, REVERSE_CHARGE_MENTION_FR
 from invoices.formulas import localize_formula
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
-from invoices.vat import REVERSE_CHARGE_MENTION_EN, REVERSE_CHARGE_MENTION_FR
 from workspaces.formatting import format_date, format_money, format_percent
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
+from domain.vat import is_reverse_charge
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
-from invoices.vat import is_reverse_charge
 from workspaces.models import Workspace
 
 

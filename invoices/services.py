@@ -267,7 +267,7 @@ def _queue_receipt(invoice_id: int) -> None:
 def _after_paid(invoice: Invoice, now: datetime) -> None:
     # Explicit hook, no signals (CONTRACTS.md): purchased credits follow payment and a
     # past_due subscription becomes active again.
-    from subscriptions.services import on_invoice_paid
+    from billing.services import on_invoice_paid
 
     on_invoice_paid(invoice=invoice, now=now)
     invoice_id = invoice.pk
@@ -353,7 +353,7 @@ def invoice_refund(*, invoice: Invoice, now: datetime) -> Invoice:
     invoice.save(update_fields=["status", "refunded_at"])
     _give_back_applied_credit(invoice, reason="invoice_refunded", suffix="refund", now=now)
 
-    from subscriptions.services import on_invoice_refunded
+    from billing.services import on_invoice_refunded
 
     on_invoice_refunded(invoice=invoice, now=now)
     return invoice

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from subscriptions.money import BASIS_POINTS_PER_UNIT, round_half_up
+from domain.money import BASIS_POINTS_PER_UNIT, round_half_up
 
 
 @dataclass(frozen=True)

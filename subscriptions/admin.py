@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.services import apply_expire
 from subscriptions.models import (
     AddOn,
     LocalCharge,
@@ -25,7 +26,6 @@ from subscriptions.models import (
     SubscriptionAddOn,
     SubscriptionEvent,
 )
-from subscriptions.services import apply_expire
 from workspaces.errors import DomainError
 
 

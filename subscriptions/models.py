@@ -12,8 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credits.periods import CreditReset
-from subscriptions.periods import Interval
+from domain.credit_periods import CreditReset
+from domain.periods import Interval
 from workspaces.models import Workspace
 
 

@@ -13,7 +13,7 @@ and billed by the subscription's invoices; a paid seat on another interval is bi
 by its own anniversary renewal (the daily seat job). So the subscription bills
 ``extra_seats + co-termed paid seats`` (:func:`subscription_billable_seats`; none on
 plans whose seats are free), and a change prices the seats as
-:func:`teams.seat_plan.plan_seats` leaves them.
+:func:`domain.seat_plan.plan_seats` leaves them.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime, time
 
 from django.conf import settings
 
+from domain.money import round_half_up
+from domain.periods import MONTHS_PER_YEAR, Interval
+from domain.proration import Proration
 from invoices.totals import DraftLine
 from subscriptions.models import Plan, Price
-from subscriptions.money import round_half_up
-from subscriptions.periods import MONTHS_PER_YEAR, Interval
-from subscriptions.proration import Proration
 from workspaces.formatting import format_money, format_number
 
 #: Weeks in a year, to turn an add-on's monthly amount into a weekly one.

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from domain.money import BASIS_POINTS_PER_UNIT, round_half_up
+from domain.periods import MONTHS_PER_YEAR, Interval, add_interval
+from gateways.base import CardInfo, get_gateway
 from invoices.selectors import vat_context
 from invoices.totals import DraftLine, Totals, compute_totals
 from subscriptions import pricing
-from subscriptions.gateways import CardInfo, get_gateway
 from subscriptions.models import (
     AddOn,
     Plan,
@@ -20,8 +22,6 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from subscriptions.money import BASIS_POINTS_PER_UNIT, round_half_up
-from subscriptions.periods import MONTHS_PER_YEAR, Interval, add_interval
 from workspaces.models import Membership, Role, Workspace
 from workspaces.permissions import holds_licence
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from subscriptions.periods import Interval
+from domain.periods import Interval
 from workspaces.models import Membership, Workspace
 
 

@@ -8,10 +8,10 @@ from typing import Literal
 
 from django.db.models import Prefetch, QuerySet
 
+from domain.seat_plan import SeatState
 from subscriptions.models import Channel, Subscription
 from subscriptions.selectors import subscription_of
 from teams.models import Seat, SeatCharge, SeatStatus
-from teams.seat_plan import SeatState
 from workspaces.models import Invitation, Membership, Role, Workspace
 from workspaces.permissions import holds_licence
 
@@ -99,7 +99,7 @@ def coterm_paid_seat_count(workspace: Workspace) -> int:
 
 
 def seat_states(workspace: Workspace) -> tuple[SeatState, ...]:
-    """The active paid seats as plain values (one query), for :func:`teams.seat_plan.plan_seats`."""
+    """The active paid seats as plain values (one query), for :func:`domain.seat_plan.plan_seats`."""
     rows = (
         Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE)
         .order_by("added_at", "id")

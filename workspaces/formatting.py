@@ -12,9 +12,9 @@ they stop a browser or a PDF from breaking a line inside an amount.
 Locales may be given Django-style ("fr", "en", "en-us") or POSIX-style ("en_US").
 
 Whenever Babel has to round (compact numbers), it does so half away from zero,
-the project's rounding rule (see :mod:`subscriptions.money`), instead of
+the project's rounding rule (see :mod:`domain.money`), instead of
 Python's default banker's rounding. Percentages are rounded by
-:func:`subscriptions.money.round_half_up` before Babel sees them.
+:func:`domain.money.round_half_up` before Babel sees them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from babel.numbers import (
     get_currency_precision,
 )
 
-from subscriptions.money import round_half_up
+from domain.money import round_half_up
 
 DateFormat = Literal["short", "medium", "long", "full"]
 

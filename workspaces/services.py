@@ -35,7 +35,7 @@ def workspace_create(*, owner: User, name: str, country: str = "FR", billing_ema
     workspace.save()
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     now = timezone.now()
-    from subscriptions.services import subscription_start_free  # here: billing imports this module
+    from billing.services import subscription_start_free  # here: billing imports this module
 
     subscription_start_free(workspace=workspace, now=now)
     from credits.services import allowance_ensure_current  # here: credits imports this module

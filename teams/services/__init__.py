@@ -10,18 +10,18 @@ Rules (SPEC.md "Plans", "Proration rule"; seed 002):
   mobile holds 3. Checked when inviting (pending invitations count) and when
   accepting; a guest promoted to a licensed role takes a seat under the same rules.
 - A new paid seat records a pending charge, prorated with
-  :func:`subscriptions.proration.charge_proration` over the seat's period; the daily
-  seat job (:mod:`teams.sweeps`) invoices it the day after. A co-termed seat is billed
+  :func:`domain.proration.charge_proration` over the seat's period; the daily
+  seat job (:mod:`billing.seat_sweeps`) invoices it the day after. A co-termed seat is billed
   by the subscription from its next invoice on (renewal, plan change, annual switch:
   ``seat_amount x (extra_seats + co-termed paid seats)``); a seat on another interval
   only by its own anniversary renewal. So a co-termed seat taken during a trial, or
   after the subscription's period ended but before its renewal ran, records no charge:
   the trial's end or the renewal bills it.
 - Billing's changes (purchase, plan change, annual switch, extra seats, trial end,
-  expiry) price the seats with :func:`teams.seat_plan.plan_seats` and call
+  expiry) price the seats with :func:`domain.seat_plan.plan_seats` and call
   :func:`seats_sync` in the same transaction, which applies that very plan.
 - Releasing a paid seat (removal, or a member moved to a role without a licence)
-  credits the unused time with :func:`subscriptions.proration.removal_credit_proration`
+  credits the unused time with :func:`domain.proration.removal_credit_proration`
   to the account balance; a charge not invoiced yet is reduced (netted) instead.
   Removing a member on an included seat while paid seats exist releases the newest
   paid seat: its holder now fills the freed included seat, so the workspace never

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from django.db import transaction
 
+from domain.periods import Interval
+from domain.proration import charge_proration
 from subscriptions.models import Channel
-from subscriptions.periods import Interval
-from subscriptions.proration import charge_proration
 from teams import errors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterval, SeatStatus
 from teams.services.common import (

@@ -10,9 +10,9 @@ from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext
 
+from domain.periods import Interval, add_interval, period_containing
+from domain.proration import Proration
 from subscriptions.models import Channel, Price, Subscription
-from subscriptions.periods import Interval, add_interval, period_containing
-from subscriptions.proration import Proration
 from subscriptions.selectors import subscription_of
 from teams import errors, selectors
 from teams.models import Seat, SeatCharge, SeatInterval

@@ -10,9 +10,9 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext
 
+from domain.periods import Interval
+from domain.proration import charge_proration
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.periods import Interval
-from subscriptions.proration import charge_proration
 from teams import selectors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (

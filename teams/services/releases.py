@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from django.db import transaction
 
+from domain.periods import Interval
+from domain.proration import Proration, removal_credit_proration
 from invoices.services import account_balance_credit
 from subscriptions.models import Subscription, SubscriptionStatus
-from subscriptions.periods import Interval
-from subscriptions.proration import Proration, removal_credit_proration
 from subscriptions.selectors import subscription_of
 from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from domain.seat_plan import SeatState, plan_seats, wanted_paid_seats
 from subscriptions.selectors import seat_prices
 from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.seat_plan import SeatState, plan_seats, wanted_paid_seats
 from teams.services.common import day_of, lock_seats, midnight, period_for, subscription_locked
 from workspaces.models import Membership, Role, Workspace
 
@@ -34,7 +34,7 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     """Match the paid seats to the subscription after billing changed it (a purchase, a
     plan change, a switch to annual, extra seats bought, a trial's end, an expiry):
     ``max(0, licensed - included - extra)`` active paid seats, as
-    :func:`teams.seat_plan.plan_seats` plans them.
+    :func:`domain.seat_plan.plan_seats` plans them.
 
     Billing calls it inside the transaction of the change, after it priced the change
     from the same plan: its invoice bills the co-termed seats (and credits the unused own

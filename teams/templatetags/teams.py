@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import ngettext
 
-from subscriptions.proration import Proration
+from domain.proration import Proration
 from workspaces.formatting import format_number
 from workspaces.templatetags.formatting import active_locale
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from billing import services
 from credits.catalog import load_action_catalog
 from credits.models import ActionType
 from invoices.models import Invoice
-from subscriptions import services
 from subscriptions.catalog import load_demo_catalog
 from subscriptions.models import AddOn, Plan, Price, Subscription, SubscriptionStatus
 from tests.browser.conftest import ARTIFACTS, sign_in

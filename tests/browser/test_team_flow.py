@@ -11,11 +11,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from billing.seat_sweeps import run_seat_sweeps
+from domain.money import round_half_up
+from domain.periods import months_between
 from invoices.selectors import account_balance_cents
-from subscriptions.money import round_half_up
-from subscriptions.periods import months_between
 from teams.models import Seat, SeatStatus
-from teams.sweeps import run_seat_sweeps
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.teams.conftest import subscribe

@@ -47,7 +47,7 @@ def _run_in_threads(target, count):
         raise failures[0]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_16_workers_x_500_consumes_never_overdraw(workspace, other_workspace):
     now = timezone.now()
     member = MembershipFactory(workspace=workspace, role=Role.MEMBER)
@@ -113,7 +113,7 @@ def test_16_workers_x_500_consumes_never_overdraw(workspace, other_workspace):
     assert selectors.ledger_sum(other_workspace) == other_before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_key_from_16_workers_at_once_charges_once(workspace):
     now = timezone.now()
     member = MembershipFactory(workspace=workspace, role=Role.MEMBER)

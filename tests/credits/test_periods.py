@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credits.periods import CreditReset, credit_period, next_reset
+from domain.credit_periods import CreditReset, credit_period, next_reset
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from tests.factories import MembershipFactory
 from workspaces.models import Role
 
 NOW = utc(2026, 3, 10, 9)
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

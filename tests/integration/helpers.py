@@ -8,10 +8,10 @@ from io import StringIO
 import time_machine
 from django.core.management import call_command
 
+from billing import services as billing
+from domain.money import round_half_up
 from invoices.models import Invoice
-from subscriptions import services as billing
 from subscriptions.models import LocalCharge, Price
-from subscriptions.money import round_half_up
 from teams import services as teams
 from tests.factories import UserFactory
 from workspaces import services as workspace_services

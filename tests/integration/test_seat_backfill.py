@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from django.apps import apps
 
+from billing.services.renewals import renew_due_subscriptions
 from subscriptions.models import Price, Subscription
-from subscriptions.services.renewals import renew_due_subscriptions
 from teams.models import Seat, SeatStatus
 from tests.factories import MembershipFactory
 from workspaces.models import Role

@@ -166,7 +166,7 @@ def test_extra_seats_bought_in_advance_are_filled_before_any_paid_seat(workspace
     add_member(workspace, owner, "b@team.test", now=start)
     save_card(workspace, owner, now=start)
     subscribe(workspace, owner, "pro", "month", now=start)
-    from subscriptions import services as billing
+    from billing import services as billing
 
     customized_at = at(2026, 3, 10, 9)
     preview = billing.preview_customize(workspace=workspace, extra_seats=2, now=customized_at)

@@ -11,15 +11,15 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing import services as billing
+from domain.seat_plan import wanted_paid_seats
 from invoices.selectors import account_balance_cents
 from subscriptions import errors
 from subscriptions import selectors as billing_selectors
-from subscriptions import services as billing
 from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import Seat, SeatStatus
-from teams.seat_plan import wanted_paid_seats
 from tests.integration.helpers import add_member, at, price_id, save_card, subscribe, tick
 
 pytestmark = pytest.mark.django_db

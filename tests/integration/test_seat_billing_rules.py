@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from billing import services as billing
+from billing.services.renewals import renew_due_subscriptions
 from invoices.models import AccountBalanceEntry, Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions import errors
 from subscriptions import selectors as billing_selectors
-from subscriptions import services as billing
 from subscriptions.models import Subscription
-from subscriptions.services.renewals import renew_due_subscriptions
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus

@@ -50,7 +50,7 @@ def make_invoice():
 @pytest.fixture
 def hook_calls(monkeypatch):
     """Record the billing hooks the invoice services call (and still run them)."""
-    from subscriptions import services as subscription_services
+    from billing import services as subscription_services
 
     calls = []
     paid, refunded = subscription_services.on_invoice_paid, subscription_services.on_invoice_refunded

@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from billing import services
 from credits.models import CreditGrant
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
-from subscriptions import services
 from subscriptions.models import LocalCharge, PaymentMethod, Price, Subscription, SubscriptionEvent
 from tests.factories import MembershipFactory
 from workspaces.models import Role

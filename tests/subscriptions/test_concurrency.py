@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from billing.services.renewals import renew_due_subscriptions
 from invoices import services as invoice_services
 from invoices.models import Invoice
 from invoices.totals import DraftLine
 from subscriptions.models import Price, Subscription
-from subscriptions.services.renewals import renew_due_subscriptions
 from teams.models import Seat
 from tests.factories import MembershipFactory, WorkspaceFactory
 from workspaces.models import Role
@@ -40,7 +40,7 @@ def _run_in_threads(targets):
         raise failures[0]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive_numbers():
     price = Price.objects.get(plan__code="business", interval="month", currency="EUR", is_active=True)
     due = []

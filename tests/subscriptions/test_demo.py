@@ -2,8 +2,8 @@
 
 import pytest
 
+from billing.demo.acme import seed_acme_billing
 from invoices.models import Invoice, InvoiceStatus
-from subscriptions.demo import seed_acme_billing
 from subscriptions.models import LocalCharge, PaymentMethod, Subscription
 from tests.subscriptions.conftest import at
 from workspaces import demo

@@ -9,8 +9,8 @@ from django.core import signing
 from django.test import override_settings
 from django.utils import timezone
 
-from subscriptions.gateways import ChargeResult, PaymentError, get_gateway
-from subscriptions.gateways.local import (
+from gateways.base import ChargeResult, PaymentError, get_gateway
+from gateways.local.gateway import (
     LocalGateway,
     card_brand,
     card_expired,
@@ -91,7 +91,7 @@ def test_a_new_card_replaces_the_default(workspace, owner):
 
 
 def test_a_card_that_is_not_a_test_card_is_refused(workspace, owner):
-    from subscriptions import services
+    from billing import services
 
     with pytest.raises(DomainError):
         services.payment_method_save(
@@ -189,8 +189,8 @@ def test_the_customer_id_is_stable(workspace):
 
 
 def test_an_unreachable_gateway_is_retried_with_the_same_key(workspace, owner, monkeypatch):
+    from billing import services
     from invoices.models import InvoiceStatus
-    from subscriptions import services
     from tests.subscriptions.conftest import price_id
 
     save_card(workspace, owner)
@@ -218,10 +218,10 @@ def test_an_unreachable_gateway_is_retried_with_the_same_key(workspace, owner, m
 
 
 def test_the_charge_task_retries_a_gateway_error(workspace, owner, monkeypatch):
+    from billing.tasks import charge_invoice_task
     from invoices.models import InvoiceStatus
     from invoices.services import invoice_create
     from invoices.totals import DraftLine
-    from subscriptions.tasks import charge_invoice_task
 
     save_card(workspace, owner)
     invoice = invoice_create(

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscriptions.money import CurrencyMismatch, Money, round_half_up
+from domain.money import CurrencyMismatch, Money, round_half_up
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,7 @@ def test_past_due_subscription_asks_for_a_new_payment_method(client, acme):
 
 
 def test_free_plan_hides_the_balance(client, workspace, other_workspace):
-    from subscriptions import services
+    from billing import services
 
     add_team(workspace)
     services.subscription_start_free(workspace=workspace, now=START)

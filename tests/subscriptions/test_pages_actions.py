@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from billing import services
 from invoices.models import Invoice
-from subscriptions import errors, services
+from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionStatus
 from tests.subscriptions.test_pages_support import (
     NOW,

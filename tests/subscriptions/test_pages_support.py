@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 
+from billing import services
 from credits import services as credit_services
 from credits.models import CreditGrant, DailyUsage, GrantBucket
 from invoices.models import Invoice, InvoiceStatus
-from subscriptions import services
 from subscriptions.models import Price, Subscription, SubscriptionStatus
 from tests.factories import MembershipFactory
 from workspaces.models import Membership, Role

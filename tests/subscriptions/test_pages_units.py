@@ -10,8 +10,8 @@ import time_machine
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from billing.pages import selectors as pages
 from credits.selectors import credit_summary
-from subscriptions import page_selectors as pages
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams.selectors import seat_summary
@@ -144,7 +144,7 @@ def test_credits_card_agrees_with_the_credit_summary(workspace, other_workspace)
 
 @pytest.mark.django_db
 def test_credits_card_is_hidden_on_free(workspace):
-    from subscriptions import services
+    from billing import services
 
     assert billing_selectors.free_plan().show_credit_balance is False
     services.subscription_start_free(workspace=workspace, now=NOW)

@@ -5,13 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscriptions.periods import (
-    Interval,
-    add_interval,
-    clamp_day,
-    months_between,
-    period_containing,
-)
+from domain.periods import Interval, add_interval, clamp_day, months_between, period_containing
 
 
 @pytest.mark.parametrize(

@@ -5,18 +5,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from subscriptions.money import round_half_up
-from subscriptions.periods import (
-    Interval,
-    add_interval,
-    months_between,
-    period_containing,
-)
-from subscriptions.proration import (
-    Proration,
-    charge_proration,
-    removal_credit_proration,
-)
+from domain.money import round_half_up
+from domain.periods import Interval, add_interval, months_between, period_containing
+from domain.proration import Proration, charge_proration, removal_credit_proration
 
 PRO_SEAT_YEAR_CENTS = 8999  # 89,99 € per seat per year (SPEC.md, Plans)
 PRO_SEAT_MONTH_CENTS = 1299  # 12,99 € per seat per month

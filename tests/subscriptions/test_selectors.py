@@ -2,10 +2,10 @@
 
 import pytest
 
+from billing.services import subscription_start_free
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions import selectors
 from subscriptions.models import Plan, Price, Subscription
-from subscriptions.services import subscription_start_free
 from tests.factories import WorkspaceFactory
 from tests.subscriptions.conftest import add_members, at, save_card, subscribe
 from workspaces.models import Role

@@ -7,13 +7,14 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing import services
 from credits.models import CreditGrant, GrantBucket
 from credits.selectors import credit_summary
 from credits.services import credits_consume
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from invoices.services import invoice_refund
-from subscriptions import errors, services
+from subscriptions import errors
 from subscriptions.models import (
     CancelReason,
     EventKind,
@@ -403,7 +404,7 @@ def test_a_refund_takes_back_the_unused_purchased_credits_and_says_so(billed_wor
 def test_refund_message_counts_what_was_taken_back():
     from django.utils import translation
 
-    from subscriptions.services.payments import refund_message
+    from billing.services.payments import refund_message
 
     with translation.override("fr"):
         assert refund_message(taken=1_500, purchased=2_000) == (

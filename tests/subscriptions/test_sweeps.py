@@ -10,11 +10,11 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from billing import services
+from billing.sweeps import run_billing_sweeps
 from credits.models import CreditGrant, GrantBucket
 from invoices.models import Invoice, InvoiceStatus
-from subscriptions import services
 from subscriptions.models import CancelReason, EventKind, LocalCharge, Subscription, SubscriptionEvent
-from subscriptions.sweeps import run_billing_sweeps
 from tests.factories import MembershipFactory, UserFactory
 from tests.subscriptions.conftest import VISA_DECLINED, at, db_state, price_id, save_card, subscribe
 from workspaces.models import Role
@@ -351,7 +351,7 @@ def test_billing_tick_refuses_an_instant_out_of_range_and_changes_nothing(billed
 
 
 def test_a_charge_task_delivered_twice_records_the_failure_once(billed_workspace, owner):
-    from subscriptions.tasks import charge_invoice_task
+    from billing.tasks import charge_invoice_task
 
     save_card(billed_workspace, owner)
     subscribe(billed_workspace, owner, "business", now=at(2026, 4, 1, 9))

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscriptions.usage_chart import build_usage_chart, nice_ceiling
+from billing.pages.usage_chart import build_usage_chart, nice_ceiling
 
 DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(30)]
 

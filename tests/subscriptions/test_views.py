@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from subscriptions.gateways.local import make_setup_token
+from gateways.local.gateway import make_setup_token
 from subscriptions.models import PaymentMethod
 from tests.factories import MembershipFactory, UserFactory
 from workspaces.models import Role
@@ -95,7 +95,7 @@ def test_bad_card_input_shows_a_clear_french_error_and_saves_nothing(client, wor
 
 
 def test_the_expiry_must_be_in_the_future_relative_to_today():
-    from subscriptions.forms import CARD_EXPIRED, CardForm
+    from gateways.local.forms import CARD_EXPIRED, CardForm
 
     on = {**CARD, "expiry": "12/30"}
     assert CardForm(on, today=date(2030, 12, 31)).is_valid()
@@ -208,8 +208,8 @@ def test_operators_expire_a_subscription_through_the_service(client, workspace, 
 
 
 def test_the_catalog_is_editable_and_subscriptions_read_only_in_the_admin(client, workspace):
+    from billing.services import subscription_start_free
     from subscriptions.models import Plan
-    from subscriptions.services import subscription_start_free
     from tests.subscriptions.conftest import at
 
     subscription = subscription_start_free(workspace=workspace, now=at(2026, 4, 1))

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from domain.periods import Interval, add_interval
 from subscriptions.models import (
     CardOutcome,
     Channel,
@@ -16,7 +17,6 @@ from subscriptions.models import (
     Subscription,
     SubscriptionStatus,
 )
-from subscriptions.periods import Interval, add_interval
 from tests.factories import MembershipFactory, UserFactory
 from workspaces.models import Membership, Role, Workspace
 

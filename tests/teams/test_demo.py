@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from billing.demo.studio import seed_studio
 from invoices.models import Invoice, InvoiceStatus
 from teams import selectors
-from teams.demo import seed_studio
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from workspaces.models import Membership
 

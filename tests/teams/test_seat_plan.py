@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from teams.seat_plan import SeatState, plan_seats, wanted_paid_seats
+from domain.seat_plan import SeatState, plan_seats, wanted_paid_seats
 
 PRO = {"week": 499, "month": 1_299, "year": 8_999}
 TEAM_STARTER = {"month": 1_500, "year": 15_000}  # no weekly price

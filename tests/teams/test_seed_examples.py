@@ -1,7 +1,7 @@
 """Issue 6, acceptance 1: the three examples of seed 002, end to end, with time travel.
 
 Members join through invitations (workspaces.services), the daily seat job
-(teams.sweeps.run_seat_sweeps) invoices and charges, removal goes through the members
+(billing.seat_sweeps.run_seat_sweeps) invoices and charges, removal goes through the members
 service; amounts are checked to the cent against the proration rule and the invoice
 totals rule.
 """
@@ -13,14 +13,14 @@ from datetime import date
 import pytest
 import time_machine
 
+from billing.seat_sweeps import run_seat_sweeps
+from domain.money import round_half_up
+from domain.periods import Interval
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from subscriptions.models import LocalCharge
-from subscriptions.money import round_half_up
-from subscriptions.periods import Interval
 from teams import selectors, services
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.sweeps import run_seat_sweeps
 from tests.factories import UserFactory
 from tests.teams.conftest import at, subscribe
 from workspaces import services as workspace_services

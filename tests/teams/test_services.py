@@ -9,14 +9,14 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from billing.seat_sweeps import run_seat_sweeps
+from domain.money import round_half_up
+from domain.periods import Interval
 from invoices.models import AccountBalanceEntry, Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel, LocalCharge, Subscription
-from subscriptions.money import round_half_up
-from subscriptions.periods import Interval
 from teams import errors, selectors, services
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.sweeps import run_seat_sweeps
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.teams.conftest import at, subscribe
 from workspaces import errors as workspace_errors

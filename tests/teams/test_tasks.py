@@ -9,8 +9,8 @@ import time_machine
 from celery.schedules import crontab
 from django.conf import settings
 
+from billing.tasks import run_seat_sweeps_task
 from invoices.models import Invoice
-from teams.tasks import run_seat_sweeps_task
 from tests.factories import UserFactory
 from tests.teams.conftest import at
 from workspaces import services as workspace_services
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_beat_runs_the_seat_job_every_day():
     entry = settings.CELERY_BEAT_SCHEDULE["teams-seat-sweeps"]
-    assert entry["task"] == "teams.tasks.run_seat_sweeps_task"
+    assert entry["task"] == "billing.tasks.run_seat_sweeps_task"
     assert entry["schedule"] == crontab(hour=2, minute=0)
 
 

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 import time_machine
 
+from billing.seat_sweeps import run_seat_sweeps
+from domain.money import round_half_up
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel
-from subscriptions.money import round_half_up
 from teams.models import Seat, SeatStatus
-from teams.sweeps import run_seat_sweeps
 from tests.factories import MembershipFactory, UserFactory
 from tests.teams.conftest import at, subscribe
 from workspaces.models import Invitation, Membership, Role

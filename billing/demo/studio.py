@@ -1,0 +1,93 @@
+"""The "Studio" demo workspace (SPEC.md "Demo data"): Pro, annual, owned by
+owner@demo.test with admin@, member@ and guest@ in their roles, plus seat1@ … seat9@ on
+paid seats billed weekly, monthly and annually.
+
+Everything goes through the real services with explicit ``now``s: the subscription is
+bought on 1 January, the nine members join ten days ago and get their billing period
+the same day, and the daily seat job runs for every day since, so the seat invoices and
+renewals are what the product would have produced. Safe to run again: existing members
+are kept and only the days not swept yet add anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from billing.seat_sweeps import run_seat_sweeps
+from billing.services import apply_subscribe, payment_method_save, preview_subscribe, subscription_start_free
+from domain.periods import Interval
+from subscriptions.models import PaymentMethod, Price, Subscription
+from teams import services
+from teams.services import day_of, midnight
+from workspaces.demo import demo_user, demo_workspace
+from workspaces.models import Membership, Role, Workspace
+
+STUDIO_NAME = "Studio"
+STUDIO_OWNER = "owner@demo.test"
+#: Members on the included seats (with the owner) and the guest, who holds no seat.
+STUDIO_ROLES = {"admin@demo.test": Role.ADMIN, "member@demo.test": Role.MEMBER, "guest@demo.test": Role.GUEST}
+#: The nine paid seats and their billing periods.
+STUDIO_SEATS = {
+    f"seat{n}@demo.test": interval
+    for n, interval in zip(
+        range(1, 10),
+        [Interval.WEEK] * 3 + [Interval.MONTH] * 3 + [Interval.YEAR] * 3,
+        strict=True,
+    )
+}
+DEMO_CARD = "4242424242424242"
+#: When the paid members joined, before today.
+SEATS_JOINED_DAYS_AGO = 10
+
+
+def _bought_on(today: date) -> date:
+    return date(today.year, 1, 1)
+
+
+def seed_studio(*, now: datetime | None = None) -> Workspace:
+    now = now or timezone.now()
+    today = day_of(now)
+    studio = demo_workspace(STUDIO_NAME, {STUDIO_OWNER: Role.OWNER})
+    owner = Membership.objects.get(workspace=studio, role=Role.OWNER)
+    bought_at = midnight(_bought_on(today)) + timedelta(hours=9)
+    subscription_start_free(workspace=studio, now=bought_at)
+    if not PaymentMethod.objects.filter(workspace=studio, is_default=True).exists():
+        payment_method_save(
+            workspace=studio,
+            actor=owner,
+            number=DEMO_CARD,
+            exp_month=12,
+            exp_year=today.year + 3,
+            now=bought_at,
+        )
+    if Subscription.objects.select_related("plan").get(workspace=studio).plan.is_free:
+        price = Price.objects.get(
+            plan__code="pro", interval=Interval.YEAR, currency=studio.currency, is_active=True
+        )
+        preview = preview_subscribe(workspace=studio, price_id=price.pk, now=bought_at)
+        apply_subscribe(workspace=studio, actor=owner, price_id=price.pk, preview=preview, now=bought_at)
+
+    for email, role in STUDIO_ROLES.items():
+        _join(studio, owner, email, role, bought_at + timedelta(hours=1))
+    joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO)), bought_at) + timedelta(hours=10)
+    for email, interval in STUDIO_SEATS.items():
+        membership = _join(studio, owner, email, Role.MEMBER, joined_at)
+        if membership is not None and interval != Interval.YEAR:
+            services.seat_billing_period_set(
+                workspace=studio, actor=owner, membership=membership, interval=interval, now=joined_at
+            )
+    # The daily seat job, as beat would have run it every night since they joined.
+    day = day_of(joined_at) + timedelta(days=1)
+    while day <= today:
+        run_seat_sweeps(now=midnight(day) + timedelta(hours=2))
+        day += timedelta(days=1)
+    return studio
+
+
+def _join(studio: Workspace, owner: Membership, email: str, role: str, at: datetime) -> Membership | None:
+    user = demo_user(email)
+    if Membership.objects.filter(workspace=studio, user=user).exists():
+        return None
+    return services.member_add(workspace=studio, actor=owner, user=user, role=role, now=at)

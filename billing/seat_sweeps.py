@@ -1,0 +1,288 @@
+"""The daily seat job (seed 002: "Nous facturons le jour suivant l'ajout du membre").
+
+:func:`run_seat_sweeps` is idempotent and safe to run late or twice for the same day:
+
+1. seats of workspaces back on a plan with free seats (Free, expired) end, unbilled;
+2. co-termed seats follow their subscription into its new period (its renewal billed
+   them, see :func:`teams.selectors.coterm_paid_seat_count`); a seat whose subscription
+   moved to another interval keeps its own period and renews on its anniversary;
+3. seats not co-termed whose period ended are renewed for their next period;
+4. pending seat charges are invoiced: every change of one workspace and one day on ONE
+   invoice (source ``seats:<workspace>:<day>``) the day after; renewals on the day they
+   fall due (source ``seat-renewals:<workspace>:<day>``);
+5. seat invoices are charged through the payment gateway, outside any transaction
+   (key ``invoice:<id>:attempt:1``), then marked paid or failed; a failed one follows
+   the subscription's dunning (retries 1, 3, 5 and 7 days later).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+
+from domain.periods import Interval, period_containing
+from domain.proration import charge_proration
+from gateways.base import PaymentError
+from invoices.models import Invoice, InvoiceStatus
+from invoices.services import invoice_create
+from invoices.totals import DraftLine
+from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.selectors import subscription_of
+from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
+from teams.services import day_of, lock_seats, midnight, seat_line_description
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+SEAT_CHANGE_SOURCE = "seats"
+SEAT_RENEWAL_SOURCE = "seat-renewals"
+
+
+def run_seat_sweeps(*, now: datetime) -> dict[str, int]:
+    """Run every seat step for ``now``; returns how many rows each step touched."""
+    ended = end_seats_without_paid_plan(now=now)
+    synced = sync_coterm_periods(now=now)
+    renewed = renew_due_seats(now=now)
+    invoices = invoice_pending_charges(now=now)
+    paid, failed = collect_seat_payments(now=now)
+    return {
+        "seats_ended": ended,
+        "coterm_synced": synced,
+        "seats_renewed": renewed,
+        "seat_invoices": len(invoices),
+        "seat_payments_succeeded": paid,
+        "seat_payments_failed": failed,
+    }
+
+
+def end_seats_without_paid_plan(*, now: datetime) -> int:
+    """Seats end when their workspace falls back to a plan whose seats are free."""
+    unpaid = Subscription.objects.filter(workspace_id=OuterRef("workspace_id")).filter(
+        Q(plan__seats_are_free=True) | Q(status=SubscriptionStatus.EXPIRED)
+    )
+    with transaction.atomic():
+        seat_ids = list(
+            Seat.objects.filter(status=SeatStatus.ACTIVE).filter(Exists(unpaid)).values_list("pk", flat=True)
+        )
+        if not seat_ids:
+            return 0
+        SeatCharge.objects.filter(seat_id__in=seat_ids, status=ChargeStatus.PENDING).update(
+            status=ChargeStatus.CANCELED, canceled_at=now
+        )
+        return Seat.objects.filter(pk__in=seat_ids, status=SeatStatus.ACTIVE).update(
+            status=SeatStatus.REMOVED, removed_at=now, membership=None
+        )
+
+
+def sync_coterm_periods(*, now: datetime) -> int:
+    """Set-based: co-termed seats take their subscription's new period once it renewed."""
+    renewed = Subscription.objects.filter(
+        workspace_id=OuterRef("workspace_id"),
+        price__interval=OuterRef("interval"),
+        current_period_start__gte=OuterRef("period_end"),
+    )
+    same_interval = Subscription.objects.filter(
+        workspace_id=OuterRef("workspace_id"), price__interval=OuterRef("interval")
+    )
+    with transaction.atomic():
+        synced = (
+            Seat.objects.filter(status=SeatStatus.ACTIVE, coterm=True, period_end__lte=now)
+            .filter(Exists(renewed))
+            .update(
+                period_start=Subquery(renewed.values("current_period_start")[:1]),
+                period_end=Subquery(renewed.values("current_period_end")[:1]),
+            )
+        )
+        detached = (
+            Seat.objects.filter(status=SeatStatus.ACTIVE, coterm=True)
+            .exclude(Exists(same_interval))
+            .update(coterm=False)
+        )
+    return synced + detached
+
+
+def _subscription_renews(subscription: Subscription, at: datetime) -> bool:
+    if subscription.pk is None or subscription.plan.seats_are_free:
+        return False
+    if subscription.status == SubscriptionStatus.EXPIRED:
+        return False
+    # A cancelled subscription keeps its seats until its own period ends, not beyond.
+    return bool(subscription.auto_renew) or at < subscription.current_period_end
+
+
+def renew_due_seats(*, now: datetime) -> int:
+    """Seats on their own interval renew on their anniversary: one renewal charge per
+    seat and period (a unique constraint makes a second run a no-op)."""
+    workspace_ids = (
+        Seat.objects.filter(status=SeatStatus.ACTIVE, coterm=False, period_end__lte=now)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    renewed = 0
+    for workspace_id in list(workspace_ids):
+        with transaction.atomic():
+            lock_seats(workspace_id)
+            workspace = Workspace.objects.get(pk=workspace_id)
+            subscription = subscription_of(workspace)
+            seats = Seat.objects.select_for_update().filter(
+                workspace=workspace, status=SeatStatus.ACTIVE, coterm=False, period_end__lte=now
+            )
+            for seat in seats:
+                renewed += _renew_seat(seat, subscription, now)
+    return renewed
+
+
+def _renew_seat(seat: Seat, subscription: Subscription, now: datetime) -> int:
+    count = 0
+    while seat.period_end <= now:
+        if not _subscription_renews(subscription, seat.period_end):
+            seat.status = SeatStatus.REMOVED
+            seat.removed_at = seat.period_end
+            seat.membership = None
+            break
+        start = day_of(seat.period_end)
+        _, end = period_containing(seat.anchor_date, Interval(seat.interval), start)
+        proration = charge_proration(seat.price_cents, start, end, start, Interval(seat.interval))
+        try:
+            with transaction.atomic():
+                SeatCharge.objects.create(
+                    workspace_id=seat.workspace_id,
+                    seat=seat,
+                    kind=ChargeKind.RENEWAL,
+                    day=start,
+                    amount_cents=proration.amount_cents,
+                    original_amount_cents=proration.amount_cents,
+                    currency=seat.currency,
+                    description=seat_line_description(
+                        plan_name=subscription.plan.name,
+                        email=seat.user_email,
+                        proration=proration,
+                        price_cents=seat.price_cents,
+                        currency=seat.currency,
+                    ),
+                    remaining_units=proration.remaining_units,
+                    total_units=proration.total_units,
+                    unit=proration.unit,
+                    period_start=midnight(start),
+                    period_end=midnight(end),
+                    created_at=now,
+                )
+            count += 1
+        except IntegrityError:
+            logger.info("Seat %s already renewed for the period starting %s", seat.pk, start)
+        seat.period_start = midnight(start)
+        seat.period_end = midnight(end)
+    seat.save()
+    return count
+
+
+def _line(charge: SeatCharge) -> DraftLine:
+    return DraftLine(
+        kind="seats" if charge.kind == ChargeKind.RENEWAL else "seat_proration",
+        description=charge.description,
+        amount_cents=int(charge.amount_cents),
+        quantity=1,
+        unit_amount_cents=int(charge.amount_cents),
+        period_start=charge.period_start,
+        period_end=charge.period_end,
+        metadata={
+            "seat": charge.seat_id,
+            "seat_charge": charge.pk,
+            "kind": charge.kind,
+            "remaining": charge.remaining_units,
+            "total": charge.total_units,
+            "unit": charge.unit,
+        },
+    )
+
+
+def invoice_pending_charges(*, now: datetime) -> list[Invoice]:
+    """One invoice per workspace and day of change: seat changes the day after, renewals
+    the day they fall due."""
+    today = day_of(now)
+    due = (
+        SeatCharge.objects.filter(status=ChargeStatus.PENDING)
+        .filter(Q(day__lt=today) | Q(kind=ChargeKind.RENEWAL, day__lte=today))
+        .values_list("workspace_id", "day", "kind")
+        .distinct()
+    )
+    groups: dict[tuple[Any, date, bool], None] = {}
+    for workspace_id, day, kind in due:
+        groups[(workspace_id, day, kind == ChargeKind.RENEWAL)] = None
+    invoices = []
+    for workspace_id, day, renewal in sorted(groups, key=lambda g: (g[1], str(g[0]), g[2])):
+        invoice = _invoice_group(workspace_id, day, renewal=renewal, now=now)
+        if invoice is not None:
+            invoices.append(invoice)
+    return invoices
+
+
+@transaction.atomic
+def _invoice_group(workspace_id: Any, day: date, *, renewal: bool, now: datetime) -> Invoice | None:
+    lock_seats(workspace_id)
+    charges = SeatCharge.objects.select_for_update().filter(
+        workspace_id=workspace_id, day=day, status=ChargeStatus.PENDING
+    )
+    charges = charges.filter(kind=ChargeKind.RENEWAL) if renewal else charges.exclude(kind=ChargeKind.RENEWAL)
+    pending = list(charges.order_by("id"))
+    if not pending:
+        return None
+    workspace = Workspace.objects.get(pk=workspace_id)
+    prefix = SEAT_RENEWAL_SOURCE if renewal else SEAT_CHANGE_SOURCE
+    source = f"{prefix}:{workspace.pk}:{day.isoformat()}"
+    if Invoice.objects.filter(workspace=workspace, source=source).exists():
+        # Only a clock moved backwards brings charges to a day already invoiced:
+        # bill them apart rather than lose them.
+        logger.warning("Seat charges reached %s after it was invoiced", source)
+        source = f"{source}:{pending[0].pk}"
+    invoice = invoice_create(
+        workspace=workspace,
+        lines=[_line(c) for c in pending],
+        billing_reason="subscription_cycle" if renewal else "seat_change",
+        source=source,
+        now=now,
+    )
+    SeatCharge.objects.filter(pk__in=[c.pk for c in pending]).update(
+        status=ChargeStatus.INVOICED, invoice=invoice
+    )
+    return invoice
+
+
+def _seat_invoices_to_charge() -> list[int]:
+    seat_sources = Q(source__startswith=f"{SEAT_CHANGE_SOURCE}:") | Q(
+        source__startswith=f"{SEAT_RENEWAL_SOURCE}:"
+    )
+    return list(
+        Invoice.objects.filter(seat_sources, status=InvoiceStatus.OPEN, attempt_count=0)
+        .order_by("issued_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def collect_seat_payments(*, now: datetime) -> tuple[int, int]:
+    """Charge the seat invoices not tried yet, outside any transaction.
+
+    Billing's :func:`~billing.services.charge_invoice` charges through the payment
+    gateway (key ``invoice:<id>:attempt:1``) and records the outcome with
+    ``invoice_mark_paid`` / ``invoice_mark_payment_failed``; a failed seat invoice enters
+    the subscription's dunning (retries on days 1, 3, 5 and 7) like any other invoice.
+    """
+    from billing.services import charge_invoice
+
+    succeeded = failed = 0
+    for invoice_id in _seat_invoices_to_charge():
+        try:
+            outcome = charge_invoice(invoice_id=invoice_id, attempt=1, now=now)
+        except PaymentError as exc:
+            # Outcome unknown: the next run retries with the same key.
+            logger.warning("Seat invoice %s: payment error %s", invoice_id, exc)
+            continue
+        if outcome.succeeded:
+            succeeded += 1
+        else:
+            failed += 1
+    return succeeded, failed

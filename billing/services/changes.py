@@ -1,0 +1,675 @@
+"""The computations behind each billing operation (SPEC.md "Subscription lifecycle",
+"Proration rule"; seeds 001 and 002): from the locked context to a :class:`Change` —
+the invoice lines with their formula, the new subscription fields, the audit event.
+
+Reads only (the catalog, the workspace's past trials): :mod:`billing.services.lifecycle`
+runs a computation twice, for the preview and inside the transaction that applies it, and
+compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from billing.services.core import Change, Context
+from domain.periods import Interval, add_interval
+from domain.proration import Proration, charge_proration, removal_credit_proration
+from domain.seat_plan import SeatPlan, SeatState, plan_seats, wanted_paid_seats
+from invoices.models import BillingReason
+from invoices.totals import DraftLine
+from subscriptions import errors, pricing, selectors
+from subscriptions.models import (
+    CancelReason,
+    Channel,
+    EventKind,
+    Price,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
+from workspaces.models import Workspace
+
+#: Subscriptions bought on mobile are capped at 3 members (seed 002).
+MOBILE_MEMBER_CAP = 3
+#: One purchase buys at most this many credit packs ("absurd" quantities are refused).
+MAX_CREDIT_PACKS = 1_000
+CANCEL_COMMENT_MAX_LENGTH = 2_000
+
+
+# --- Free: where every workspace starts and every expired subscription returns --------
+
+
+def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
+    plan = selectors.free_plan()
+    return {
+        "plan": plan,
+        "price": selectors.free_price(plan, workspace.currency),
+        "status": SubscriptionStatus.ACTIVE,
+        "current_period_start": pricing.midnight(today),
+        "current_period_end": pricing.midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
+        "billing_anchor_day": today.day,
+        "trial_end": None,
+        "auto_renew": True,
+        "cancel_reason": "",
+        "cancel_comment": "",
+        "canceled_at": None,
+        "extra_seats": 0,
+        "past_due_since": None,
+        "dunning_invoice": None,
+        "dunning_attempts": 0,
+        "next_dunning_at": None,
+        "trial_reminder_sent_at": None,
+    }
+
+
+# --- Shared checks -----------------------------------------------------------------------
+
+
+def _require_paid(subscription: Subscription) -> None:
+    if subscription.plan.is_free:
+        raise errors.NotSubscribed()
+
+
+def _require_changeable(subscription: Subscription) -> None:
+    if subscription.status == SubscriptionStatus.CANCELED:
+        raise errors.SubscriptionNotChangeable()
+    if subscription.status == SubscriptionStatus.PAST_DUE:
+        raise errors.SubscriptionPastDue()
+
+
+def _period(ctx: Context) -> tuple[date, date]:
+    """The current period's dates, ``today`` inside it (else a renewal is pending)."""
+    start = ctx.subscription.current_period_start.date()
+    end = ctx.subscription.current_period_end.date()
+    if not start <= ctx.today < end:
+        raise errors.RenewalPending()
+    return start, end
+
+
+def sellable_price(workspace: Workspace, price_id: object) -> Price:
+    if isinstance(price_id, bool) or not isinstance(price_id, int):
+        raise errors.UnknownPlan()
+    price = (
+        Price.objects.select_related("plan").filter(pk=price_id, is_active=True, plan__is_public=True).first()
+    )
+    if price is None:
+        raise errors.UnknownPlan()
+    if price.currency != workspace.currency:
+        raise errors.PriceCurrencyMismatch()
+    if price.plan.is_free:
+        raise errors.FreePlanNotSellable()
+    return price
+
+
+def _extra_seat_cap(subscription: Subscription, included_seats: int, max_members: int) -> int:
+    members = MOBILE_MEMBER_CAP if subscription.channel == Channel.MOBILE else max_members
+    return max(0, members - included_seats)
+
+
+# --- Seats: what the subscription bills before and after a change ----------------------------
+
+
+def seats_after(ctx: Context, *, plan: Any, price: Price, extra_seats: int) -> SeatPlan:
+    """The paid seats once the subscription is on ``plan``/``price`` with ``extra_seats``:
+    the plan :func:`teams.services.seats_sync` applies in the same transaction."""
+    wanted = wanted_paid_seats(
+        seats_are_free=bool(plan.seats_are_free),
+        licensed=ctx.licensed,
+        included=int(plan.included_seats),
+        extra_seats=extra_seats,
+    )
+    return plan_seats(
+        ctx.seats, wanted=wanted, interval=price.interval, seat_prices=selectors.seat_prices(price)
+    )
+
+
+def billable_after(plan: Any, extra_seats: int, seats: SeatPlan) -> int:
+    return pricing.subscription_billable_seats(
+        plan, extra_seats=extra_seats, coterm_paid_seats=seats.coterm_after
+    )
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _own_unused(seat: SeatState, today: date) -> Proration | None:
+    """The unused time of a seat billed on its own interval, from ``today`` (the span a
+    change bills again), or None when its period is over."""
+    start, end = _day(seat.period_start), _day(seat.period_end)
+    if not start <= today < end:
+        return None
+    return charge_proration(seat.price_cents, start, end, today, Interval(seat.interval))
+
+
+def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_after: Any) -> list[DraftLine]:
+    """The money of paid seats billed on their own interval that a change touches (seed
+    002: a seat on another interval is billed only by its own renewal):
+
+    - a seat that ends, or that the subscription bills from now on (its interval is now
+      the subscription's, or no longer sold), gets its unused time credited;
+    - a seat that stays on its own interval at another price (a plan change) gets its
+      unused time credited and the rest of its period charged at the new price.
+
+    Both over the same span, from today, by :func:`~domain.proration.charge_proration`
+    (the rule of a plan change), so a change and its reversal net to zero.
+    """
+    currency = ctx.subscription.price.currency
+    span_start = pricing.midnight(ctx.today)
+    lines: list[DraftLine] = []
+    credited = [*seats.ended_own_interval, *(t.seat for t in seats.kept if t.joins_subscription)]
+    for seat in credited:
+        unused = _own_unused(seat, ctx.today)
+        if unused is not None and unused.amount_cents:
+            lines.append(
+                pricing.own_seat_credit_line(
+                    plan_name=plan_before.name,
+                    email=seat.email,
+                    price_cents=seat.price_cents,
+                    currency=currency,
+                    proration=unused,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+    for terms in seats.kept:
+        if not terms.repriced_on_its_own:
+            continue
+        seat = terms.seat
+        unused = _own_unused(seat, ctx.today)
+        if unused is None:
+            continue
+        start, end = _day(seat.period_start), _day(seat.period_end)
+        charge = charge_proration(terms.price_cents, start, end, ctx.today, Interval(terms.interval))
+        if charge.amount_cents:
+            lines.append(
+                pricing.own_seat_charge_line(
+                    plan_name=plan_after.name,
+                    email=seat.email,
+                    price_cents=terms.price_cents,
+                    currency=currency,
+                    proration=charge,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+        if unused.amount_cents:
+            lines.append(
+                pricing.own_seat_credit_line(
+                    plan_name=plan_before.name,
+                    email=seat.email,
+                    price_cents=seat.price_cents,
+                    currency=currency,
+                    proration=unused,
+                    start=span_start,
+                    end=seat.period_end,
+                )
+            )
+    return lines
+
+
+# --- Computations: one per operation -------------------------------------------------------
+
+
+def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: object = 0) -> Change:
+    sub = ctx.subscription
+    plan = price.plan
+    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+        raise errors.SeatCountInvalid()
+    assert isinstance(extra_seats, int)
+    if extra_seats and (not plan.allows_extras or plan.seats_are_free):
+        raise errors.ExtrasUnavailable()
+    if not sub.plan.is_free:
+        raise errors.AlreadySubscribed()
+    today = ctx.today
+    start = pricing.midnight(today)
+    billable = billable_after(
+        plan, extra_seats, seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
+    )
+    base = {
+        "plan": plan,
+        "price": price,
+        "extra_seats": extra_seats,
+        "auto_renew": True,
+        "cancel_reason": "",
+        "cancel_comment": "",
+        "canceled_at": None,
+        "trial_reminder_sent_at": None,
+        "current_period_start": start,
+    }
+    params = {"price_id": price.pk, "trial": trial, "extra_seats": extra_seats}
+    if trial:
+        if plan.trial_days <= 0:
+            raise errors.TrialUnavailable()
+        if SubscriptionEvent.objects.filter(workspace=ctx.workspace, kind=EventKind.TRIAL_STARTED).exists():
+            raise errors.TrialAlreadyUsed()
+        trial_end_date = today + timedelta(days=plan.trial_days)
+        trial_end = pricing.midnight(trial_end_date)
+        return Change(
+            action="subscribe",
+            params=params,
+            lines=[],
+            billing_reason=None,
+            event_kind=EventKind.TRIAL_STARTED,
+            updates={
+                **base,
+                "status": SubscriptionStatus.TRIALING,
+                "current_period_end": trial_end,
+                "trial_end": trial_end,
+                "billing_anchor_day": trial_end_date.day,
+            },
+            resets_allowance=True,
+            event_data={"plan": plan.code, "interval": price.interval, "trial_end": trial_end},
+            billable_after=billable,
+            syncs_seats=True,
+        )
+    end = pricing.midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
+    lines = pricing.period_lines(
+        plan=plan, price=price, billable=billable, addons=ctx.addons, start=start, end=end
+    )
+    return Change(
+        action="subscribe",
+        params=params,
+        lines=lines,
+        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+        event_kind=EventKind.SUBSCRIBED,
+        updates={
+            **base,
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_end": end,
+            "trial_end": None,
+            "billing_anchor_day": today.day,
+        },
+        resets_allowance=True,
+        event_data={"plan": plan.code, "interval": price.interval},
+        billable_after=billable,
+        syncs_seats=True,
+    )
+
+
+def _clamped_extra_seats(subscription: Subscription, plan: Any) -> int:
+    if not plan.allows_extras or plan.seats_are_free:
+        return 0
+    return min(subscription.extra_seats, _extra_seat_cap(subscription, plan.included_seats, plan.max_members))
+
+
+def compute_change_plan(ctx: Context, price: Price) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    _require_changeable(sub)
+    if sub.price.interval == Interval.YEAR and price.interval != Interval.YEAR:
+        raise errors.AnnualLocked()
+    if price.interval != sub.price.interval:
+        raise errors.IntervalMismatch()
+    if price.plan_id == sub.plan_id:
+        raise errors.SamePlan()
+    new_plan = price.plan
+    new_extra = _clamped_extra_seats(sub, new_plan)
+    seats = seats_after(ctx, plan=new_plan, price=price, extra_seats=new_extra)
+    new_billable = billable_after(new_plan, new_extra, seats)
+    lines = []
+    if sub.status != SubscriptionStatus.TRIALING:
+        # Net = charge for the new plan's remaining time − credit for the old plan's
+        # unused time, both over the same span (SPEC.md "Proration rule").
+        start, end = _period(ctx)
+        interval = Interval(price.interval)
+        old_full = pricing.period_amount(sub.price, ctx.billable_seats)
+        new_full = pricing.period_amount(price, new_billable)
+        span_start = pricing.midnight(ctx.today)
+        if new_full:
+            lines.append(
+                pricing.prorated_plan_line(
+                    plan=new_plan,
+                    full_amount=new_full,
+                    currency=price.currency,
+                    proration=charge_proration(new_full, start, end, ctx.today, interval),
+                    start=span_start,
+                    end=sub.current_period_end,
+                )
+            )
+        if old_full:
+            lines.append(
+                pricing.unused_time_line(
+                    plan=sub.plan,
+                    full_amount=old_full,
+                    currency=price.currency,
+                    proration=charge_proration(old_full, start, end, ctx.today, interval),
+                    start=span_start,
+                    end=sub.current_period_end,
+                )
+            )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=new_plan))
+    return Change(
+        action="change_plan",
+        params={"price_id": price.pk},
+        lines=lines,
+        billing_reason=BillingReason.PLAN_CHANGE,
+        event_kind=EventKind.PLAN_CHANGED,
+        updates={"plan": new_plan, "price": price, "extra_seats": new_extra},
+        resets_allowance=True,
+        event_data={
+            "from_plan": sub.plan.code,
+            "to_plan": new_plan.code,
+            "direction": _direction(sub, new_plan),
+        },
+        billable_after=new_billable,
+        syncs_seats=True,
+    )
+
+
+def _direction(subscription: Subscription, new_plan: Any) -> str:
+    return "upgrade" if new_plan.rank > subscription.plan.rank else "downgrade"
+
+
+def _addons_amount(ctx: Context, interval: str) -> int:
+    return sum(pricing.addon_period_amount(a.monthly_amount, a.quantity, interval) for a in ctx.addons)
+
+
+def compute_switch_to_annual(ctx: Context) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    _require_changeable(sub)
+    if sub.price.interval == Interval.YEAR:
+        raise errors.AlreadyAnnual()
+    if sub.price.interval != Interval.MONTH:
+        raise errors.AnnualSwitchUnavailable()
+    annual = selectors.annual_price_for(sub.plan, sub.price.currency)
+    if annual is None:
+        raise errors.AnnualSwitchUnavailable()
+    event_data = {"plan": sub.plan.code, "from_price": sub.price_id, "to_price": annual.pk}
+    seats = seats_after(ctx, plan=sub.plan, price=annual, extra_seats=sub.extra_seats)
+    billable = billable_after(sub.plan, sub.extra_seats, seats)
+    seat_lines = own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan)
+    if sub.status == SubscriptionStatus.TRIALING:
+        # Nothing of the plan was paid yet: the trial goes on and ends on an annual charge.
+        return Change(
+            action="switch_to_annual",
+            params={},
+            lines=seat_lines,
+            billing_reason=BillingReason.ANNUAL_SWITCH,
+            event_kind=EventKind.SWITCHED_TO_ANNUAL,
+            updates={"price": annual},
+            event_data=event_data,
+            billable_after=billable,
+            syncs_seats=True,
+        )
+    period_start, period_end = _period(ctx)
+    today = ctx.today
+    start = pricing.midnight(today)
+    end = pricing.midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
+    lines = pricing.period_lines(
+        plan=sub.plan, price=annual, billable=billable, addons=ctx.addons, start=start, end=end
+    )
+    # The unused monthly time is credited, by the same rule as a plan change.
+    monthly_full = pricing.period_amount(sub.price, ctx.billable_seats) + _addons_amount(ctx, Interval.MONTH)
+    if monthly_full:
+        lines.append(
+            pricing.unused_time_line(
+                plan=sub.plan,
+                full_amount=monthly_full,
+                currency=sub.price.currency,
+                proration=charge_proration(monthly_full, period_start, period_end, today, Interval.MONTH),
+                start=start,
+                end=sub.current_period_end,
+            )
+        )
+    lines.extend(seat_lines)
+    return Change(
+        action="switch_to_annual",
+        params={},
+        lines=lines,
+        billing_reason=BillingReason.ANNUAL_SWITCH,
+        event_kind=EventKind.SWITCHED_TO_ANNUAL,
+        updates={
+            "price": annual,
+            "current_period_start": start,
+            "current_period_end": end,
+            "billing_anchor_day": today.day,
+        },
+        # The renewal day moves to today, and the credit period with it.
+        resets_allowance=True,
+        event_data=event_data,
+        billable_after=billable,
+        syncs_seats=True,
+    )
+
+
+def _is_count(value: object, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -> Change:
+    sub = ctx.subscription
+    plan = sub.plan
+    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+        raise errors.SeatCountInvalid()
+    if not _is_count(credit_packs, 0, MAX_CREDIT_PACKS):
+        raise errors.CreditPacksInvalid()
+    assert isinstance(extra_seats, int)
+    assert isinstance(credit_packs, int)
+    _require_paid(sub)
+    _require_changeable(sub)
+    if not plan.allows_extras or plan.seats_are_free:
+        raise errors.ExtrasUnavailable()
+    if credit_packs and not (plan.credit_pack_size and sub.price.credit_pack_amount):
+        raise errors.ExtrasUnavailable()
+    if extra_seats == sub.extra_seats and not credit_packs:
+        raise errors.NothingToChange()
+    currency = sub.price.currency
+    lines = []
+    seats = seats_after(ctx, plan=plan, price=sub.price, extra_seats=extra_seats)
+    new_billable = billable_after(plan, extra_seats, seats)
+    # Extra seats that members beyond the capacity filled already (co-termed paid seats
+    # ending) cost nothing more: the subscription billed those seats.
+    delta = new_billable - ctx.billable_seats
+    if delta and sub.status != SubscriptionStatus.TRIALING and sub.price.seat_amount:
+        # Seats added are charged from today, seats removed credited from today (day
+        # units) or from next month (annual), seed 002.
+        start, end = _period(ctx)
+        amount = int(sub.price.seat_amount) * abs(delta)
+        prorate = charge_proration if delta > 0 else removal_credit_proration
+        proration = prorate(amount, start, end, ctx.today, Interval(sub.price.interval))
+        if proration.amount_cents:
+            lines.append(
+                pricing.seat_change_line(
+                    plan=plan,
+                    delta=delta,
+                    seat_amount=int(sub.price.seat_amount),
+                    currency=currency,
+                    proration=proration,
+                    start=pricing.midnight(ctx.today),
+                    end=sub.current_period_end,
+                )
+            )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=plan, plan_after=plan))
+    if credit_packs:
+        lines.append(
+            pricing.credit_packs_line(
+                packs=credit_packs,
+                pack_size=int(plan.credit_pack_size),
+                pack_amount=int(sub.price.credit_pack_amount),
+                currency=currency,
+            )
+        )
+        if sum(line.amount_cents for line in lines) <= 0:
+            raise errors.MixedCustomization()
+    return Change(
+        action="customize",
+        params={"extra_seats": extra_seats, "credit_packs": credit_packs},
+        lines=lines,
+        billing_reason=BillingReason.CUSTOMIZATION,
+        event_kind=EventKind.CUSTOMIZED,
+        updates={"extra_seats": extra_seats},
+        event_data={
+            "extra_seats_before": sub.extra_seats,
+            "extra_seats": extra_seats,
+            "credit_packs": credit_packs,
+            "credits": credit_packs * int(plan.credit_pack_size),
+        },
+        billable_after=new_billable,
+        syncs_seats=True,
+    )
+
+
+def compute_cancel(ctx: Context, reason: object, comment: object) -> Change:
+    if not isinstance(reason, str) or reason not in CancelReason.values:
+        raise errors.CancelReasonRequired()
+    text = comment.strip() if isinstance(comment, str) else ""
+    if reason == CancelReason.OTHER and not text:
+        raise errors.CancelCommentRequired()
+    sub = ctx.subscription
+    _require_paid(sub)
+    if sub.status == SubscriptionStatus.CANCELED:
+        raise errors.AlreadyCanceled()
+    return Change(
+        action="cancel",
+        params={"reason": reason, "comment": text[:CANCEL_COMMENT_MAX_LENGTH]},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.CANCELED,
+        updates={
+            "status": SubscriptionStatus.CANCELED,
+            "auto_renew": False,
+            "cancel_reason": reason,
+            "cancel_comment": text[:CANCEL_COMMENT_MAX_LENGTH],
+            "canceled_at": ctx.now,
+        },
+        event_data={"reason": reason, "status_before": sub.status, "access_until": sub.current_period_end},
+    )
+
+
+def compute_reactivate(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.plan.is_free:
+        expired_before = SubscriptionEvent.objects.filter(
+            workspace=ctx.workspace, kind=EventKind.EXPIRED
+        ).exists()
+        raise errors.ReactivationTooLate() if expired_before else errors.NotCanceled()
+    if sub.status != SubscriptionStatus.CANCELED:
+        raise errors.NotCanceled()
+    if ctx.now >= sub.current_period_end:
+        raise errors.ReactivationTooLate()
+    if sub.dunning_invoice_id is not None:
+        status = SubscriptionStatus.PAST_DUE
+    elif sub.trial_end is not None and ctx.now < sub.trial_end:
+        status = SubscriptionStatus.TRIALING
+    else:
+        status = SubscriptionStatus.ACTIVE
+    return Change(
+        action="reactivate",
+        params={},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.REACTIVATED,
+        updates={
+            "status": status,
+            "auto_renew": True,
+            "cancel_reason": "",
+            "cancel_comment": "",
+            "canceled_at": None,
+        },
+        event_data={"status": status},
+    )
+
+
+def renewal_source(subscription_id: int, period_start: datetime) -> str:
+    """One renewal invoice per subscription and period, however often the sweep runs."""
+    return f"renewal:{subscription_id}:{period_start.date().isoformat()}"
+
+
+def compute_renew(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.ACTIVE or not sub.auto_renew or sub.current_period_end > ctx.now:
+        raise errors.NotDue()
+    start = sub.current_period_end
+    end = pricing.midnight(
+        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    )
+    lines = []
+    if not sub.plan.is_free:
+        lines = pricing.period_lines(
+            plan=sub.plan,
+            price=sub.price,
+            billable=ctx.billable_seats,
+            addons=ctx.addons,
+            start=start,
+            end=end,
+        )
+    return Change(
+        action="renew",
+        params={},
+        lines=lines,
+        billing_reason=BillingReason.SUBSCRIPTION_CYCLE,
+        event_kind=EventKind.RENEWED,
+        updates={"current_period_start": start, "current_period_end": end},
+        source=renewal_source(sub.pk, start),
+        event_data={"period_start": start, "period_end": end},
+    )
+
+
+def compute_expire(ctx: Context, reason: str) -> Change:
+    sub = ctx.subscription
+    _require_paid(sub)
+    return Change(
+        action="expire",
+        params={"reason": reason},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.EXPIRED,
+        updates=free_terms(ctx.workspace, ctx.today),
+        # Purchased credits are kept; the plan allowance becomes Free's (seed 001).
+        resets_allowance=True,
+        event_data={
+            "reason": reason,
+            "plan": sub.plan.code,
+            "plan_name": sub.plan.name,
+            "void_invoice": sub.dunning_invoice_id,
+        },
+        expires=True,
+        syncs_seats=True,
+    )
+
+
+def compute_end_trial(ctx: Context) -> Change:
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.TRIALING or sub.trial_end is None:
+        raise errors.NotTrialing()
+    if sub.trial_end > ctx.now:
+        raise errors.NotDue()
+    if not ctx.has_payment_method:
+        return compute_expire(ctx, "trial_ended_without_payment_method")
+    start = sub.trial_end
+    end = pricing.midnight(
+        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    )
+    seats = seats_after(ctx, plan=sub.plan, price=sub.price, extra_seats=sub.extra_seats)
+    billable = billable_after(sub.plan, sub.extra_seats, seats)
+    lines = pricing.period_lines(
+        plan=sub.plan, price=sub.price, billable=billable, addons=ctx.addons, start=start, end=end
+    )
+    lines.extend(own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan))
+    return Change(
+        action="end_trial",
+        params={},
+        lines=lines,
+        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
+        event_kind=EventKind.TRIAL_ENDED,
+        updates={
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_start": start,
+            "current_period_end": end,
+        },
+        source=f"trial_end:{sub.pk}:{start.date().isoformat()}",
+        event_data={"plan": sub.plan.code},
+        billable_after=billable,
+        syncs_seats=True,
+    )
+
+
+def compute_expire_due(ctx: Context) -> Change:
+    """Expiry at period end of a cancelled subscription (the sweep's rule)."""
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.CANCELED or sub.current_period_end > ctx.now:
+        raise errors.NotDue()
+    return compute_expire(ctx, "canceled_period_ended")

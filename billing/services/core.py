@@ -1,0 +1,364 @@
+"""What every billing service shares: previews, their fingerprint, the locked context.
+
+A :class:`Preview` is the exact cost summary a user confirms. ``apply_*`` recomputes it
+inside the transaction that changes the subscription (its row locked), and refuses to go
+on when the fingerprint differs: what is charged is what was previewed, to the cent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any
+
+from domain.periods import Interval, add_interval
+from domain.seat_plan import SeatState
+from gateways.base import get_gateway
+from invoices.models import Invoice
+from invoices.selectors import account_balance_cents, vat_context
+from invoices.totals import DraftLine, Totals, compute_totals
+from subscriptions import errors, pricing, selectors
+from subscriptions.models import (
+    EventKind,
+    Plan,
+    Price,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
+from teams.selectors import seat_states
+from workspaces.errors import PermissionDenied
+from workspaces.models import Membership, Workspace
+from workspaces.permissions import REFUSAL_MESSAGES, Capability
+from workspaces.services import require_capability
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The cost summary of one billing operation, as the user confirms it."""
+
+    action: str
+    workspace_id: uuid.UUID
+    currency: str
+    lines: tuple[DraftLine, ...]
+    totals: Totals
+    #: Charged now, after VAT and the account credit applied (0 for a net credit).
+    total_due_now_cents: int
+    #: Money put on the account balance when the net is a credit (downgrade, fewer seats).
+    account_credit_cents: int
+    next_renewal_cents: int | None
+    next_renewal_at: datetime | None
+    fingerprint: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: What the subscription looks like afterwards (plan, interval, status, period end…).
+    outcome: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    succeeded: bool
+    message: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    subscription: Subscription
+    preview: Preview
+    invoice: Invoice | None = None
+    account_credit_cents: int = 0
+    payment: PaymentOutcome | None = None
+    message: str = ""
+
+
+@dataclass
+class Context:
+    """What a computation reads, loaded once inside the transaction."""
+
+    workspace: Workspace
+    subscription: Subscription
+    licensed: int
+    #: The active paid seats (teams), read with the licences.
+    seats: tuple[SeatState, ...]
+    addons: list[pricing.AddOnLine]
+    balance_cents: int
+    vat_rate_bp: int
+    reverse_charge: bool
+    has_payment_method: bool
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def coterm_paid_seats(self) -> int:
+        """Paid seats co-termed with the subscription: billed by its invoices."""
+        return sum(1 for seat in self.seats if seat.coterm)
+
+    @property
+    def billable_seats(self) -> int:
+        """The seats the subscription bills as it stands (extra + co-termed paid seats)."""
+        return pricing.subscription_billable_seats(
+            self.subscription.plan,
+            extra_seats=self.subscription.extra_seats,
+            coterm_paid_seats=self.coterm_paid_seats,
+        )
+
+
+@dataclass
+class Change:
+    """A computed operation: its lines, how it changes the subscription, what it records."""
+
+    action: str
+    params: dict[str, Any]
+    lines: list[DraftLine]
+    billing_reason: str | None
+    event_kind: str
+    #: Field values the subscription takes (plan, price, status, period…).
+    updates: dict[str, Any]
+    resets_allowance: bool = False
+    source: str | None = None
+    event_data: dict[str, Any] = field(default_factory=dict)
+    #: Set when the operation ends the paid subscription (fallback to Free).
+    expires: bool = False
+    #: The seats the subscription bills once the change is applied (the paid seats as
+    #: :func:`domain.seat_plan.plan_seats` leaves them); None: as they stand.
+    billable_after: int | None = None
+    #: The change alters plan, interval or extra seats: the paid seat rows are matched to
+    #: it (:func:`teams.services.seats_sync`) in the same transaction.
+    syncs_seats: bool = False
+
+
+def check_manager(actor: Membership, workspace: Workspace) -> None:
+    """Owners and admins of *this* workspace only (SPEC.md "Roles and permissions")."""
+    if actor.workspace_id != workspace.pk:
+        raise PermissionDenied(REFUSAL_MESSAGES[Capability.MANAGE_BILLING])
+    require_capability(actor, Capability.MANAGE_BILLING)
+
+
+def check_actor(actor: Membership | None, workspace: Workspace) -> None:
+    """System operations (sweeps, operators) pass no actor; a member must be a manager."""
+    if actor is not None:
+        check_manager(actor, workspace)
+
+
+def load_context(workspace: Workspace, subscription: Subscription, now: datetime) -> Context:
+    vat_rate_bp, reverse_charge = vat_context(workspace)
+    return Context(
+        workspace=workspace,
+        subscription=subscription,
+        licensed=selectors.licensed_seat_count(workspace),
+        seats=seat_states(workspace),
+        addons=selectors.addon_lines(subscription),
+        balance_cents=account_balance_cents(workspace),
+        vat_rate_bp=vat_rate_bp,
+        reverse_charge=reverse_charge,
+        has_payment_method=get_gateway().default_payment_method(workspace) is not None,
+        now=now,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Plan | Price):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _subscription_state(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": subscription.pk,
+        "plan": subscription.plan_id,
+        "price": subscription.price_id,
+        "status": subscription.status,
+        "start": subscription.current_period_start,
+        "end": subscription.current_period_end,
+        "anchor": subscription.billing_anchor_day,
+        "trial_end": subscription.trial_end,
+        "auto_renew": subscription.auto_renew,
+        "extra_seats": subscription.extra_seats,
+        "dunning_invoice": subscription.dunning_invoice_id,
+    }
+
+
+def fingerprint(ctx: Context, change: Change, totals: Totals) -> str:
+    payload = {
+        "action": change.action,
+        "params": change.params,
+        "subscription": _subscription_state(ctx.subscription),
+        "licensed": ctx.licensed,
+        "seats": [asdict(seat) for seat in ctx.seats],
+        "addons": [asdict(a) for a in ctx.addons],
+        "card": ctx.has_payment_method,
+        "lines": [asdict(line) for line in change.lines],
+        "totals": asdict(totals),
+        "date": ctx.today,
+    }
+    encoded = json.dumps(_jsonable(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def _after(ctx: Context, change: Change, field_name: str) -> Any:
+    if field_name in change.updates:
+        return change.updates[field_name]
+    return getattr(ctx.subscription, field_name)
+
+
+def next_renewal_after(ctx: Context, change: Change) -> tuple[int | None, datetime | None]:
+    """The first renewal once the change is applied: its total and date."""
+    plan: Plan = _after(ctx, change, "plan")
+    price: Price = _after(ctx, change, "price")
+    status = _after(ctx, change, "status")
+    if plan.is_free or not _after(ctx, change, "auto_renew") or status == SubscriptionStatus.CANCELED:
+        return None, None
+    start: datetime = (
+        _after(ctx, change, "trial_end")
+        if status == SubscriptionStatus.TRIALING
+        else _after(ctx, change, "current_period_end")
+    )
+    billable = change.billable_after
+    if billable is None:
+        billable = pricing.subscription_billable_seats(
+            plan, extra_seats=_after(ctx, change, "extra_seats"), coterm_paid_seats=ctx.coterm_paid_seats
+        )
+    lines = pricing.period_lines(
+        plan=plan,
+        price=price,
+        billable=billable,
+        addons=ctx.addons,
+        start=start,
+        end=pricing.midnight(
+            add_interval(
+                start.date(), Interval(price.interval), anchor_day=_after(ctx, change, "billing_anchor_day")
+            )
+        ),
+    )
+    totals = compute_totals(
+        lines, vat_rate_bp=ctx.vat_rate_bp, reverse_charge=ctx.reverse_charge, account_balance_cents=0
+    )
+    return totals.total_cents, start
+
+
+def build_preview(ctx: Context, change: Change) -> Preview:
+    totals = compute_totals(
+        change.lines,
+        vat_rate_bp=ctx.vat_rate_bp,
+        reverse_charge=ctx.reverse_charge,
+        account_balance_cents=ctx.balance_cents,
+    )
+    renewal_cents, renewal_at = next_renewal_after(ctx, change)
+    plan: Plan = _after(ctx, change, "plan")
+    price: Price = _after(ctx, change, "price")
+    outcome = {
+        "plan": plan.code,
+        "plan_name": plan.name,
+        "interval": price.interval,
+        "status": _after(ctx, change, "status"),
+        "extra_seats": _after(ctx, change, "extra_seats"),
+        "period_end": _after(ctx, change, "current_period_end"),
+        "trial_end": _after(ctx, change, "trial_end"),
+        "auto_renew": _after(ctx, change, "auto_renew"),
+    }
+    return Preview(
+        action=change.action,
+        workspace_id=ctx.workspace.pk,
+        currency=ctx.workspace.currency,
+        lines=tuple(change.lines),
+        totals=totals,
+        total_due_now_cents=totals.amount_due_cents if totals.total_cents > 0 else 0,
+        account_credit_cents=-totals.total_cents if totals.total_cents < 0 else 0,
+        next_renewal_cents=renewal_cents,
+        next_renewal_at=renewal_at,
+        fingerprint=fingerprint(ctx, change, totals),
+        params=MappingProxyType(dict(change.params)),
+        outcome=MappingProxyType(outcome),
+    )
+
+
+def lock_subscription(workspace: Workspace, now: datetime) -> Subscription:
+    """The workspace's subscription row, locked until the transaction ends (created on
+    Free first if the workspace predates billing)."""
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("plan", "price")
+        .filter(workspace=workspace)
+        .first()
+    )
+    if subscription is None:
+        from billing.services.lifecycle import subscription_start_free
+
+        subscription_start_free(workspace=workspace, now=now)
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("plan", "price")
+            .get(workspace=workspace)
+        )
+    subscription.workspace = workspace
+    return subscription
+
+
+def compute_preview(workspace: Workspace, now: datetime, compute: Callable[[Context], Change]) -> Preview:
+    """A preview computed exactly as ``apply_*`` will compute it, without writing (except
+    the Free subscription of a workspace that predates billing, created once)."""
+    subscription = Subscription.objects.select_related("plan", "price").filter(workspace=workspace).first()
+    if subscription is None:
+        from billing.services.lifecycle import subscription_start_free
+
+        subscription = subscription_start_free(workspace=workspace, now=now)
+    subscription.workspace = workspace
+    ctx = load_context(workspace, subscription, now)
+    return build_preview(ctx, compute(ctx))
+
+
+def record_event(
+    subscription: Subscription,
+    kind: str,
+    *,
+    now: datetime,
+    actor: Membership | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> SubscriptionEvent:
+    return SubscriptionEvent.objects.create(
+        workspace_id=subscription.workspace_id,
+        subscription=subscription,
+        kind=kind,
+        actor=actor.user if actor is not None else None,
+        created_at=now,
+        data=_jsonable(dict(data or {})),
+    )
+
+
+def confirmed_fingerprint(preview: Preview | str) -> str:
+    return preview if isinstance(preview, str) else preview.fingerprint
+
+
+__all__ = [
+    "ApplyResult",
+    "Change",
+    "Context",
+    "EventKind",
+    "PaymentOutcome",
+    "Preview",
+    "build_preview",
+    "check_actor",
+    "check_manager",
+    "compute_preview",
+    "confirmed_fingerprint",
+    "errors",
+    "load_context",
+    "lock_subscription",
+    "record_event",
+]

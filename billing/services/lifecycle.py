@@ -1,0 +1,419 @@
+"""The subscription lifecycle (SPEC.md "Subscription lifecycle", seed 001), as previews
+and applies.
+
+Each operation is a pair: ``preview_<x>(…) -> Preview`` computes the exact cost summary
+(lines with their formula, VAT, account credit applied, total due now, next renewal), and
+``apply_<x>(…, preview) -> ApplyResult`` does exactly that: it locks the subscription row,
+recomputes the preview in the same transaction and refuses a stale one
+(:class:`~subscriptions.errors.StalePreview`), then changes the subscription, issues the
+invoice (or credits the account balance when the net is a credit) and records an audit
+event. Charging happens after the transaction has committed (Stripe calls never run
+inside a database transaction), with the idempotency key ``invoice:<id>:attempt:1``.
+
+``preview`` may be the :class:`Preview` itself or its fingerprint, as a confirmation form
+posts it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing import notifications
+from billing.services import changes
+from billing.services.core import (
+    ApplyResult,
+    Change,
+    Context,
+    PaymentOutcome,
+    Preview,
+    build_preview,
+    check_actor,
+    check_manager,
+    compute_preview,
+    confirmed_fingerprint,
+    load_context,
+    lock_subscription,
+    record_event,
+)
+from gateways.base import PaymentError
+from invoices.models import Invoice, InvoiceStatus
+from invoices.services import account_balance_credit, invoice_create, invoice_void
+from subscriptions import errors
+from subscriptions.models import (
+    Channel,
+    EventKind,
+    Subscription,
+    SubscriptionAddOn,
+)
+from teams.services import lock_seats, seats_sync
+from workspaces.models import Membership, Workspace
+
+Compute = Callable[[Context], Change]
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+@transaction.atomic
+def subscription_start_free(*, workspace: Workspace, now: datetime) -> Subscription:
+    """Put a new workspace on the Free plan (SPEC.md: "New workspaces start on Free").
+
+    Idempotent: a workspace that already has its subscription row keeps it.
+    """
+    existing = Subscription.objects.select_related("plan", "price").filter(workspace=workspace).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.create(
+                workspace=workspace,
+                channel=Channel.WEB,
+                created_at=now,
+                **changes.free_terms(workspace, now.date()),
+            )
+    except IntegrityError:
+        return Subscription.objects.select_related("plan", "price").get(workspace=workspace)
+    record_event(subscription, EventKind.STARTED_FREE, now=now)
+    return subscription
+
+
+# --- Applying ----------------------------------------------------------------------------
+
+
+def _save(subscription: Subscription, updates: dict[str, Any]) -> None:
+    for name, value in updates.items():
+        setattr(subscription, name, value)
+    subscription.clean_fields(exclude=["workspace", "plan", "price", "dunning_invoice"])
+    subscription.save(update_fields=[*updates, "updated_at"])
+
+
+def _run(
+    *,
+    workspace: Workspace,
+    actor: Membership | None,
+    expected: str | None,
+    now: datetime,
+    compute: Compute,
+) -> ApplyResult:
+    """Recompute under the row lock, refuse a stale preview, write, then charge.
+
+    Locks: the workspace's seat lock first, then the subscription row (the order of
+    :mod:`teams.services`), so the licences and paid seats the change is priced from
+    cannot move before :func:`teams.services.seats_sync` matches them to it.
+    """
+    with transaction.atomic():
+        lock_seats(workspace.pk)
+        subscription = lock_subscription(workspace, now)
+        ctx = load_context(workspace, subscription, now)
+        change = compute(ctx)
+        preview = build_preview(ctx, change)
+        if expected is not None and preview.fingerprint != expected:
+            raise errors.StalePreview()
+        if preview.total_due_now_cents > 0 and not ctx.has_payment_method:
+            raise errors.PaymentMethodRequired()
+        void_invoice_id = change.event_data.get("void_invoice") if change.expires else None
+        _save(subscription, change.updates)
+        if change.expires:
+            SubscriptionAddOn.objects.filter(subscription=subscription).delete()
+            if void_invoice_id:
+                unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
+                if unpaid is not None:
+                    invoice_void(invoice=unpaid, now=now)
+        if change.syncs_seats:
+            # The seat rows now say what the invoice below bills (seed 002): co-termed
+            # seats on it, seats on their own interval on their own renewals.
+            seats_sync(workspace=workspace, now=now)
+        invoice = None
+        source = change.source or f"{change.action}:{subscription.pk}:{preview.fingerprint}"
+        if change.billing_reason and preview.totals.total_cents > 0:
+            invoice = invoice_create(
+                workspace=workspace,
+                lines=change.lines,
+                billing_reason=change.billing_reason,
+                source=source,
+                now=now,
+            )
+            if (invoice.total_cents, invoice.amount_due_cents) != (
+                preview.totals.total_cents,
+                preview.totals.amount_due_cents,
+            ):
+                # The account balance moved between our read and the invoice: never
+                # charge anything but what was previewed.
+                raise errors.StalePreview()
+        elif preview.totals.total_cents < 0:
+            account_balance_credit(
+                workspace=workspace,
+                amount_cents=preview.account_credit_cents,
+                currency=workspace.currency,
+                reason=change.action,
+                source=source,
+                now=now,
+            )
+        record_event(
+            subscription,
+            change.event_kind,
+            now=now,
+            actor=actor,
+            data={
+                **change.event_data,
+                "invoice": invoice.pk if invoice is not None else None,
+                "total_cents": preview.totals.total_cents,
+                "account_credit_cents": preview.account_credit_cents,
+            },
+        )
+        if change.resets_allowance:
+            from credits.services import allowance_reset_for_plan_change
+
+            allowance_reset_for_plan_change(workspace=workspace, now=now)
+    payment = None
+    if invoice is not None and invoice.status == InvoiceStatus.OPEN:
+        from billing.services.payments import charge_invoice
+
+        try:
+            payment = charge_invoice(invoice_id=invoice.pk, attempt=1, now=now)
+        except PaymentError as exc:
+            # The gateway could not tell: the charge task retries later with the same key.
+            from billing.tasks import charge_invoice_task
+
+            charge_invoice_task.apply_async((invoice.pk, 1, now.isoformat()), countdown=60)
+            payment = PaymentOutcome(succeeded=False, message=str(exc.message))
+    if invoice is not None:
+        invoice.refresh_from_db()
+    if change.expires:
+        notifications.send_subscription_expired(
+            workspace=workspace, plan_name=str(change.event_data["plan_name"])
+        )
+    subscription.refresh_from_db()
+    return ApplyResult(
+        subscription=subscription,
+        preview=preview,
+        invoice=invoice,
+        account_credit_cents=preview.account_credit_cents,
+        payment=payment,
+    )
+
+
+_UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
+
+
+def _user_op(
+    workspace: Workspace, actor: Membership, preview: Preview | str, now: datetime | None, compute: Compute
+) -> ApplyResult:
+    check_manager(actor, workspace)
+    return _run(
+        workspace=workspace,
+        actor=actor,
+        expected=confirmed_fingerprint(preview),
+        now=_now(now),
+        compute=compute,
+    )
+
+
+def _system_op(
+    workspace: Workspace,
+    actor: Membership | None,
+    preview: Preview | str | None,
+    now: datetime | None,
+    compute: Compute,
+) -> ApplyResult:
+    check_actor(actor, workspace)
+    return _run(
+        workspace=workspace,
+        actor=actor,
+        expected=confirmed_fingerprint(preview) if preview is not None else None,
+        now=_now(now),
+        compute=compute,
+    )
+
+
+# --- Public previews and applies ----------------------------------------------------------
+
+
+def preview_subscribe(
+    *,
+    workspace: Workspace,
+    price_id: int,
+    trial: bool = False,
+    extra_seats: int = 0,
+    now: datetime | None = None,
+) -> Preview:
+    """Subscribe a Free workspace to a paid price (with extra seats if wanted), the first
+    period charged now; or start the plan's free trial (once per workspace), charged at
+    its end."""
+    price = changes.sellable_price(workspace, price_id)
+    return compute_preview(
+        workspace, _now(now), lambda ctx: changes.compute_subscribe(ctx, price, trial, extra_seats)
+    )
+
+
+def apply_subscribe(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    price_id: int,
+    preview: Preview | str,
+    trial: bool = False,
+    extra_seats: int = 0,
+    now: datetime | None = None,
+) -> ApplyResult:
+    check_manager(actor, workspace)
+    price = changes.sellable_price(workspace, price_id)
+    return _user_op(
+        workspace, actor, preview, now, lambda ctx: changes.compute_subscribe(ctx, price, trial, extra_seats)
+    )
+
+
+def preview_change_plan(*, workspace: Workspace, price_id: int, now: datetime | None = None) -> Preview:
+    """Change plan now, prorated (seed 001): net = the new plan's remaining time − the old
+    plan's unused time, both by :func:`~domain.proration.charge_proration` over the
+    same span. A positive net is invoiced and charged now; a negative one goes to the
+    account balance. The billing period stays; annual cannot go back to monthly."""
+    price = changes.sellable_price(workspace, price_id)
+    return compute_preview(workspace, _now(now), lambda ctx: changes.compute_change_plan(ctx, price))
+
+
+def apply_change_plan(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    price_id: int,
+    preview: Preview | str,
+    now: datetime | None = None,
+) -> ApplyResult:
+    check_manager(actor, workspace)
+    price = changes.sellable_price(workspace, price_id)
+    return _user_op(workspace, actor, preview, now, lambda ctx: changes.compute_change_plan(ctx, price))
+
+
+def preview_switch_to_annual(*, workspace: Workspace, now: datetime | None = None) -> Preview:
+    """Monthly → annual (SPEC.md): immediate, the annual period starts today, the unused
+    monthly time is credited; irreversible until the annual period ends."""
+    return compute_preview(workspace, _now(now), changes.compute_switch_to_annual)
+
+
+def apply_switch_to_annual(
+    *, workspace: Workspace, actor: Membership, preview: Preview | str, now: datetime | None = None
+) -> ApplyResult:
+    return _user_op(workspace, actor, preview, now, changes.compute_switch_to_annual)
+
+
+def preview_customize(
+    *, workspace: Workspace, extra_seats: int, credit_packs: int = 0, now: datetime | None = None
+) -> Preview:
+    """Extra seats (prorated, charged or credited now) and extra credit packs (one-off,
+    ``plan.credit_pack_size`` credits at ``price.credit_pack_amount`` each). The credits
+    are granted only once the invoice is paid (:func:`on_invoice_paid`)."""
+    return compute_preview(
+        workspace, _now(now), lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs)
+    )
+
+
+def apply_customize(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    extra_seats: int,
+    preview: Preview | str,
+    credit_packs: int = 0,
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _user_op(
+        workspace, actor, preview, now, lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs)
+    )
+
+
+def preview_cancel(
+    *, workspace: Workspace, reason: str, comment: str = "", now: datetime | None = None
+) -> Preview:
+    """Cancel with one of seed 001's eight reasons (free text required for "Other"):
+    auto-renew off, access until the period ends, then expiry to Free."""
+    return compute_preview(workspace, _now(now), lambda ctx: changes.compute_cancel(ctx, reason, comment))
+
+
+def apply_cancel(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    reason: str,
+    preview: Preview | str,
+    comment: str = "",
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _user_op(workspace, actor, preview, now, lambda ctx: changes.compute_cancel(ctx, reason, comment))
+
+
+def preview_reactivate(*, workspace: Workspace, now: datetime | None = None) -> Preview:
+    """Undo a cancellation before the period ends ("Réactiver l'abonnement")."""
+    return compute_preview(workspace, _now(now), changes.compute_reactivate)
+
+
+def apply_reactivate(
+    *, workspace: Workspace, actor: Membership, preview: Preview | str, now: datetime | None = None
+) -> ApplyResult:
+    return _user_op(workspace, actor, preview, now, changes.compute_reactivate)
+
+
+def preview_renew(*, workspace: Workspace, now: datetime | None = None) -> Preview:
+    """The renewal at period end with auto-renew on: plan base, billable seats and add-ons
+    of the next period, invoiced and charged."""
+    return compute_preview(workspace, _now(now), changes.compute_renew)
+
+
+def apply_renew(
+    *,
+    workspace: Workspace,
+    preview: Preview | str | None = None,
+    actor: Membership | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _system_op(workspace, actor, preview, now, changes.compute_renew)
+
+
+def preview_end_trial(*, workspace: Workspace, now: datetime | None = None) -> Preview:
+    """Trial end (SPEC.md): a payment method on file → active and the first period charged;
+    none → expired to Free."""
+    return compute_preview(workspace, _now(now), changes.compute_end_trial)
+
+
+def apply_end_trial(
+    *,
+    workspace: Workspace,
+    preview: Preview | str | None = None,
+    actor: Membership | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _system_op(workspace, actor, preview, now, changes.compute_end_trial)
+
+
+def preview_expire(*, workspace: Workspace, reason: str = "operator", now: datetime | None = None) -> Preview:
+    """Fall back to the Free plan (status active on Free): add-ons and extra seats end,
+    an unpaid dunning invoice is voided, purchased credits are kept and the allowance
+    becomes Free's."""
+    return compute_preview(workspace, _now(now), lambda ctx: changes.compute_expire(ctx, reason))
+
+
+def apply_expire(
+    *,
+    workspace: Workspace,
+    preview: Preview | str | None = None,
+    reason: str = "operator",
+    actor: Membership | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _system_op(workspace, actor, preview, now, lambda ctx: changes.compute_expire(ctx, reason))
+
+
+def expire_if_due(*, workspace: Workspace, now: datetime) -> ApplyResult:
+    """The sweep's expiry of a cancelled subscription whose period has ended."""
+    return _system_op(workspace, None, None, now, changes.compute_expire_due)
+
+
+def expire_after_dunning(*, workspace: Workspace, now: datetime) -> ApplyResult:
+    """Still unpaid after the last retry (day 7): expired to Free."""
+    return _system_op(workspace, None, None, now, lambda ctx: changes.compute_expire(ctx, "payment_failed"))

@@ -1,0 +1,156 @@
+"""The billing sweep (SPEC.md "Scheduled work"), run every 5 minutes by Celery beat and
+by ``manage.py billing_tick``.
+
+Each step selects the due ids with one query, then processes them; each is idempotent
+(running twice does nothing more: a processed row is no longer due) and safe late (a
+subscription several periods behind is renewed period after period, and the charge of
+each renewal follows in its own task).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from billing import notifications
+from billing.services import lifecycle, payments, renewals
+from subscriptions import errors
+from subscriptions.models import Subscription, SubscriptionStatus
+
+logger = logging.getLogger(__name__)
+
+#: Trial reminders go out this long before the trial ends (once).
+TRIAL_REMINDER_BEFORE = timedelta(days=3)
+#: A subscription far behind is renewed at most this many periods per run.
+MAX_RENEWAL_ROUNDS = 60
+
+
+def _queue_charge(invoice_id: int, attempt: int, now: datetime, *, inline: bool = False) -> None:
+    from billing.tasks import charge_invoice_task
+
+    if inline:
+        # billing_tick: the charge runs here, synchronously, as the worker would run it.
+        charge_invoice_task.apply((invoice_id, attempt, now.isoformat()))
+    else:
+        charge_invoice_task.delay(invoice_id, attempt, now.isoformat())
+
+
+def expire_canceled(*, now: datetime) -> int:
+    """Cancelled subscriptions whose period has ended → expired to Free."""
+    due = list(
+        Subscription.objects.filter(status=SubscriptionStatus.CANCELED, current_period_end__lte=now)
+        .order_by("id")
+        .values_list("workspace_id", flat=True)
+    )
+    done = 0
+    for workspace_id in due:
+        subscription = Subscription.objects.select_related("workspace").get(workspace_id=workspace_id)
+        try:
+            lifecycle.expire_if_due(workspace=subscription.workspace, now=now)
+        except errors.NotDue:
+            continue
+        except errors.BillingError as exc:
+            logger.warning("expiry of subscription %s deferred: %s", subscription.pk, exc)
+            continue
+        done += 1
+    return done
+
+
+def end_trials(*, now: datetime) -> int:
+    """Trials that have ended: charged and active with a card on file, else expired."""
+    due = list(
+        Subscription.objects.filter(status=SubscriptionStatus.TRIALING, trial_end__lte=now)
+        .order_by("id")
+        .values_list("workspace_id", flat=True)
+    )
+    done = 0
+    for workspace_id in due:
+        subscription = Subscription.objects.select_related("workspace").get(workspace_id=workspace_id)
+        try:
+            lifecycle.apply_end_trial(workspace=subscription.workspace, now=now)
+        except (errors.NotDue, errors.NotTrialing):
+            continue
+        except errors.BillingError as exc:
+            logger.warning("trial end of subscription %s deferred: %s", subscription.pk, exc)
+            continue
+        done += 1
+    return done
+
+
+def send_trial_reminders(*, now: datetime) -> int:
+    """Trials ending within 3 days get one reminder, claimed before it is sent."""
+    due = list(
+        Subscription.objects.filter(
+            status=SubscriptionStatus.TRIALING,
+            trial_end__gt=now,
+            trial_end__lte=now + TRIAL_REMINDER_BEFORE,
+            trial_reminder_sent_at__isnull=True,
+        ).values_list("id", flat=True)
+    )
+    sent = 0
+    for subscription_id in due:
+        claimed = Subscription.objects.filter(pk=subscription_id, trial_reminder_sent_at__isnull=True).update(
+            trial_reminder_sent_at=now
+        )
+        if not claimed:
+            continue
+        subscription = Subscription.objects.select_related("workspace", "plan").get(pk=subscription_id)
+        notifications.send_trial_ending(subscription=subscription)
+        sent += 1
+    return sent
+
+
+def renew(*, now: datetime, charge_inline: bool = False) -> tuple[int, int]:
+    """Renew every due subscription (set-based), then queue one charge task per invoice."""
+    renewed = charged = 0
+    for _round in range(MAX_RENEWAL_ROUNDS):
+        run = renewals.renew_due_subscriptions(now=now)
+        renewed += run.renewed
+        # Committed by now (each batch is its own transaction): every charge runs in its
+        # own task, outside any transaction.
+        for invoice_id in run.to_charge:
+            _queue_charge(invoice_id, 1, now, inline=charge_inline)
+        charged += len(run.to_charge)
+        if run.renewed == 0:
+            break
+    return renewed, charged
+
+
+def retry_dunning(*, now: datetime, charge_inline: bool = False) -> int:
+    """Retries due on days 1, 3, 5 and 7 after the first failure (the last failing one
+    expires the subscription)."""
+    due = list(
+        Subscription.objects.filter(next_dunning_at__lte=now).order_by("id").values_list("id", flat=True)
+    )
+    retried = 0
+    for subscription_id in due:
+        claim = payments.dunning_claim(subscription_id=subscription_id, now=now)
+        if claim is None:
+            continue
+        invoice_id, attempt = claim
+        _queue_charge(invoice_id, attempt, now, inline=charge_inline)
+        retried += 1
+    return retried
+
+
+def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[str, int]:
+    """Expirations, trial ends, renewals, dunning retries and trial reminders, as of ``now``.
+
+    Charges go to per-invoice Celery tasks; ``charge_inline`` runs those tasks here
+    instead (``billing_tick``: the whole sweep, synchronously).
+    """
+    expired = expire_canceled(now=now)
+    trials_ended = end_trials(now=now)
+    renewed, charges_queued = renew(now=now, charge_inline=charge_inline)
+    retries = retry_dunning(now=now, charge_inline=charge_inline)
+    reminders = send_trial_reminders(now=now)
+    summary = {
+        "expired": expired,
+        "trials_ended": trials_ended,
+        "renewed": renewed,
+        "charges_queued": charges_queued,
+        "dunning_retries": retries,
+        "trial_reminders": reminders,
+    }
+    logger.info("billing sweeps at %s: %s", now.isoformat(), summary)
+    return summary
