@@ -8,8 +8,8 @@ from typing import Any
 from celery import Task, shared_task
 from django.utils import timezone
 
-from billing.services import charge_invoice
 from billing.seat_sweeps import run_seat_sweeps
+from billing.services import charge_invoice
 from billing.sweeps import run_billing_sweeps
 from gateways.base import PaymentError
 

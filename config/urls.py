@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from billing.pages.urls import tenant_urlpatterns as subscription_page_urls
+from billing.pages.urls import urlpatterns as billing_public_urls
 from credits.api import api as credits_api
 from credits.api import api_not_found
 from credits.urls import tenant_urlpatterns as credit_tenant_urls
-from gateways.local.urls import tenant_urlpatterns as subscription_tenant_urls
-from gateways.local.urls import urlpatterns as subscription_public_urls
+from gateways.local.urls import urlpatterns as local_gateway_urls
 from invoices.urls import tenant_urlpatterns as invoice_tenant_urls
 from teams.urls import tenant_urlpatterns as team_tenant_urls
+from teams.urls import urlpatterns as team_public_urls
 from workspaces.urls import urlpatterns as workspace_public_urls
 from workspaces.urls import workspace_urlpatterns
 
@@ -19,7 +20,6 @@ tenant_urlpatterns = [
     *team_tenant_urls,
     *invoice_tenant_urls,
     *credit_tenant_urls,
-    *subscription_tenant_urls,
     *subscription_page_urls,
 ]
 
@@ -31,5 +31,7 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("<uuid:workspace_id>/workspace/", include(tenant_urlpatterns)),
     *workspace_public_urls,
-    *subscription_public_urls,
+    *billing_public_urls,
+    *team_public_urls,
+    *local_gateway_urls,
 ]

@@ -15,3 +15,8 @@ tenant_urlpatterns = [
     path("invitations/<uuid:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("invitations/<uuid:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
 ]
+
+# Outside the workspace pages: the link an invitee receives.
+urlpatterns = [
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+]

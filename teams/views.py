@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +27,6 @@ from teams.forms import SeatPeriodForm
 from teams.models import SeatInterval
 from workspaces import errors
 from workspaces import selectors as workspace_selectors
-from workspaces import services as workspace_services
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.formatting import format_money
 from workspaces.forms import InvitationForm, RoleChangeForm
@@ -89,7 +89,7 @@ def invitation_create(request: WorkspaceRequest) -> HttpResponse:
     refusal = None
     if form.is_valid():
         try:
-            invitation = workspace_services.invitation_create(
+            invitation = services.invitation_create(
                 workspace=request.workspace,
                 actor=request.membership,
                 email=form.cleaned_data["email"],
@@ -123,7 +123,7 @@ def _membership_or_404(request: WorkspaceRequest, membership_id: int) -> Members
 def invitation_resend(request: WorkspaceRequest, invitation_id: uuid.UUID) -> HttpResponse:
     invitation = _invitation_or_404(request, invitation_id)
     try:
-        workspace_services.invitation_resend(invitation=invitation, actor=request.membership)
+        services.invitation_resend(invitation=invitation, actor=request.membership)
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -136,7 +136,7 @@ def invitation_resend(request: WorkspaceRequest, invitation_id: uuid.UUID) -> Ht
 def invitation_revoke(request: WorkspaceRequest, invitation_id: uuid.UUID) -> HttpResponse:
     invitation = _invitation_or_404(request, invitation_id)
     try:
-        workspace_services.invitation_revoke(invitation=invitation, actor=request.membership)
+        services.invitation_revoke(invitation=invitation, actor=request.membership)
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -152,7 +152,7 @@ def member_change_role(request: WorkspaceRequest, membership_id: int) -> HttpRes
     if not form.is_valid():
         return _members_page(request, refusal={"message": _("Choose a valid role.")}, status=400)
     try:
-        workspace_services.membership_change_role(
+        services.membership_change_role(
             membership=membership,
             actor=request.membership,
             role=form.cleaned_data["role"],
@@ -169,7 +169,7 @@ def member_change_role(request: WorkspaceRequest, membership_id: int) -> HttpRes
 def ownership_transfer(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(request, membership_id)
     try:
-        workspace_services.ownership_transfer(
+        services.ownership_transfer(
             workspace=request.workspace, actor=request.membership, new_owner=membership
         )
     except errors.DomainError as exc:
@@ -236,3 +236,30 @@ def seat_billing_period(request: WorkspaceRequest, membership_id: int) -> HttpRe
         % {"email": membership.user.email, "period": str(SeatInterval(seat.interval).label).lower()},
     )
     return redirect("member_list", workspace_id=request.workspace.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Show an invitation; a signed-in invitee accepts it with a POST."""
+    invitation = workspace_selectors.invitation_by_token(token)
+    try:
+        services.check_invitation(invitation)
+    except errors.DomainError as exc:
+        status = 404 if isinstance(exc, errors.InvitationInvalid) else 410
+        return render(request, "workspaces/invitation_invalid.html", {"message": exc.message}, status=status)
+    assert invitation is not None
+    if not request.user.is_authenticated:
+        # The link itself proves the invitee owns the address: no second verification.
+        get_adapter(request).stash_verified_email(request, invitation.email)
+        return render(request, "workspaces/invitation_accept.html", {"invitation": invitation})
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
+        except errors.DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name}
+            )
+            return redirect("workspace_home", workspace_id=membership.workspace_id)
+    return render(request, "workspaces/invitation_accept.html", {"invitation": invitation})

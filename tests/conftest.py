@@ -47,7 +47,7 @@ def pytest_fixture_setup(fixturedef, request):
     ``(admin, logentry) already exists``. So empty the tables (without post_migrate)
     just before pytest-django sets the test up; the snapshot then restores every row.
     """
-    if __import__("os").environ.get("NOGUARD") or fixturedef.argname != "_django_db_helper" or not _restores_serialized_data(request):
+    if fixturedef.argname != "_django_db_helper" or not _restores_serialized_data(request):
         return None
     from django.core.management import call_command
     from django.db import connections

@@ -1,19 +1,11 @@
-"""Writes on workspaces, memberships and invitations."""
+"""Writes on the workspace itself; memberships and invitations are written by teams."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db import transaction
 
 from workspaces import errors, permissions
-from workspaces.models import INVITATION_VALIDITY, Invitation, Membership, Role, User, Workspace
+from workspaces.models import Membership, Role, User, Workspace
 from workspaces.permissions import Capability
 
 
@@ -25,7 +17,8 @@ def require_capability(membership: Membership, capability: Capability) -> None:
 
 @transaction.atomic
 def workspace_create(*, owner: User, name: str, country: str = "FR", billing_email: str = "") -> Workspace:
-    """Create a workspace; its creator becomes its one owner (seed 002)."""
+    """Create the workspace row and its one owner (docs/rules/roles.md); a new workspace
+    is opened, on the Free plan, by :func:`billing.onboarding.workspace_open`."""
     workspace = Workspace(
         name=name.strip(),
         country=country.upper(),
@@ -34,165 +27,6 @@ def workspace_create(*, owner: User, name: str, country: str = "FR", billing_ema
     workspace.full_clean()
     workspace.save()
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
-    now = timezone.now()
-    from billing.services import subscription_start_free  # here: billing imports this module
-
-    subscription_start_free(workspace=workspace, now=now)
-    from credits.services import allowance_ensure_current  # here: credits imports this module
-
-    allowance_ensure_current(workspace=workspace, now=now)
     return workspace
 
 
-def _send_invitation_email(invitation: Invitation) -> None:
-    url = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", kwargs={"token": invitation.token})
-    context = {"invitation": invitation, "url": url}
-    send_mail(
-        subject=_("You are invited to join %(workspace)s") % {"workspace": invitation.workspace.name},
-        message=render_to_string("workspaces/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
-
-
-@transaction.atomic
-def invitation_create(*, workspace: Workspace, actor: Membership, email: str, role: str) -> Invitation:
-    """Invite someone by email with a role; owners are never invited (one owner)."""
-    require_capability(actor, Capability.MANAGE_MEMBERS)
-    email = email.strip().lower()
-    if role == Role.OWNER:
-        raise errors.OwnerRoleNotAssignable()
-    if role not in Role.values:
-        raise errors.DomainError(_("Unknown role."))
-    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
-        raise errors.AlreadyMember()
-    if Invitation.objects.filter(workspace=workspace, email__iexact=email).pending().exists():
-        raise errors.AlreadyInvited()
-    now = timezone.now()
-    from teams.services import seat_check_invitation
-
-    seat_check_invitation(workspace=workspace, role=role, now=now)  # seed 002: 50 members, 3 on mobile
-    invitation = Invitation(
-        workspace=workspace,
-        email=email,
-        role=role,
-        invited_by=actor.user,
-        created_at=now,
-        expires_at=now + INVITATION_VALIDITY,
-    )
-    invitation.full_clean()
-    invitation.save()
-    transaction.on_commit(lambda: _send_invitation_email(invitation))
-    return invitation
-
-
-@transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitation:
-    """Send the invitation again with a fresh validity period and a new link."""
-    require_capability(actor, Capability.MANAGE_MEMBERS)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, workspace=actor.workspace)
-    if invitation.accepted_at or invitation.revoked_at:
-        raise errors.InvitationAlreadyUsed()
-    invitation.token = Invitation._meta.get_field("token").get_default()
-    invitation.expires_at = timezone.now() + INVITATION_VALIDITY
-    invitation.save(update_fields=["token", "expires_at"])
-    transaction.on_commit(lambda: _send_invitation_email(invitation))
-    return invitation
-
-
-@transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor: Membership) -> None:
-    require_capability(actor, Capability.MANAGE_MEMBERS)
-    updated = (
-        Invitation.objects.filter(pk=invitation.pk, workspace=actor.workspace)
-        .pending()
-        .update(revoked_at=timezone.now())
-    )
-    if not updated:
-        raise errors.InvitationAlreadyUsed()
-
-
-def check_invitation(invitation: Invitation | None) -> Invitation:
-    """Raise the error that tells why an invitation cannot be accepted, if any."""
-    if invitation is None:
-        raise errors.InvitationInvalid()
-    if invitation.revoked_at:
-        raise errors.InvitationRevoked()
-    if invitation.accepted_at:
-        raise errors.InvitationAlreadyUsed()
-    if invitation.is_expired():
-        raise errors.InvitationExpired()
-    return invitation
-
-
-@transaction.atomic
-def invitation_accept(*, token: str, user: User, now: datetime | None = None) -> Membership:
-    """Turn a pending, unexpired invitation into a membership for the invited email; the
-    new member takes a seat (:func:`teams.services.seat_on_member_joined`)."""
-    now = now or timezone.now()
-    invitation = check_invitation(
-        Invitation.objects.select_for_update().select_related("workspace").filter(token=token).first()
-    )
-    if invitation.email.lower() != user.email.lower():
-        raise errors.InvitationEmailMismatch()
-    if Membership.objects.filter(workspace=invitation.workspace, user=user).exists():
-        raise errors.AlreadyMember()
-    membership = Membership.objects.create(
-        workspace=invitation.workspace, user=user, role=invitation.role, created_at=now
-    )
-    from teams.services import seat_on_member_joined
-
-    seat_on_member_joined(membership=membership, now=now)
-    invitation.accepted_at = now
-    invitation.accepted_by = user
-    invitation.save(update_fields=["accepted_at", "accepted_by"])
-    return membership
-
-
-@transaction.atomic
-def membership_change_role(
-    *, membership: Membership, actor: Membership, role: str, now: datetime | None = None
-) -> Membership:
-    """Change a member's role; the owner role only moves by :func:`ownership_transfer`.
-    Gaining or losing a licence takes or releases a seat (:func:`teams.services.seat_on_role_change`)."""
-    require_capability(actor, Capability.MANAGE_MEMBERS)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
-    if role == Role.OWNER:
-        raise errors.OwnerRoleNotAssignable()
-    if role not in Role.values:
-        raise errors.DomainError(_("Unknown role."))
-    if membership.role == Role.OWNER:
-        raise errors.OwnerCannotBeChanged()
-    from teams.services import seat_on_role_change
-
-    seat_on_role_change(membership=membership, new_role=role, now=now or timezone.now())
-    membership.role = role
-    membership.save(update_fields=["role"])
-    return membership
-
-
-@transaction.atomic
-def ownership_transfer(*, workspace: Workspace, actor: Membership, new_owner: Membership) -> None:
-    """The owner hands the workspace to another member and becomes an admin."""
-    if actor.role != Role.OWNER or actor.workspace_id != workspace.pk:
-        raise errors.PermissionDenied(_("Only the owner can transfer ownership."))
-    new_owner = Membership.objects.select_for_update().get(pk=new_owner.pk, workspace=workspace)
-    if new_owner.pk == actor.pk:
-        return
-    Membership.objects.filter(pk=actor.pk).update(role=Role.ADMIN)
-    try:
-        with transaction.atomic():
-            Membership.objects.filter(pk=new_owner.pk).update(role=Role.OWNER)
-    except IntegrityError as exc:  # pragma: no cover - guarded by the row lock above
-        raise errors.OwnerRoleNotAssignable() from exc
-
-
-@transaction.atomic
-def membership_remove(*, membership: Membership, actor: Membership, now: datetime | None = None) -> None:
-    """Remove a member (never the owner); their paid seat is released and credited by
-    :func:`teams.services.member_remove`."""
-    require_capability(actor, Capability.MANAGE_MEMBERS)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
-    from teams.services import member_remove
-
-    member_remove(workspace=actor.workspace, actor=actor, membership=membership, now=now or timezone.now())

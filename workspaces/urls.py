@@ -10,6 +10,4 @@ workspace_urlpatterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("workspaces/", views.workspace_list, name="workspace_list"),
-    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

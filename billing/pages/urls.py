@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from billing.pages import views
+from billing.pages import payment_method, views, workspaces
 
 tenant_urlpatterns = [
     path("subscription/", views.subscription_overview, name="subscription_overview"),
@@ -26,5 +26,11 @@ tenant_urlpatterns = [
     ),
     path("subscription/annual/", views.subscription_annual, name="subscription_annual"),
     path("subscription/cancel/", views.subscription_cancel, name="subscription_cancel"),
+    path("subscription/payment-method/", payment_method.payment_method_update, name="subscription_payment_method"),
     path("subscription/reactivate/", views.subscription_reactivate, name="subscription_reactivate"),
+]
+
+# Outside the workspace pages.
+urlpatterns = [
+    path("workspaces/", workspaces.workspace_list, name="workspace_list"),
 ]

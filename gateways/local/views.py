@@ -5,41 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from billing import services
 from gateways.base import get_gateway
 from gateways.local.forms import CardForm
 from gateways.local.gateway import read_setup_token
-from workspaces import permissions, selectors
-from workspaces.access import WorkspaceRequest, workspace_view
+from workspaces.access import CapabilityRefused, refusal_page, resolve_membership, safe_return_url
 from workspaces.errors import DomainError
 from workspaces.permissions import Capability
-
-
-def _safe_return_url(request: HttpRequest, url: str, fallback: str) -> str:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return fallback
-
-
-@workspace_view(Capability.MANAGE_BILLING)
-@require_POST
-def payment_method_update(request: WorkspaceRequest) -> HttpResponse:
-    """ "Mettre à jour le paiement": off to the gateway's secure page, then back here."""
-    workspace = request.workspace
-    home = reverse("workspace_home", args=[workspace.pk])
-    back = request.POST.get("next", "")
-    return_url = back if back.startswith(f"/{workspace.pk}/") else home
-    return redirect(get_gateway().setup_url(workspace, _safe_return_url(request, return_url, home)))
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,21 +44,12 @@ def pay_setup(request: HttpRequest, token: str) -> HttpResponse:
             status=400,
         )
     try:
-        membership = selectors.membership_for(user=request.user, workspace_id=workspace_id)  # type: ignore[arg-type]
-    except (ValueError, DomainError) as exc:
-        raise Http404("No such workspace.") from exc
-    if membership is None:
-        raise Http404("No such workspace.")
+        membership = resolve_membership(request, workspace_id, Capability.MANAGE_BILLING)
+    except CapabilityRefused as refused:
+        return refusal_page(request, refused)
     workspace = membership.workspace
-    if not permissions.allows(membership.role, Capability.MANAGE_BILLING):
-        return render(
-            request,
-            "403.html",
-            {"message": permissions.REFUSAL_MESSAGES[Capability.MANAGE_BILLING]},
-            status=403,
-        )
     home = reverse("workspace_home", args=[workspace.pk])
-    back = _safe_return_url(request, return_url, home)
+    back = safe_return_url(request, return_url, home)
     now = timezone.now()
     form = CardForm(request.POST or None, today=now.date())
     if request.method == "POST" and form.is_valid():

@@ -33,7 +33,7 @@ Every seat write takes the workspace's seat lock first (a transaction-scoped adv
 lock), then the subscription row (``FOR NO KEY UPDATE``, as billing's changes take
 them: seat lock, then subscription row), then the account-balance lock of
 :mod:`invoices.services` when it credits.
-Modules: ``common`` (lock, prices, periods, caps), ``members`` (taking a seat),
+Modules: ``memberships`` (invitations, roles, ownership, removal), ``common`` (lock, prices, periods, caps), ``members`` (taking a seat),
 ``releases`` (removal and its preview), ``billing_periods``, ``sync`` (after billing
 changed the subscription).
 """
@@ -49,6 +49,16 @@ from teams.services.common import (
     seat_price_cents,
 )
 from teams.services.members import member_add, seat_on_member_joined
+from teams.services.memberships import (
+    check_invitation,
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    membership_change_role,
+    membership_remove,
+    ownership_transfer,
+)
 from teams.services.releases import (
     RemovalPreview,
     SeatRelease,
@@ -59,6 +69,14 @@ from teams.services.releases import (
 from teams.services.sync import seats_sync
 
 __all__ = [
+    "check_invitation",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_resend",
+    "invitation_revoke",
+    "membership_change_role",
+    "membership_remove",
+    "ownership_transfer",
     "RemovalPreview",
     "SeatRelease",
     "day_of",

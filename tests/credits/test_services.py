@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from billing.onboarding import workspace_open
 from credits import allowances, errors, selectors, services
 from credits.models import (
     CreditBalance,
@@ -25,7 +26,6 @@ from credits.tasks import run_credit_sweeps_task
 from tests.credits.helpers import add_addon, assert_ledger_consistent, subscribe, utc
 from tests.factories import MembershipFactory, UserFactory
 from workspaces.models import Role
-from workspaces.services import workspace_create
 
 NOW = utc(2026, 3, 10, 9)
 
@@ -59,7 +59,7 @@ def _snapshot(workspace):
 def test_a_new_workspace_has_its_free_allowance_from_the_moment_it_exists():
     owner = UserFactory()
     with time_machine.travel(utc(2026, 5, 20, 15), tick=False):
-        workspace = workspace_create(owner=owner, name="Fresh")
+        workspace = workspace_open(owner=owner, name="Fresh")
     summary = selectors.credit_summary(workspace, now=utc(2026, 5, 20, 15))
     assert summary.balance == 10
     assert (summary.period_start, summary.period_end) == (dt.date(2026, 5, 1), dt.date(2026, 6, 1))

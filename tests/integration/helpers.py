@@ -14,7 +14,6 @@ from invoices.models import Invoice
 from subscriptions.models import LocalCharge, Price
 from teams import services as teams
 from tests.factories import UserFactory
-from workspaces import services as workspace_services
 from workspaces.models import Membership, Role, Workspace
 
 VISA_OK = "4242424242424242"
@@ -58,10 +57,10 @@ def add_member(
 def invite_and_join(workspace: Workspace, owner: Membership, email: str, *, now: datetime) -> Membership:
     """Invited by the owner, the invitation accepted at ``now``."""
     with time_machine.travel(now, tick=False):
-        invitation = workspace_services.invitation_create(
+        invitation = teams.invitation_create(
             workspace=workspace, actor=owner, email=email, role=Role.MEMBER
         )
-        return workspace_services.invitation_accept(
+        return teams.invitation_accept(
             token=invitation.token, user=UserFactory(email=email), now=now
         )
 

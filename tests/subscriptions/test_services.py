@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import services
+from billing.onboarding import workspace_open
 from credits.models import CreditGrant, GrantBucket
 from credits.selectors import credit_summary
 from credits.services import credits_consume
@@ -37,7 +38,6 @@ from tests.subscriptions.conftest import (
 )
 from workspaces.errors import PermissionDenied
 from workspaces.models import Role
-from workspaces.services import workspace_create
 
 APRIL_1 = at(2026, 4, 1, 9)
 APRIL_10 = at(2026, 4, 10, 9)  # day 10 of a 30-day month: 21 of 30 days remain
@@ -56,7 +56,7 @@ def _charges(workspace):
 
 @pytest.mark.django_db
 def test_a_new_workspace_starts_on_free():
-    workspace = workspace_create(owner=UserFactory(), name="Fresh")
+    workspace = workspace_open(owner=UserFactory(), name="Fresh")
     subscription = _sub(workspace)
     assert subscription.plan.is_free
     assert subscription.status == SubscriptionStatus.ACTIVE

@@ -20,10 +20,10 @@ from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from subscriptions.models import LocalCharge
 from teams import selectors, services
+from teams import services as membership_services
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.factories import UserFactory
 from tests.teams.conftest import at, subscribe
-from workspaces import services as workspace_services
 from workspaces.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +37,10 @@ def vat(cents: int) -> int:
 
 
 def join(workspace, actor, email, role=Role.MEMBER) -> Membership:
-    invitation = workspace_services.invitation_create(
+    invitation = membership_services.invitation_create(
         workspace=workspace, actor=actor, email=email, role=role
     )
-    return workspace_services.invitation_accept(token=invitation.token, user=UserFactory(email=email))
+    return membership_services.invitation_accept(token=invitation.token, user=UserFactory(email=email))
 
 
 def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_10_months(
@@ -95,7 +95,7 @@ def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_3
         preview = services.preview_member_removal(
             workspace=workspace, actor=owner, membership=member, now=at(date(2026, 3, 18))
         )
-        workspace_services.membership_remove(membership=member, actor=owner)
+        membership_services.membership_remove(membership=member, actor=owner)
 
     credit = round_half_up(PRO_MONTH_SEAT * 14, 31)
     assert preview.credit_cents == credit == 587
@@ -125,7 +125,7 @@ def test_example_3_annual_seat_removed_in_june_credits_july_to_december(workspac
     seat = Seat.objects.get(membership=january)
 
     with time_machine.travel(at(date(2026, 6, 15)), tick=False):
-        workspace_services.membership_remove(membership=january, actor=owner)
+        membership_services.membership_remove(membership=january, actor=owner)
 
     entry = AccountBalanceEntry.objects.get(workspace=workspace)
     assert entry.source == f"seat-removal:{seat.pk}"

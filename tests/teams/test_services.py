@@ -16,11 +16,11 @@ from invoices.models import AccountBalanceEntry, Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel, LocalCharge, Subscription
 from teams import errors, selectors, services
+from teams import services as membership_services
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.teams.conftest import at, subscribe
 from workspaces import errors as workspace_errors
-from workspaces import services as workspace_services
 from workspaces.models import Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +29,10 @@ MARCH_1 = date(2026, 3, 1)
 
 
 def join(workspace, actor, email, role=Role.MEMBER) -> Membership:
-    invitation = workspace_services.invitation_create(
+    invitation = membership_services.invitation_create(
         workspace=workspace, actor=actor, email=email, role=role
     )
-    return workspace_services.invitation_accept(token=invitation.token, user=UserFactory(email=email))
+    return membership_services.invitation_accept(token=invitation.token, user=UserFactory(email=email))
 
 
 def snapshot(workspace):
@@ -60,7 +60,7 @@ def test_the_51st_member_is_refused_with_the_contact_sales_message(workspace, ow
     add_members(49)  # owner + 49 = 50 members holding a seat
     before = snapshot(workspace)
     with translation.override("fr"), pytest.raises(errors.MemberLimitReached) as refused:
-        workspace_services.invitation_create(
+        membership_services.invitation_create(
             workspace=workspace, actor=owner, email="fifty-one@team.test", role=Role.MEMBER
         )
     assert str(refused.value.message) == (
@@ -74,18 +74,18 @@ def test_pending_invitations_count_toward_the_cap_and_acceptance_checks_it_again
     workspace, owner, pro_annual, add_members
 ):
     add_members(48)
-    early = workspace_services.invitation_create(
+    early = membership_services.invitation_create(
         workspace=workspace, actor=owner, email="early@team.test", role=Role.MEMBER
     )
     with pytest.raises(errors.MemberLimitReached):
-        workspace_services.invitation_create(
+        membership_services.invitation_create(
             workspace=workspace, actor=owner, email="late@team.test", role=Role.MEMBER
         )
     # Someone else filled the 50th seat in the meantime: the early invitation cannot be used.
     add_members(1)
     before = snapshot(workspace)
     with pytest.raises(errors.MemberLimitReached):
-        workspace_services.invitation_accept(token=early.token, user=UserFactory(email="early@team.test"))
+        membership_services.invitation_accept(token=early.token, user=UserFactory(email="early@team.test"))
     assert snapshot(workspace) == before
 
 
@@ -104,7 +104,7 @@ def test_a_4th_member_on_a_mobile_subscription_is_refused(workspace, owner, add_
     add_members(2)
     before = snapshot(workspace)
     with pytest.raises(errors.MobileMemberLimit) as refused:
-        workspace_services.invitation_create(
+        membership_services.invitation_create(
             workspace=workspace, actor=owner, email="fourth@team.test", role="member"
         )
     assert french(refused.value.message) == (
@@ -121,7 +121,7 @@ def test_a_guest_taking_a_seat_follows_the_cap(workspace, owner, add_members):
     (guest,) = add_members(1, role=Role.GUEST)
     before = snapshot(workspace)
     with pytest.raises(errors.MobileMemberLimit):
-        workspace_services.membership_change_role(membership=guest, actor=owner, role=Role.MEMBER)
+        membership_services.membership_change_role(membership=guest, actor=owner, role=Role.MEMBER)
     guest.refresh_from_db()
     assert guest.role == Role.GUEST
     assert snapshot(workspace) == before
@@ -133,7 +133,7 @@ def test_a_guest_taking_a_seat_beyond_the_included_ones_gets_a_paid_seat(
     add_members(2)
     (guest,) = add_members(1, role=Role.GUEST)
     with time_machine.travel(at(MARCH_1), tick=False):
-        workspace_services.membership_change_role(membership=guest, actor=owner, role=Role.MEMBER)
+        membership_services.membership_change_role(membership=guest, actor=owner, role=Role.MEMBER)
     seat = Seat.objects.get(membership=guest)
     assert SeatCharge.objects.get(seat=seat).amount_cents == round_half_up(8_999 * 10, 12)
 
@@ -221,7 +221,7 @@ def test_a_member_made_guest_releases_their_paid_seat(workspace, owner, pro_annu
     with time_machine.travel(at(MARCH_1), tick=False):
         paid = join(workspace, owner, "paid@team.test")
     run_seat_sweeps(now=at(date(2026, 3, 2)))
-    workspace_services.membership_change_role(
+    membership_services.membership_change_role(
         membership=paid, actor=owner, role=Role.GUEST, now=at(date(2026, 9, 3))
     )
     assert Seat.objects.get().status == SeatStatus.REMOVED
@@ -269,8 +269,8 @@ def test_readding_the_same_person_the_same_day_does_not_double_charge(
         first = join(workspace, owner, "back@team.test")
         services.member_remove(workspace=workspace, actor=owner, membership=first, now=day)
         user = first.user
-        again = workspace_services.invitation_accept(
-            token=workspace_services.invitation_create(
+        again = membership_services.invitation_accept(
+            token=membership_services.invitation_create(
                 workspace=workspace, actor=owner, email=user.email, role=Role.MEMBER
             ).token,
             user=user,
@@ -316,10 +316,10 @@ def test_a_members_own_personal_plan_is_never_billed_by_the_team(workspace, owne
     MembershipFactory(workspace=personal, user=joiner, role=Role.OWNER)
     subscribe(personal, start=date(2026, 1, 1))
     with time_machine.travel(at(MARCH_1), tick=False):
-        invitation = workspace_services.invitation_create(
+        invitation = membership_services.invitation_create(
             workspace=workspace, actor=owner, email=joiner.email, role=Role.MEMBER
         )
-        workspace_services.invitation_accept(token=invitation.token, user=joiner)
+        membership_services.invitation_accept(token=invitation.token, user=joiner)
     run_seat_sweeps(now=at(date(2026, 3, 2)))
     assert Invoice.objects.filter(workspace=workspace).count() == 1
     assert not Invoice.objects.filter(workspace=personal).exists()

@@ -11,9 +11,9 @@ from django.conf import settings
 
 from billing.tasks import run_seat_sweeps_task
 from invoices.models import Invoice
+from teams import services as membership_services
 from tests.factories import UserFactory
 from tests.teams.conftest import at
-from workspaces import services as workspace_services
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,10 @@ def test_beat_runs_the_seat_job_every_day():
 def test_the_task_invoices_yesterdays_seats(workspace, owner, pro_annual, add_members):
     add_members(2)
     with time_machine.travel(at(date(2026, 3, 1)), tick=False):
-        invitation = workspace_services.invitation_create(
+        invitation = membership_services.invitation_create(
             workspace=workspace, actor=owner, email="new@team.test", role="member"
         )
-        workspace_services.invitation_accept(token=invitation.token, user=UserFactory(email="new@team.test"))
+        membership_services.invitation_accept(token=invitation.token, user=UserFactory(email="new@team.test"))
     with time_machine.travel(at(date(2026, 3, 2), 2), tick=False):
         result = run_seat_sweeps_task.delay().get()
     assert result["seat_invoices"] == 1

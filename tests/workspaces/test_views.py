@@ -6,8 +6,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from teams import services
 from tests.factories import PASSWORD, UserFactory
-from workspaces import services
 from workspaces.models import Invitation, Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db
