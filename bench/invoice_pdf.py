@@ -28,7 +28,7 @@ def _seconds(action: Callable[[], object]) -> float:
 
 
 def run() -> list[dict[str, Any]]:
-    from invoices import services
+    from invoices import issuing, services
     from invoices.models import Invoice
     from invoices.pdf import invoice_pdf_html
     from invoices.totals import DraftLine
@@ -47,7 +47,7 @@ def run() -> list[dict[str, Any]]:
                   unit_amount_cents=500),
         DraftLine(kind="credit", description="Starter, 12 of 31 days × 100,00 € unused", amount_cents=-3_871),
     ]  # fmt: skip
-    invoice = services.invoice_create(
+    invoice = issuing.invoice_create(
         workspace=workspace, lines=lines, billing_reason="plan_change", source="bench:pdf", now=now
     )
     html = invoice_pdf_html(invoice)

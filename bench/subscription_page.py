@@ -61,8 +61,8 @@ def _acme() -> tuple[Any, str]:
     """The demo Acme workspace (seed_demo's data) and its admin's session cookie."""
     from django.test import Client
 
-    from billing.demo.acme import seed_acme_billing
-    from credits.demo import seed_acme_credits
+    from demo.acme import seed_acme_billing
+    from demo.credits import seed_acme_credits
     from workspaces import demo
     from workspaces.models import User
 

@@ -24,11 +24,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 
+from billing.services.collection import collect
+from billing.services.settlement import invoice_issue
 from domain.periods import Interval, period_containing
 from domain.proration import charge_proration
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import invoice_create
 from invoices.totals import DraftLine
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
@@ -239,7 +240,7 @@ def _invoice_group(workspace_id: Any, day: date, *, renewal: bool, now: datetime
         # bill them apart rather than lose them.
         logger.warning("Seat charges reached %s after it was invoiced", source)
         source = f"{source}:{pending[0].pk}"
-    invoice = invoice_create(
+    invoice = invoice_issue(
         workspace=workspace,
         lines=[_line(c) for c in pending],
         billing_reason="subscription_cycle" if renewal else "seat_change",
@@ -266,17 +267,14 @@ def _seat_invoices_to_charge() -> list[int]:
 def collect_seat_payments(*, now: datetime) -> tuple[int, int]:
     """Charge the seat invoices not tried yet, outside any transaction.
 
-    Billing's :func:`~billing.services.charge_invoice` charges through the payment
-    gateway (key ``invoice:<id>:attempt:1``) and records the outcome with
-    ``invoice_mark_paid`` / ``invoice_mark_payment_failed``; a failed seat invoice enters
-    the subscription's dunning (retries on days 1, 3, 5 and 7) like any other invoice.
+    :func:`~billing.services.collection.collect` charges through the payment gateway
+    (key ``invoice:<id>:attempt:1``) and records the outcome; a failed seat invoice enters
+    dunning (docs/rules/dunning.md) like any other invoice.
     """
-    from billing.services import charge_invoice
-
     succeeded = failed = 0
     for invoice_id in _seat_invoices_to_charge():
         try:
-            outcome = charge_invoice(invoice_id=invoice_id, attempt=1, now=now)
+            outcome = collect(invoice_id=invoice_id, attempt=1, now=now)
         except PaymentError as exc:
             # Outcome unknown: the next run retries with the same key.
             logger.warning("Seat invoice %s: payment error %s", invoice_id, exc)

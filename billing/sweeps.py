@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 
 from billing import notifications
 from billing.services import lifecycle, payments, renewals
+from billing.services.collection import CHARGE_TASK
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
+from workspaces.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +28,8 @@ MAX_RENEWAL_ROUNDS = 60
 
 
 def _queue_charge(invoice_id: int, attempt: int, now: datetime, *, inline: bool = False) -> None:
-    from billing.tasks import charge_invoice_task
-
-    if inline:
-        # billing_tick: the charge runs here, synchronously, as the worker would run it.
-        charge_invoice_task.apply((invoice_id, attempt, now.isoformat()))
-    else:
-        charge_invoice_task.delay(invoice_id, attempt, now.isoformat())
+    # billing_tick charges inline: synchronously, as the worker would.
+    enqueue(CHARGE_TASK, invoice_id, attempt, now.isoformat(), inline=inline)
 
 
 def expire_canceled(*, now: datetime) -> int:

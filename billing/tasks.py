@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from billing.seat_sweeps import run_seat_sweeps
-from billing.services import charge_invoice
+from billing.services.collection import collect
 from billing.sweeps import run_billing_sweeps
 from gateways.base import PaymentError
 
@@ -31,7 +31,7 @@ def charge_invoice_task(
     an unreachable gateway a retry with backoff and the same key."""
     now = datetime.fromisoformat(now_iso) if now_iso else timezone.now()
     try:
-        return charge_invoice(invoice_id=invoice_id, attempt=attempt, now=now).succeeded
+        return collect(invoice_id=invoice_id, attempt=attempt, now=now).succeeded
     except PaymentError as exc:
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
 

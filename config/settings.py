@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "invoices",
     "billing",
     "gateways.local",
+    "demo",
+    "console",
 ]
 
 MIDDLEWARE = [

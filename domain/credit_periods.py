@@ -1,7 +1,8 @@
-"""AI credit allowance periods (SPEC.md, "AI credits": reset).
+"""AI credit allowance periods (docs/rules/credits.md#reset,
+docs/rules/billing-calendar.md#credit-periods).
 
-Allowances are monthly, whatever the billing interval (seed 000: an annual plan
-renewed on 3 March resets on the 3rd of every month). A period is a half-open
+Allowances are monthly, whatever the billing interval (an annual plan renewed on
+3 March resets on the 3rd of every month). A period is a half-open
 ``[start, end)`` range of dates:
 
 * ``calendar`` resets on the 1st of each calendar month (Free, Education,

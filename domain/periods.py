@@ -16,6 +16,8 @@ import calendar
 from datetime import date, timedelta
 from enum import StrEnum
 
+from domain.checks import is_int
+
 DAYS_PER_WEEK = 7
 MONTHS_PER_YEAR = 12
 
@@ -27,7 +29,7 @@ class Interval(StrEnum):
 
 
 def _validate_day(day: int, name: str) -> None:
-    if isinstance(day, bool) or not isinstance(day, int):
+    if not is_int(day):
         raise TypeError(f"{name} must be an int, got {type(day).__name__}")
     if not 1 <= day <= 31:
         raise ValueError(f"{name} must be between 1 and 31, got {day}")

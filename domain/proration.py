@@ -1,4 +1,4 @@
-"""Proration of prices over a billing period (SPEC.md, "Proration rule").
+"""Proration of prices over a billing period (docs/rules/proration.md#fraction-rule).
 
 ``fraction = remaining units / units in the period`` and
 ``amount = price x fraction``, rounded to the cent half away from zero by
@@ -10,7 +10,8 @@ Units:
 * **whole months** for annual periods (always 12 units), whatever the day within
   the month.
 
-Adding and removing differ (seed 002):
+Adding and removing differ (docs/rules/proration.md#adding-a-seat,
+docs/rules/proration.md#removing-a-seat):
 
 * :func:`charge_proration` — a seat (or plan) added on ``at`` is charged for the
   current unit and every unit after it: monthly, from ``at`` to the period end
@@ -36,6 +37,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Literal
 
+from domain.checks import is_int
 from domain.money import round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval, months_between
 
@@ -74,7 +76,7 @@ class Proration:
 def _validate(
     price_cents: int, period_start: date, period_end: date, at: date, interval: Interval
 ) -> Interval:
-    if isinstance(price_cents, bool) or not isinstance(price_cents, int):
+    if not is_int(price_cents):
         raise TypeError(f"price_cents must be an int, got {type(price_cents).__name__}")
     if price_cents < 0:
         raise ValueError(f"price_cents must not be negative, got {price_cents}")

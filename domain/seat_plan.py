@@ -1,6 +1,6 @@
 """Which paid seats a subscription change leaves, and on which terms (pure: no ORM, no clock).
 
-Seed 002 and SPEC.md "Plans": a plan's included seats are covered by its base price,
+docs/rules/plans.md#seats: a plan's included seats are covered by its base price,
 ``Subscription.extra_seats`` is capacity bought in advance, and every licensed member
 beyond ``included + extra`` holds a paid seat (:class:`teams.models.Seat`). A paid seat
 on the subscription's interval is co-termed with it: the subscription's invoices bill it

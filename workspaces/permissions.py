@@ -1,4 +1,4 @@
-"""The one permission policy: SPEC.md's capability table, and nothing else.
+"""The one permission policy: docs/rules/roles.md#capability-matrix, and nothing else.
 
 Every workspace view declares the capability it needs (see :mod:`workspaces.access`),
 and every service that changes tenant data checks the acting member's role here.
@@ -24,11 +24,13 @@ class Capability(StrEnum):
 
 
 _EVERYONE = frozenset(Role)
+#: docs/rules/roles.md#licensed-roles: these roles hold a licence (a seat); guests and
+#: visitors hold none.
 _LICENSED = frozenset({Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER})
 _BILLING_READERS = frozenset({Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN})
 _MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 
-#: capability → roles that hold it (SPEC.md "Roles and permissions").
+#: capability → roles that hold it (docs/rules/roles.md#capability-matrix).
 POLICY: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_WORKSPACE: _EVERYONE,
     Capability.VIEW_MEMBERS: _LICENSED,
@@ -36,7 +38,8 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_BILLING: _BILLING_READERS,
     Capability.MANAGE_BILLING: _MANAGERS,
     Capability.MANAGE_MEMBERS: _MANAGERS,
-    # Guests and visitors can never perform AI actions, whatever the cost (seed 000).
+    # Guests and visitors can never perform AI actions, whatever the cost
+    # (docs/rules/credits.md#who-can-consume).
     Capability.USE_AI: _LICENSED,
 }
 
@@ -68,3 +71,8 @@ def capabilities_of(role: str) -> frozenset[Capability]:
 def holds_licence(role: str) -> bool:
     """Seats are held by members with a licence; guests and visitors hold none."""
     return role in _LICENSED
+
+
+#: The licensed roles as plain values, in :class:`Role`'s order: for ``role__in`` lookups
+#: and SQL arrays (``list(LICENSED_ROLES)``). Derived from the one policy above.
+LICENSED_ROLES: tuple[str, ...] = tuple(role for role in Role.values if holds_licence(role))

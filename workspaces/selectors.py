@@ -6,7 +6,12 @@ import uuid
 
 from django.db.models import QuerySet
 
-from workspaces.models import Invitation, Membership, User, Workspace
+from workspaces.models import Invitation, Membership, Role, User, Workspace
+
+#: Who hears about billing (docs/rules/roles.md#billing-contacts): the owner and the admins,
+#: plus the workspace's billing email. (Billing admins are not among them yet, as that
+#: rule's status note says.)
+BILLING_CONTACT_ROLES: tuple[str, ...] = (Role.OWNER, Role.ADMIN)
 
 
 def membership_for(*, user: User, workspace_id: uuid.UUID) -> Membership | None:
@@ -42,3 +47,14 @@ def invitation_by_token(token: str) -> Invitation | None:
     if "\x00" in token:  # PostgreSQL text cannot hold NUL: no invitation has it
         return None
     return Invitation.objects.select_related("workspace").filter(token=token).first()
+
+
+def billing_contacts(workspace: Workspace) -> list[str]:
+    """The addresses billing emails go to (docs/rules/roles.md#billing-contacts): the
+    owner, the admins and the billing email, each address once (case-insensitive),
+    sorted."""
+    emails = Membership.objects.filter(workspace=workspace, role__in=BILLING_CONTACT_ROLES).values_list(
+        "user__email", flat=True
+    )
+    unique = {e.strip().lower(): e.strip() for e in [*emails, workspace.billing_email] if e and e.strip()}
+    return sorted(unique.values(), key=str.lower)

@@ -28,5 +28,3 @@ def workspace_create(*, owner: User, name: str, country: str = "FR", billing_ema
     workspace.save()
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     return workspace
-
-

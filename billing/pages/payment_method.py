@@ -1,4 +1,4 @@
-""""Mettre à jour le paiement": the workspace action that sends an admin to the gateway's page."""
+""" "Mettre à jour le paiement": the workspace action that sends an admin to the gateway's page."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Geometry of the 30-day daily credit usage chart (seed 001), drawn as server-side SVG.
 
 Pure: takes the daily series and a locale, returns coordinates and labels for the
-template. The y axis starts at 0 and ends on a round number (a round step × 4), so
-a month without usage still shows a readable, empty chart.
+template (labels worded by :mod:`billing.pages.display`). The y axis starts at 0 and
+ends on a round number (a round step × 4), so a month without usage still shows a
+readable, empty chart.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from workspaces.formatting import format_compact, format_date, format_day_month, format_number
+from billing.pages.display import chart_axis_day, chart_axis_value, chart_point_title, svg_number
 
 NICE_STEPS = tuple(Fraction(s) for s in ("1", "1.5", "2", "2.5", "3", "4", "5", "7.5", "10"))
 Y_TICKS = 4
@@ -49,14 +50,14 @@ class UsageChart:
 
     @property
     def line(self) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+        return " ".join(f"{svg_number(p.x)},{svg_number(p.y)}" for p in self.points)
 
     @property
     def area(self) -> str:
         if not self.points:
             return ""
         first, last = self.points[0], self.points[-1]
-        return f"{first.x:.1f},{self.bottom} {self.line} {last.x:.1f},{self.bottom}"
+        return f"{svg_number(first.x)},{self.bottom} {self.line} {svg_number(last.x)},{self.bottom}"
 
     @property
     def is_empty(self) -> bool:
@@ -91,19 +92,18 @@ def build_usage_chart(
     span_y = bottom - top
     count = len(series)
     points = []
-    separator = " : " if locale.lower().startswith("fr") else ": "  # French puts a space before ":"
     for index, (day, value) in enumerate(series):
         x = left + (span_x * index / (count - 1) if count > 1 else span_x / 2)
         y = bottom - span_y * value / axis_max
-        title = f"{format_date(day, locale)}{separator}{format_number(value, locale)} {credits_label}"
+        title = chart_point_title(day, value, locale=locale, credits_label=credits_label)
         points.append(ChartPoint(x=x, y=y, day=day, value=value, title=title))
     y_ticks = tuple(
-        Tick(position=bottom - span_y * i / Y_TICKS, label=format_compact(axis_max * i // Y_TICKS, locale))
+        Tick(position=bottom - span_y * i / Y_TICKS, label=chart_axis_value(axis_max * i // Y_TICKS, locale))
         for i in range(Y_TICKS + 1)
     )
     every = max(1, count // 6)
     x_ticks = tuple(
-        Tick(position=p.x, label=format_day_month(p.day, locale))
+        Tick(position=p.x, label=chart_axis_day(p.day, locale))
         for i, p in enumerate(points)
         if i % every == 0 or i == count - 1
     )

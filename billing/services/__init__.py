@@ -1,11 +1,13 @@
-"""Billing writes (SPEC.md "Subscription lifecycle", "Proration rule", "Payment gateway").
+"""Billing writes (docs/rules/lifecycle.md, docs/rules/proration.md, docs/rules/dunning.md).
 
-``lifecycle`` holds the preview/apply pairs, ``payments`` charging, dunning, the local
-card page's writes and the hooks the invoices app calls, ``renewals`` the set-based
-renewal run of the sweep.
+``core`` holds previews and the locked context, ``changes`` what each operation
+computes, ``lifecycle`` the preview/apply pairs, ``settlement`` the one path that issues
+and settles invoices, ``payments`` charging and dunning, ``collection`` a charge and its
+consequence, ``renewals`` the set-based renewal run of the sweep.
 """
 
-from billing.services.core import ApplyResult, PaymentOutcome, Preview
+from billing.services.collection import collect
+from billing.services.core import ApplyResult, PaymentOutcome, Preview, subscription_start_free
 from billing.services.lifecycle import (
     apply_cancel,
     apply_change_plan,
@@ -27,15 +29,20 @@ from billing.services.lifecycle import (
     preview_renew,
     preview_subscribe,
     preview_switch_to_annual,
-    subscription_start_free,
 )
 from billing.services.payments import (
     charge_invoice,
     dunning_claim,
-    on_invoice_paid,
-    on_invoice_refunded,
     payment_method_save,
     record_payment_failure,
+)
+from billing.services.settlement import (
+    invoice_issue,
+    invoice_pay,
+    invoice_refund,
+    invoices_issue,
+    settle_paid,
+    settle_refunded,
 )
 
 __all__ = [
@@ -55,8 +62,13 @@ __all__ = [
     "dunning_claim",
     "expire_after_dunning",
     "expire_if_due",
-    "on_invoice_paid",
-    "on_invoice_refunded",
+    "collect",
+    "invoice_issue",
+    "invoice_pay",
+    "invoice_refund",
+    "invoices_issue",
+    "settle_paid",
+    "settle_refunded",
     "payment_method_save",
     "preview_cancel",
     "preview_change_plan",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from billing.services.core import Change, Context
+from billing.services.core import Change, Context, free_terms
 from domain.periods import Interval, add_interval
 from domain.proration import Proration, charge_proration, removal_credit_proration
 from domain.seat_plan import SeatPlan, SeatState, plan_seats, wanted_paid_seats
@@ -35,32 +35,6 @@ MOBILE_MEMBER_CAP = 3
 #: One purchase buys at most this many credit packs ("absurd" quantities are refused).
 MAX_CREDIT_PACKS = 1_000
 CANCEL_COMMENT_MAX_LENGTH = 2_000
-
-
-# --- Free: where every workspace starts and every expired subscription returns --------
-
-
-def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
-    plan = selectors.free_plan()
-    return {
-        "plan": plan,
-        "price": selectors.free_price(plan, workspace.currency),
-        "status": SubscriptionStatus.ACTIVE,
-        "current_period_start": pricing.midnight(today),
-        "current_period_end": pricing.midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
-        "billing_anchor_day": today.day,
-        "trial_end": None,
-        "auto_renew": True,
-        "cancel_reason": "",
-        "cancel_comment": "",
-        "canceled_at": None,
-        "extra_seats": 0,
-        "past_due_since": None,
-        "dunning_invoice": None,
-        "dunning_attempts": 0,
-        "next_dunning_at": None,
-        "trial_reminder_sent_at": None,
-    }
 
 
 # --- Shared checks -----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from domain.periods import Interval, add_interval
 from domain.seat_plan import SeatState
 from gateways.base import get_gateway
@@ -24,6 +26,7 @@ from invoices.selectors import account_balance_cents, vat_context
 from invoices.totals import DraftLine, Totals, compute_totals
 from subscriptions import errors, pricing, selectors
 from subscriptions.models import (
+    Channel,
     EventKind,
     Plan,
     Price,
@@ -64,6 +67,9 @@ class PaymentOutcome:
     succeeded: bool
     message: str
     reference: str = ""
+    #: The last dunning retry failed: the caller expires the subscription
+    #: (:func:`billing.services.collection.collect`).
+    dunning_exhausted: bool = False
 
 
 @dataclass(frozen=True)
@@ -298,8 +304,6 @@ def lock_subscription(workspace: Workspace, now: datetime) -> Subscription:
         .first()
     )
     if subscription is None:
-        from billing.services.lifecycle import subscription_start_free
-
         subscription_start_free(workspace=workspace, now=now)
         subscription = (
             Subscription.objects.select_for_update(of=("self",))
@@ -315,8 +319,6 @@ def compute_preview(workspace: Workspace, now: datetime, compute: Callable[[Cont
     the Free subscription of a workspace that predates billing, created once)."""
     subscription = Subscription.objects.select_related("plan", "price").filter(workspace=workspace).first()
     if subscription is None:
-        from billing.services.lifecycle import subscription_start_free
-
         subscription = subscription_start_free(workspace=workspace, now=now)
     subscription.workspace = workspace
     ctx = load_context(workspace, subscription, now)
@@ -362,3 +364,52 @@ __all__ = [
     "lock_subscription",
     "record_event",
 ]
+
+
+# --- Free: where every workspace starts and every expired subscription returns --------
+
+
+def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
+    plan = selectors.free_plan()
+    return {
+        "plan": plan,
+        "price": selectors.free_price(plan, workspace.currency),
+        "status": SubscriptionStatus.ACTIVE,
+        "current_period_start": pricing.midnight(today),
+        "current_period_end": pricing.midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
+        "billing_anchor_day": today.day,
+        "trial_end": None,
+        "auto_renew": True,
+        "cancel_reason": "",
+        "cancel_comment": "",
+        "canceled_at": None,
+        "extra_seats": 0,
+        "past_due_since": None,
+        "dunning_invoice": None,
+        "dunning_attempts": 0,
+        "next_dunning_at": None,
+        "trial_reminder_sent_at": None,
+    }
+
+
+@transaction.atomic
+def subscription_start_free(*, workspace: Workspace, now: datetime) -> Subscription:
+    """Put a new workspace on the Free plan (docs/rules/plans.md).
+
+    Idempotent: a workspace that already has its subscription row keeps it.
+    """
+    existing = Subscription.objects.select_related("plan", "price").filter(workspace=workspace).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.create(
+                workspace=workspace,
+                channel=Channel.WEB,
+                created_at=now,
+                **free_terms(workspace, now.date()),
+            )
+    except IntegrityError:
+        return Subscription.objects.select_related("plan", "price").get(workspace=workspace)
+    record_event(subscription, EventKind.STARTED_FREE, now=now)
+    return subscription

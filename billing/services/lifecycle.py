@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from billing import notifications
@@ -40,17 +40,19 @@ from billing.services.core import (
     lock_subscription,
     record_event,
 )
+from billing.services.payments import CHARGE_TASK, charge_invoice
+from billing.services.settlement import invoice_issue
+from credits.services import allowance_reset_for_plan_change
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import account_balance_credit, invoice_create, invoice_void
+from invoices.services import account_balance_credit, invoice_void
 from subscriptions import errors
 from subscriptions.models import (
-    Channel,
-    EventKind,
     Subscription,
     SubscriptionAddOn,
 )
 from teams.services import lock_seats, seats_sync
+from workspaces.jobs import enqueue
 from workspaces.models import Membership, Workspace
 
 Compute = Callable[[Context], Change]
@@ -58,29 +60,6 @@ Compute = Callable[[Context], Change]
 
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else timezone.now()
-
-
-@transaction.atomic
-def subscription_start_free(*, workspace: Workspace, now: datetime) -> Subscription:
-    """Put a new workspace on the Free plan (SPEC.md: "New workspaces start on Free").
-
-    Idempotent: a workspace that already has its subscription row keeps it.
-    """
-    existing = Subscription.objects.select_related("plan", "price").filter(workspace=workspace).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            subscription = Subscription.objects.create(
-                workspace=workspace,
-                channel=Channel.WEB,
-                created_at=now,
-                **changes.free_terms(workspace, now.date()),
-            )
-    except IntegrityError:
-        return Subscription.objects.select_related("plan", "price").get(workspace=workspace)
-    record_event(subscription, EventKind.STARTED_FREE, now=now)
-    return subscription
 
 
 # --- Applying ----------------------------------------------------------------------------
@@ -132,7 +111,7 @@ def _run(
         invoice = None
         source = change.source or f"{change.action}:{subscription.pk}:{preview.fingerprint}"
         if change.billing_reason and preview.totals.total_cents > 0:
-            invoice = invoice_create(
+            invoice = invoice_issue(
                 workspace=workspace,
                 lines=change.lines,
                 billing_reason=change.billing_reason,
@@ -168,20 +147,14 @@ def _run(
             },
         )
         if change.resets_allowance:
-            from credits.services import allowance_reset_for_plan_change
-
             allowance_reset_for_plan_change(workspace=workspace, now=now)
     payment = None
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
-        from billing.services.payments import charge_invoice
-
         try:
             payment = charge_invoice(invoice_id=invoice.pk, attempt=1, now=now)
         except PaymentError as exc:
             # The gateway could not tell: the charge task retries later with the same key.
-            from billing.tasks import charge_invoice_task
-
-            charge_invoice_task.apply_async((invoice.pk, 1, now.isoformat()), countdown=60)
+            enqueue(CHARGE_TASK, invoice.pk, 1, now.isoformat(), countdown=60)
             payment = PaymentOutcome(succeeded=False, message=str(exc.message))
     if invoice is not None:
         invoice.refresh_from_db()
@@ -308,7 +281,7 @@ def preview_customize(
 ) -> Preview:
     """Extra seats (prorated, charged or credited now) and extra credit packs (one-off,
     ``plan.credit_pack_size`` credits at ``price.credit_pack_amount`` each). The credits
-    are granted only once the invoice is paid (:func:`on_invoice_paid`)."""
+    are granted only once the invoice is paid (:func:`billing.services.settlement.settle_paid`)."""
     return compute_preview(
         workspace, _now(now), lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs)
     )

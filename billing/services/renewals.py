@@ -1,28 +1,18 @@
-"""The renewal sweep, set-based (SPEC.md "Scheduled work"; issue 3, acceptance 4).
+"""The renewal sweep, set-based (docs/rules/lifecycle.md#renewal).
 
-Renewing one subscription at a time through :func:`invoices.services.invoice_create`
-costs a dozen queries each; the sweep renews thousands at once instead, with the same
-rules and the same results:
+Renewing one subscription at a time costs a dozen queries each; the sweep renews
+thousands at once instead, with the same rules and the same results:
 
 1. lock the due subscription rows (``SKIP LOCKED``: a row held by a user's change is
    renewed by the next run) and re-check that they are still due;
-2. read, in that same query, the paid seats co-termed with each subscription (seed 002:
-   the subscription bills ``extra_seats`` + its co-termed paid seats; a seat on another
-   interval is billed by its own renewal, :mod:`billing.seat_sweeps`), then the add-ons of the
-   whole batch (index lookups only), and build each renewal's lines with
-   :mod:`subscriptions.pricing`, as :func:`~billing.services.lifecycle.apply_renew`
-   does;
-3. lock the account balances that hold money
-   (:func:`invoices.services.account_balances_lock`) and compute each invoice's totals
-   with :func:`invoices.totals.compute_totals`;
-4. reserve consecutive numbers (:func:`invoices.services.reserve_invoice_numbers`: the
-   year's counter row, taken last and locked until commit, so numbering is gap-free), then
-   ``COPY`` the invoices in as drafts, their lines and the account-credit entries, and
-   finalize them all with one ``UPDATE`` (a finalized invoice takes no new lines);
-5. advance every period in one ``UPDATE … FROM unnest(…)`` and ``COPY`` the audit events.
-
-Rows are written with ``COPY`` from the models' own field defaults, so a column added to
-a model later is filled as ``bulk_create`` would fill it.
+2. read, in that same query, the paid seats co-termed with each subscription (the
+   subscription bills ``extra_seats`` + its co-termed paid seats; a seat on another
+   interval is billed by its own renewal, :mod:`billing.seat_sweeps`), then the add-ons of
+   the whole batch (index lookups only), and build each renewal's lines with
+   :mod:`subscriptions.pricing`, as :func:`~billing.services.lifecycle.apply_renew` does;
+3. issue the invoices in one bulk call of the one issuing path
+   (:func:`billing.services.settlement.invoices_issue`, which settles those paid at issue);
+4. advance every period in one ``UPDATE … FROM unnest(…)`` and ``COPY`` the events.
 
 Charging is not part of it: the sweep queues one charge task per invoice after commit.
 Free and zero-priced subscriptions only move to their next period.
@@ -38,22 +28,16 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.conf import settings
-from django.db import connection, models, transaction
-from psycopg.types.json import Jsonb
+from django.db import connection, transaction
 
 from billing.services.changes import renewal_source
+from billing.services.settlement import invoices_issue
 from domain.periods import Interval, add_interval
-from domain.vat import is_reverse_charge
+from invoices.issuing import Buyer, InvoiceDraft, copy_rows
 from invoices.models import (
-    AccountBalanceEntry,
     BillingReason,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
 )
-from invoices.services import account_balances_lock, reserve_invoice_numbers
-from invoices.totals import DraftLine, Totals, compute_totals
+from invoices.totals import DraftLine, Totals
 from subscriptions import pricing
 from subscriptions.models import (
     AddOn,
@@ -204,50 +188,6 @@ def _addons_by_subscription(subscription_ids: list[int]) -> dict[int, list[prici
     return addons
 
 
-_LATEST_BALANCES = (
-    "SELECT DISTINCT ON (workspace_id) workspace_id, balance_after_cents "
-    f"FROM {AccountBalanceEntry._meta.db_table} WHERE workspace_id = ANY(%s) ORDER BY workspace_id, id DESC"
-)
-
-
-def _locked_balances(workspace_ids: list[Any]) -> dict[Any, int]:
-    """Positive account balances, read again under the invoices app's per-workspace
-    advisory lock so that no credit lands between our read and our ledger entry. A
-    workspace read at zero is not locked: nothing of its balance is applied, so a credit
-    arriving meanwhile simply waits for its next invoice."""
-    with _raw_cursor() as cursor:
-        cursor.execute(_LATEST_BALANCES, [workspace_ids])
-        holders = sorted((w for w, balance in cursor.fetchall() if balance > 0), key=str)
-        if not holders:
-            return {}
-        account_balances_lock(holders)
-        cursor.execute(_LATEST_BALANCES, [holders])
-        return dict(cursor.fetchall())
-
-
-def _copy(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """``COPY`` rows into ``model``'s table; missing fields take the model's defaults."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
-    defaults = {f.attname: f.get_default() for f in fields}
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        Jsonb(row.get(n, defaults[n])) if n in json_fields else row.get(n, defaults[n])
-                        for n in names
-                    ]
-                )
-
-
 def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) -> None:
     """Renew these subscriptions if still due (inside the caller's transaction)."""
     due = _lock_due(subscription_ids, now)
@@ -282,7 +222,7 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
             if d.invoice_id is not None and d.totals and d.totals.amount_due_cents > 0
         )
     _advance_periods(due, now=now)
-    _copy(
+    copy_rows(
         SubscriptionEvent,
         [
             {
@@ -305,126 +245,28 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
 
 
 def _issue_invoices(billed: list[_Due], *, now: datetime) -> None:
-    balances = _locked_balances([d.workspace_id for d in billed])
-    vat_rate_bp = int(settings.DEFAULT_VAT_RATE_BP)
-    for d in billed:
-        d.totals = compute_totals(
-            d.lines,
-            vat_rate_bp=vat_rate_bp,
-            reverse_charge=is_reverse_charge(
-                buyer_country=d.country, buyer_vat_number=d.vat_number, seller_country=settings.SELLER_COUNTRY
-            ),
-            account_balance_cents=balances.get(d.workspace_id, 0),
-        )
-    with _raw_cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Invoice._meta.db_table, len(billed)],
-        )
-        for d, (invoice_id,) in zip(billed, cursor.fetchall(), strict=True):
-            d.invoice_id = invoice_id
-    # Numbers last (after the account-balance locks): the year's counter row stays locked
-    # until commit, so a rollback gives the numbers back and numbering stays gap-free.
-    numbers = reserve_invoice_numbers(issued_at=now, count=len(billed))
-    seller = {
-        "seller_name": settings.SELLER_NAME,
-        "seller_address": settings.SELLER_ADDRESS,
-        "seller_country": settings.SELLER_COUNTRY,
-        "seller_vat_number": settings.SELLER_VAT_NUMBER,
-        "seller_siren": settings.SELLER_SIREN,
-    }
-    invoices = []
-    for d, number in zip(billed, numbers, strict=True):
-        assert d.totals is not None
-        invoices.append(
-            {
-                "id": d.invoice_id,
-                "workspace_id": d.workspace_id,
-                "currency": d.currency,
-                "status": InvoiceStatus.DRAFT.value,
-                "number": number,
-                "billing_reason": BillingReason.SUBSCRIPTION_CYCLE.value,
-                "source": renewal_source(d.id, d.start),
-                "created_at": now,
-                "issued_at": now,
-                "due_at": now,
-                "subtotal_cents": d.totals.subtotal_cents,
-                "vat_rate_bp": d.totals.vat_rate_bp,
-                "vat_cents": d.totals.vat_cents,
-                "reverse_charge": d.totals.reverse_charge,
-                "total_cents": d.totals.total_cents,
-                "account_credit_applied_cents": d.totals.account_credit_applied_cents,
-                "amount_due_cents": d.totals.amount_due_cents,
-                **seller,
-                "buyer_name": d.workspace_name,
-                "buyer_email": d.billing_email,
-                "buyer_country": d.country,
-                "buyer_vat_number": d.vat_number,
-            }
-        )
-    _copy(Invoice, invoices)
-    _copy(
-        InvoiceLine,
+    issued = invoices_issue(
         [
-            {
-                "invoice_id": d.invoice_id,
-                "position": position,
-                "kind": line.kind,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_amount_cents": line.unit_amount_cents,
-                "amount_cents": line.amount_cents,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-                "metadata": dict(line.metadata),
-            }
+            InvoiceDraft(
+                buyer=Buyer(
+                    workspace_id=d.workspace_id,
+                    name=d.workspace_name,
+                    email=d.billing_email,
+                    country=d.country,
+                    vat_number=d.vat_number,
+                    currency=d.currency,
+                ),
+                billing_reason=BillingReason.SUBSCRIPTION_CYCLE.value,
+                source=renewal_source(d.id, d.start),
+                lines=d.lines,
+            )
             for d in billed
-            for position, line in enumerate(d.lines)
         ],
+        now=now,
     )
-    _copy(
-        AccountBalanceEntry,
-        [
-            {
-                "workspace_id": d.workspace_id,
-                "amount_cents": -d.totals.account_credit_applied_cents,
-                "currency": d.currency,
-                "reason": "applied_to_invoice",
-                "source": f"invoice:{d.invoice_id}:applied",
-                "invoice_id": d.invoice_id,
-                "created_at": now,
-                "balance_after_cents": d.totals.account_credit_remaining_cents,
-            }
-            for d in billed
-            if d.totals is not None and d.totals.account_credit_applied_cents
-        ],
-    )
-    paid_now = [d.invoice_id for d in billed if d.totals is not None and d.totals.amount_due_cents == 0]
-    with _raw_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Invoice._meta.db_table} SET status = CASE WHEN id = ANY(%s) THEN %s ELSE %s END, "
-            "paid_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz END "
-            "WHERE id = ANY(%s) AND status = %s",
-            [
-                paid_now,
-                InvoiceStatus.PAID.value,
-                InvoiceStatus.OPEN.value,
-                paid_now,
-                now,
-                [d.invoice_id for d in billed],
-                InvoiceStatus.DRAFT.value,
-            ],
-        )
-    if paid_now:
-        transaction.on_commit(lambda: _queue_receipts(paid_now), robust=True)
-
-
-def _queue_receipts(invoice_ids: list[int | None]) -> None:
-    from invoices.tasks import send_invoice_receipt_task
-
-    for invoice_id in invoice_ids:
-        if invoice_id is not None:
-            send_invoice_receipt_task.delay(invoice_id)
+    for d, invoice in zip(billed, issued, strict=True):
+        d.invoice_id = invoice.invoice_id
+        d.totals = invoice.totals
 
 
 def _advance_periods(due: list[_Due], *, now: datetime) -> None:

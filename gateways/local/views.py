@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from billing import services
 from gateways.base import get_gateway
+from gateways.local.cards import save_test_card
 from gateways.local.forms import CardForm
 from gateways.local.gateway import read_setup_token
 from workspaces.access import CapabilityRefused, refusal_page, resolve_membership, safe_return_url
@@ -55,7 +55,7 @@ def pay_setup(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         month, year = form.cleaned_data["expiry"]
         try:
-            method = services.payment_method_save(
+            method = save_test_card(
                 workspace=workspace,
                 actor=membership,
                 number=form.cleaned_data["number"],

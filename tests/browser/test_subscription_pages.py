@@ -16,6 +16,7 @@ from django.utils import timezone
 from billing import services
 from credits.catalog import load_action_catalog
 from credits.models import ActionType
+from gateways.local.cards import save_test_card
 from invoices.models import Invoice
 from subscriptions.catalog import load_demo_catalog
 from subscriptions.models import AddOn, Plan, Price, Subscription, SubscriptionStatus
@@ -50,7 +51,7 @@ def team():
     MembershipFactory(workspace=workspace, role=Role.MEMBER)
     started = timezone.now() - timedelta(days=3)
     services.subscription_start_free(workspace=workspace, now=started - timedelta(days=1))
-    services.payment_method_save(
+    save_test_card(
         workspace=workspace, actor=owner, number="4242424242424242", exp_month=12, exp_year=2035, now=started
     )
     preview = services.preview_subscribe(workspace=workspace, price_id=_price("business"), now=started)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from credits import selectors
-from credits.demo import seed_acme_credits
 from credits.models import GrantBucket, LedgerEntry
+from demo.credits import seed_acme_credits
 from tests.credits.helpers import assert_ledger_consistent, subscribe, utc
 from workspaces import demo
 

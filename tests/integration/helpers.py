@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from billing import services as billing
 from domain.money import round_half_up
+from gateways.local.cards import save_test_card
 from invoices.models import Invoice
 from subscriptions.models import LocalCharge, Price
 from teams import services as teams
@@ -29,9 +30,7 @@ def price_id(plan: str, interval: str) -> int:
 
 
 def save_card(workspace: Workspace, owner: Membership, *, now: datetime) -> None:
-    billing.payment_method_save(
-        workspace=workspace, actor=owner, number=VISA_OK, exp_month=12, exp_year=2039, now=now
-    )
+    save_test_card(workspace=workspace, actor=owner, number=VISA_OK, exp_month=12, exp_year=2039, now=now)
 
 
 def subscribe(
@@ -57,12 +56,8 @@ def add_member(
 def invite_and_join(workspace: Workspace, owner: Membership, email: str, *, now: datetime) -> Membership:
     """Invited by the owner, the invitation accepted at ``now``."""
     with time_machine.travel(now, tick=False):
-        invitation = teams.invitation_create(
-            workspace=workspace, actor=owner, email=email, role=Role.MEMBER
-        )
-        return teams.invitation_accept(
-            token=invitation.token, user=UserFactory(email=email), now=now
-        )
+        invitation = teams.invitation_create(workspace=workspace, actor=owner, email=email, role=Role.MEMBER)
+        return teams.invitation_accept(token=invitation.token, user=UserFactory(email=email), now=now)
 
 
 def tick(moment: datetime) -> str:

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from invoices import services
+from billing import services as billing
 from invoices.totals import DraftLine
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def make_invoice():
     counter = iter(range(1, 10_000))
 
     def make(workspace, *lines, now=NOW, source=None, billing_reason="subscription_cycle"):
-        return services.invoice_create(
+        return billing.invoice_issue(
             workspace=workspace,
             lines=list(lines) or [plan_line()],
             billing_reason=billing_reason,
@@ -50,10 +50,10 @@ def make_invoice():
 @pytest.fixture
 def hook_calls(monkeypatch):
     """Record the billing hooks the invoice services call (and still run them)."""
-    from billing import services as subscription_services
+    from billing.services import settlement
 
     calls = []
-    paid, refunded = subscription_services.on_invoice_paid, subscription_services.on_invoice_refunded
+    paid, refunded = settlement.settle_paid, settlement.settle_refunded
 
     def on_paid(*, invoice, now):
         calls.append(("paid", invoice.pk, now))
@@ -63,6 +63,6 @@ def hook_calls(monkeypatch):
         calls.append(("refunded", invoice.pk, now))
         return refunded(invoice=invoice, now=now)
 
-    monkeypatch.setattr(subscription_services, "on_invoice_paid", on_paid)
-    monkeypatch.setattr(subscription_services, "on_invoice_refunded", on_refunded)
+    monkeypatch.setattr(settlement, "settle_paid", on_paid)
+    monkeypatch.setattr(settlement, "settle_refunded", on_refunded)
     return calls

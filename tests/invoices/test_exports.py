@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import translation
 
-from invoices import services
+from billing import services as billing
 from invoices.exports import invoices_csv
 from tests.invoices.conftest import NOW, plan_line
 
@@ -16,7 +16,7 @@ def test_csv_lists_the_workspaces_invoices_newest_first(workspace, other_workspa
     workspace.save()
     march = make_invoice(workspace, plan_line(15_900))
     april = make_invoice(workspace, plan_line(15_900), now=NOW + timedelta(days=31))
-    services.invoice_mark_paid(invoice=march, now=NOW + timedelta(hours=1))
+    billing.invoice_pay(invoice=march, now=NOW + timedelta(hours=1))
     make_invoice(other_workspace, plan_line(99_900))
 
     with translation.override("fr"):

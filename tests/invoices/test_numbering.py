@@ -8,7 +8,7 @@ import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
-from invoices import errors, services
+from invoices import errors, issuing
 from invoices.models import Invoice
 from tests.factories import WorkspaceFactory
 from tests.invoices.conftest import plan_line
@@ -74,7 +74,7 @@ def test_refused_input_consumes_no_number(workspace, make_invoice):
 @pytest.mark.django_db(transaction=True)
 def test_finalizing_200_invoices_from_8_threads_yields_200_distinct_consecutive_numbers(monkeypatch):
     """Acceptance 2 of issue 3: real parallel transactions, one connection per thread."""
-    monkeypatch.setattr(services, "_queue_pdf_render", lambda invoice_id: None)
+    monkeypatch.setattr(issuing, "queue_pdf_renders", lambda invoice_ids: None)
     threads_count, per_thread = 8, 25
     workspaces = [WorkspaceFactory(name=f"Parallel {i}") for i in range(threads_count)]
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -87,7 +87,7 @@ def test_finalizing_200_invoices_from_8_threads_yields_200_distinct_consecutive_
         try:
             start.wait()
             for n in range(per_thread):
-                invoice = services.invoice_create(
+                invoice = issuing.invoice_create(
                     workspace=workspaces[index],
                     lines=[plan_line(1_000 + n)],
                     billing_reason="subscription_cycle",

@@ -4,7 +4,7 @@ internals: numbers reserved on the same locked counter row, the same account-bal
 import pytest
 from django.db import connection, transaction
 
-from invoices import services
+from invoices import issuing as services
 from invoices.models import InvoiceNumberCounter
 from tests.invoices.conftest import NOW
 

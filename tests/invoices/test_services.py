@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 
+from billing import services as billing
 from invoices import errors, selectors, services
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine, InvoiceNumberCounter
 from invoices.totals import DraftLine
@@ -97,7 +98,7 @@ def test_bad_input_is_refused_and_nothing_changes(workspace, lines, kwargs, erro
     )
     arguments = {"billing_reason": "manual", "source": "bad", **kwargs}
     with pytest.raises(error) as raised:
-        services.invoice_create(workspace=workspace, lines=lines, now=NOW, **arguments)
+        billing.invoice_issue(workspace=workspace, lines=lines, now=NOW, **arguments)
     assert str(raised.value.message) == str(error.message)
     assert Invoice.objects.count() == 0
     assert InvoiceLine.objects.count() == 0
@@ -144,10 +145,8 @@ def test_mark_paid_records_the_payment_runs_the_hook_once_and_sends_the_receipt(
     paid_at = NOW + timedelta(minutes=5)
 
     with django_capture_on_commit_callbacks(execute=True):
-        paid = services.invoice_mark_paid(invoice=invoice, now=paid_at, payment_reference="local_ch_1")
-    again = services.invoice_mark_paid(
-        invoice=invoice, now=paid_at + timedelta(days=1), payment_reference="x"
-    )
+        paid = billing.invoice_pay(invoice=invoice, now=paid_at, payment_reference="local_ch_1")
+    again = billing.invoice_pay(invoice=invoice, now=paid_at + timedelta(days=1), payment_reference="x")
 
     paid.refresh_from_db()
     assert (paid.status, paid.paid_at, paid.payment_reference) == ("paid", paid_at, "local_ch_1")
@@ -185,7 +184,7 @@ def test_payment_failure_counts_attempts_then_payment_still_possible(workspace, 
     assert failed.next_payment_attempt_at == NOW + timedelta(days=3)
     assert failed.payment_failure_message == "Your card was declined."
 
-    paid = services.invoice_mark_paid(invoice=failed, now=NOW + timedelta(days=3))
+    paid = billing.invoice_pay(invoice=failed, now=NOW + timedelta(days=3))
     assert paid.status == "paid"
     assert paid.next_payment_attempt_at is None
     with pytest.raises(errors.InvoiceAlreadyPaid):
@@ -208,13 +207,13 @@ def test_void_gives_back_the_applied_account_credit(workspace, other_workspace, 
     assert services.invoice_void(invoice=voided, now=NOW).status == "void"
     assert selectors.account_balance_cents(workspace) == 5_000
     with pytest.raises(errors.InvoiceNotPayable):
-        services.invoice_mark_paid(invoice=voided, now=NOW)
+        billing.invoice_pay(invoice=voided, now=NOW)
     assert selectors.account_balance_cents(other_workspace) == 0
     assert hook_calls == []
 
 
 def test_only_unpaid_invoices_can_be_voided(workspace, make_invoice, hook_calls):
-    invoice = services.invoice_mark_paid(invoice=make_invoice(workspace), now=NOW)
+    invoice = billing.invoice_pay(invoice=make_invoice(workspace), now=NOW)
     with pytest.raises(errors.InvoiceNotVoidable):
         services.invoice_void(invoice=invoice, now=NOW)
     assert Invoice.objects.get(pk=invoice.pk).status == "paid"
@@ -228,12 +227,12 @@ def test_refund_of_a_paid_invoice_runs_the_hook_and_returns_account_credit(
     )
     invoice = make_invoice(workspace, plan_line(10_000))
     with pytest.raises(errors.InvoiceNotRefundable):
-        services.invoice_refund(invoice=invoice, now=NOW)
-    services.invoice_mark_paid(invoice=invoice, now=NOW)
+        billing.invoice_refund(invoice=invoice, now=NOW)
+    billing.invoice_pay(invoice=invoice, now=NOW)
     later = NOW + timedelta(days=2)
 
-    refunded = services.invoice_refund(invoice=invoice, now=later)
-    services.invoice_refund(invoice=invoice, now=later + timedelta(days=1))
+    refunded = billing.invoice_refund(invoice=invoice, now=later)
+    billing.invoice_refund(invoice=invoice, now=later + timedelta(days=1))
 
     assert (refunded.status, refunded.refunded_at) == ("refunded", later)
     assert hook_calls == [("paid", invoice.pk, NOW), ("refunded", invoice.pk, later)]

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from billing import services as billing
 from invoices import pdf, services
 from invoices.models import Invoice
 from tests.invoices.conftest import NOW, plan_line
@@ -71,7 +72,7 @@ def test_details_page_shows_lines_totals_and_status_in_french(
     ("transition", "label"),
     [
         (lambda inv: inv, "En attente"),
-        (lambda inv: services.invoice_mark_paid(invoice=inv, now=NOW), "Payée"),
+        (lambda inv: billing.invoice_pay(invoice=inv, now=NOW), "Payée"),
         (
             lambda inv: services.invoice_mark_payment_failed(
                 invoice=inv, now=NOW, next_attempt_at=None, reason="x"
@@ -80,9 +81,7 @@ def test_details_page_shows_lines_totals_and_status_in_french(
         ),
         (lambda inv: services.invoice_void(invoice=inv, now=NOW), "Annulée"),
         (
-            lambda inv: services.invoice_refund(
-                invoice=services.invoice_mark_paid(invoice=inv, now=NOW), now=NOW
-            ),
+            lambda inv: billing.invoice_refund(invoice=billing.invoice_pay(invoice=inv, now=NOW), now=NOW),
             "Remboursée",
         ),
     ],

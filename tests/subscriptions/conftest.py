@@ -4,6 +4,7 @@ import pytest
 
 from billing import services
 from credits.models import CreditGrant
+from gateways.local.cards import save_test_card
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 from subscriptions.models import LocalCharge, PaymentMethod, Price, Subscription, SubscriptionEvent
 from tests.factories import MembershipFactory
@@ -23,7 +24,7 @@ def price_id(plan: str, interval: str = "month", currency: str = "EUR") -> int:
 
 
 def save_card(workspace, actor, number: str = VISA_OK, *, now: datetime | None = None):
-    return services.payment_method_save(
+    return save_test_card(
         workspace=workspace,
         actor=actor,
         number=number,

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from billing.services.renewals import renew_due_subscriptions
-from invoices import services as invoice_services
+from invoices import issuing as invoice_issuing
 from invoices.models import Invoice
 from invoices.totals import DraftLine
 from subscriptions.models import Price, Subscription
@@ -80,7 +80,7 @@ def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive
     def direct(workspace):
         def issue():
             for n in range(10):
-                invoice_services.invoice_create(
+                invoice_issuing.invoice_create(
                     workspace=workspace,
                     lines=[DraftLine(kind="plan", description="Manual, 1 × 10,00 €", amount_cents=1_000)],
                     billing_reason="manual",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from billing.demo.acme import seed_acme_billing
+from demo.acme import seed_acme_billing
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import LocalCharge, PaymentMethod, Subscription
 from tests.subscriptions.conftest import at

@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gateways.base import ChargeResult, PaymentError, get_gateway
+from gateways.local.cards import save_test_card
 from gateways.local.gateway import (
     LocalGateway,
     card_brand,
@@ -91,10 +92,8 @@ def test_a_new_card_replaces_the_default(workspace, owner):
 
 
 def test_a_card_that_is_not_a_test_card_is_refused(workspace, owner):
-    from billing import services
-
     with pytest.raises(DomainError):
-        services.payment_method_save(
+        save_test_card(
             workspace=workspace,
             actor=owner,
             number="4012888888881881",
@@ -219,8 +218,8 @@ def test_an_unreachable_gateway_is_retried_with_the_same_key(workspace, owner, m
 
 def test_the_charge_task_retries_a_gateway_error(workspace, owner, monkeypatch):
     from billing.tasks import charge_invoice_task
+    from invoices.issuing import invoice_create
     from invoices.models import InvoiceStatus
-    from invoices.services import invoice_create
     from invoices.totals import DraftLine
 
     save_card(workspace, owner)

@@ -12,6 +12,7 @@ from django.db import connection
 from billing import services
 from credits import services as credit_services
 from credits.models import CreditGrant, DailyUsage, GrantBucket
+from gateways.local.cards import save_test_card
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import Price, Subscription, SubscriptionStatus
 from tests.factories import MembershipFactory
@@ -55,7 +56,7 @@ def add_team(workspace) -> dict[str, Membership]:
 
 
 def save_card(workspace, number: str = VISA_OK, *, now: datetime = START):
-    return services.payment_method_save(
+    return save_test_card(
         workspace=workspace, actor=owner_of(workspace), number=number, exp_month=12, exp_year=2030, now=now
     )
 

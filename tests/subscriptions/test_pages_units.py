@@ -10,8 +10,9 @@ import time_machine
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from billing.pages import selectors as pages
+from billing.pages import overview_selectors, subscription_selectors
 from credits.selectors import credit_summary
+from invoices.formulas import localize_formula
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams.selectors import seat_summary
@@ -113,9 +114,9 @@ def test_missing_values_render_nothing():
 )
 def test_line_formulas_are_translated(formula, french, english):
     with translation.override("fr"):
-        assert pages.localize_formula(formula) == french
+        assert localize_formula(formula) == french
     with translation.override("en"):
-        assert pages.localize_formula(formula) == english
+        assert localize_formula(formula) == english
 
 
 # --- one-query reads agree with the apps' selectors ---------------------------------------------
@@ -131,7 +132,7 @@ def test_credits_card_agrees_with_the_credit_summary(workspace, other_workspace)
     buy_credits(other_workspace, credits=9_000_000, paid_cents=4_500, when=START, source="invoice:b")
     for moment in (NOW, NOW + timedelta(days=25)):  # inside the period, then after its end
         summary = credit_summary(workspace, now=moment)
-        card, extra = pages.credits_card(workspace, now=moment)
+        card, extra = overview_selectors.credits_card(workspace, now=moment)
         assert card is not None
         assert (card.remaining, card.total, card.period_end) == (
             summary.allowance_remaining,
@@ -139,7 +140,7 @@ def test_credits_card_agrees_with_the_credit_summary(workspace, other_workspace)
             summary.period_end,
         )
         assert extra == card.extra == summary.buckets["purchased"] + summary.buckets["free"] == 3_500_000
-    assert pages.credits_card(workspace, now=NOW)[0].remaining == 22_570_000
+    assert overview_selectors.credits_card(workspace, now=NOW)[0].remaining == 22_570_000
 
 
 @pytest.mark.django_db
@@ -148,7 +149,7 @@ def test_credits_card_is_hidden_on_free(workspace):
 
     assert billing_selectors.free_plan().show_credit_balance is False
     services.subscription_start_free(workspace=workspace, now=NOW)
-    card, extra = pages.credits_card(workspace, now=NOW)
+    card, extra = overview_selectors.credits_card(workspace, now=NOW)
     assert card is None
     assert extra == 0
 
@@ -158,7 +159,7 @@ def test_load_subscription_agrees_with_the_selectors(workspace, other_workspace)
     with time_machine.travel(NOW, tick=False):
         seed_001_workspace(workspace)
         add_team(other_workspace)
-        loaded = pages.load_subscription(workspace)
+        loaded = subscription_selectors.load_subscription(workspace)
         expected = billing_selectors.subscription_of(workspace)
         assert loaded.subscription.pk == expected.pk
         assert loaded.subscription.plan == expected.plan
@@ -176,7 +177,7 @@ def test_load_subscription_agrees_with_the_selectors(workspace, other_workspace)
         )
         assert loaded.has_addons is False
         # No subscription row yet: the Free plan, counted the same way.
-        free = pages.load_subscription(other_workspace)
+        free = subscription_selectors.load_subscription(other_workspace)
         assert free.subscription.plan.is_free
         assert free.licensed == seat_summary(other_workspace).licensed
 
@@ -188,9 +189,11 @@ def test_trial_days_left_round_up(workspace):
         subscribe(workspace, trial=True)
         subscription = Subscription.objects.select_related("plan", "price").get(workspace=workspace)
         assert subscription.status == SubscriptionStatus.TRIALING
-        card = pages.subscription_card(workspace, subscription, coterm_seats=2, addons=[], card=None, now=NOW)
+        card = subscription_selectors.subscription_card(
+            workspace, subscription, coterm_seats=2, addons=[], card=None, now=NOW
+        )
         assert card.trial_days_left == 4  # 3 days and 14 hours to 16 Oct 00:00 UTC
-        late = pages.subscription_card(
+        late = subscription_selectors.subscription_card(
             workspace, subscription, coterm_seats=2, addons=[], card=None, now=subscription.trial_end
         )
         assert late.trial_days_left == 0

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.onboarding import workspace_open
+from billing.services import invoice_refund
 from credits.models import CreditGrant, GrantBucket
 from credits.selectors import credit_summary
 from credits.services import credits_consume
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
-from invoices.services import invoice_refund
 from subscriptions import errors
 from subscriptions.models import (
     CancelReason,
@@ -393,7 +393,7 @@ def test_a_refund_takes_back_the_unused_purchased_credits_and_says_so(billed_wor
     event = SubscriptionEvent.objects.get(workspace=billed_workspace, kind=EventKind.CREDITS_REFUNDED)
     assert event.data == {"invoice": result.invoice.pk, "credits": 2_000, "taken_back": 1_500}
     # The hook is idempotent: called again, it takes nothing more and says the same.
-    again = services.on_invoice_refunded(invoice=refunded, now=APRIL_10 + timedelta(days=2))
+    again = services.settle_refunded(invoice=refunded, now=APRIL_10 + timedelta(days=2))
     assert again.startswith(f"1{chr(0x202F)}500 des 2{chr(0x202F)}000 crédits achetés")
     assert (
         SubscriptionEvent.objects.filter(workspace=billed_workspace, kind=EventKind.CREDITS_REFUNDED).count()
@@ -404,7 +404,7 @@ def test_a_refund_takes_back_the_unused_purchased_credits_and_says_so(billed_wor
 def test_refund_message_counts_what_was_taken_back():
     from django.utils import translation
 
-    from billing.services.payments import refund_message
+    from billing.services.settlement import refund_message
 
     with translation.override("fr"):
         assert refund_message(taken=1_500, purchased=2_000) == (

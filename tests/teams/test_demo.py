@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing.demo.studio import seed_studio
+from demo.studio import seed_studio
 from invoices.models import Invoice, InvoiceStatus
 from teams import selectors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus

@@ -77,7 +77,7 @@ def _sample_api_key(workspace):
 def _sample_invoice(workspace):
     from django.utils import timezone
 
-    from invoices.services import invoice_create
+    from invoices.issuing import invoice_create
     from invoices.totals import DraftLine
 
     return invoice_create(

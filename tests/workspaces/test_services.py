@@ -44,7 +44,9 @@ def test_member_cannot_invite(workspace, member):
 
 def test_nobody_is_invited_as_a_second_owner(workspace, owner):
     with pytest.raises(errors.OwnerRoleNotAssignable):
-        membership_services.invitation_create(workspace=workspace, actor=owner, email="x@example.test", role=Role.OWNER)
+        membership_services.invitation_create(
+            workspace=workspace, actor=owner, email="x@example.test", role=Role.OWNER
+        )
     assert not Invitation.objects.exists()
 
 
@@ -100,7 +102,9 @@ def test_revoked_invitation_cannot_be_accepted(workspace, owner):
     )
     membership_services.invitation_revoke(invitation=invitation, actor=owner)
     with pytest.raises(errors.InvitationRevoked):
-        membership_services.invitation_accept(token=invitation.token, user=UserFactory(email="gone@example.test"))
+        membership_services.invitation_accept(
+            token=invitation.token, user=UserFactory(email="gone@example.test")
+        )
 
 
 def test_inviting_an_existing_member_or_twice_is_refused(workspace, owner, member):
@@ -108,7 +112,9 @@ def test_inviting_an_existing_member_or_twice_is_refused(workspace, owner, membe
         membership_services.invitation_create(
             workspace=workspace, actor=owner, email=member.user.email, role=Role.MEMBER
         )
-    membership_services.invitation_create(workspace=workspace, actor=owner, email="twice@example.test", role=Role.MEMBER)
+    membership_services.invitation_create(
+        workspace=workspace, actor=owner, email="twice@example.test", role=Role.MEMBER
+    )
     with pytest.raises(errors.AlreadyInvited):
         membership_services.invitation_create(
             workspace=workspace, actor=owner, email="TWICE@example.test", role=Role.ADMIN

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.services import apply_expire
+from console.admin.base import ReadOnlyAdmin
 from subscriptions.models import (
     AddOn,
     LocalCharge,
@@ -27,17 +28,6 @@ from subscriptions.models import (
     SubscriptionEvent,
 )
 from workspaces.errors import DomainError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class PriceInline(admin.TabularInline):

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from billing.seat_sweeps import run_seat_sweeps
-from billing.services import apply_subscribe, payment_method_save, preview_subscribe, subscription_start_free
+from billing.services import apply_subscribe, preview_subscribe, subscription_start_free
 from domain.periods import Interval
+from gateways.local.cards import save_test_card
 from subscriptions.models import PaymentMethod, Price, Subscription
 from teams import services
 from teams.services import day_of, midnight
@@ -54,7 +55,7 @@ def seed_studio(*, now: datetime | None = None) -> Workspace:
     bought_at = midnight(_bought_on(today)) + timedelta(hours=9)
     subscription_start_free(workspace=studio, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=studio, is_default=True).exists():
-        payment_method_save(
+        save_test_card(
             workspace=studio,
             actor=owner,
             number=DEMO_CARD,

@@ -13,20 +13,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from billing.services import settlement
+from console.admin.base import ReadOnlyAdmin
 from invoices import services
 from invoices.errors import InvoiceError
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -57,7 +48,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark as paid (payment received outside the gateway)")
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        self._apply(request, queryset, lambda invoice: services.invoice_mark_paid(
+        self._apply(request, queryset, lambda invoice: settlement.invoice_pay(
             invoice=invoice, now=timezone.now(), payment_reference="admin"))  # fmt: skip
 
     @admin.action(description="Void (unpaid invoices only)")

@@ -16,11 +16,11 @@ from django.utils import timezone
 from billing.services import (
     apply_renew,
     apply_subscribe,
-    payment_method_save,
     preview_subscribe,
     subscription_start_free,
 )
 from domain.periods import Interval, add_interval
+from gateways.local.cards import save_test_card
 from gateways.local.gateway import TEST_CARDS
 from subscriptions import pricing
 from subscriptions.models import PaymentMethod, Price, Subscription, SubscriptionStatus
@@ -43,7 +43,7 @@ def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscr
     subscription_start_free(workspace=acme, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=acme, is_default=True).exists():
         assert DEMO_CARD in TEST_CARDS
-        payment_method_save(
+        save_test_card(
             workspace=acme,
             actor=owner,
             number=DEMO_CARD,

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
-from billing.demo.acme import seed_acme_billing
-from billing.demo.studio import seed_studio
-from credits.demo import seed_acme_credits
+from demo.acme import seed_acme_billing
+from demo.credits import seed_acme_credits
+from demo.studio import seed_studio
 from workspaces import demo
 
 

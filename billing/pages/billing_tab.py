@@ -1,0 +1,67 @@
+"""The Billing tab (invoices and credit purchases, ten per page each) and the credit
+purchase history as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from billing.pages import display
+from billing.pages.billing_tab_selectors import billing_page
+from billing.pages.responses import base_context, htmx_target, render_tab, vary
+from credits import selectors as credit_selectors
+from workspaces.access import WorkspaceRequest, workspace_view
+from workspaces.permissions import Capability
+
+#: The htmx targets of the two paginated tables, and their templates.
+TABLES = {
+    "invoices-card": "billing/pages/partials/invoices_card.html",
+    "purchases-card": "billing/pages/partials/purchases_card.html",
+}
+
+
+@workspace_view(Capability.VIEW_BILLING)
+@require_GET
+def subscription_billing(request: WorkspaceRequest) -> HttpResponse:
+    """Billing: invoices and credit purchases, ten per page each; for htmx, only the
+    table whose page changed."""
+    billing = billing_page(
+        request.workspace,
+        invoices_page=request.GET.get("invoices_page"),
+        purchases_page=request.GET.get("purchases_page"),
+    )
+    table = TABLES.get(htmx_target(request) or "")
+    if table is not None:
+        return vary(render(request, table, {**base_context(request), "billing": billing}))
+    return render_tab(request, "billing", _("Billing"), {"billing": billing})
+
+
+@workspace_view(Capability.VIEW_BILLING)
+@require_GET
+def credit_purchases_csv(request: WorkspaceRequest) -> HttpResponse:
+    """The credit purchase history as CSV (date, credits, amount paid; 0 for free grants)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["date", "credits", "amount", "currency", "kind", "source"])
+    rows = credit_selectors.purchase_history(request.workspace).values_list(
+        "created_at", "amount", "amount_paid_cents", "currency", "bucket", "source"
+    )
+    for created_at, amount, paid_cents, currency, bucket, source in rows.iterator(chunk_size=2_000):
+        writer.writerow(
+            [
+                created_at.date().isoformat(),
+                amount,
+                display.csv_amount(paid_cents, currency),
+                currency,
+                bucket,
+                source,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="credit-purchases.csv"'
+    return response

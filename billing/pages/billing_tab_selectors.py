@@ -1,0 +1,49 @@
+"""The Billing tab: the invoices and the credit purchase history, a page of each."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+
+from billing.pages.cards import BillingPage
+from credits import selectors as credit_selectors
+from credits.models import CreditGrant
+from invoices import selectors as invoice_selectors
+from invoices.models import Invoice
+from workspaces.models import Workspace
+
+#: Rows per page of the invoices table and of the credit purchase history
+#: (docs/rules/invoices.md#invoice-list).
+PAGE_SIZE = 10
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def paginate(queryset: QuerySet[Invoice] | QuerySet[CreditGrant], number: str | None) -> Page:  # type: ignore[type-arg]
+    """One page (two queries: count and rows); a number past the end shows the last page."""
+    return Paginator(queryset, PAGE_SIZE).get_page(_page_number(number))
+
+
+def invoice_rows(workspace: Workspace) -> QuerySet[Invoice]:
+    # The table shows no line: drop the lines prefetch of the invoices' own selector.
+    return invoice_selectors.invoices_of(workspace).prefetch_related(None)
+
+
+def billing_page(
+    workspace: Workspace, *, invoices_page: str | None, purchases_page: str | None
+) -> BillingPage:
+    """The Billing tab: ten invoices and ten credit purchases per page (four queries)."""
+    invoices = paginate(invoice_rows(workspace), invoices_page)
+    purchases = paginate(credit_selectors.purchase_history(workspace), purchases_page)
+    return BillingPage(
+        invoices=invoices,
+        purchases=purchases,
+        currency=workspace.currency,
+        keep_invoices=f"&invoices_page={invoices.number}" if invoices.number > 1 else "",
+        keep_purchases=f"&purchases_page={purchases.number}" if purchases.number > 1 else "",
+    )

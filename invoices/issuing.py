@@ -1,0 +1,429 @@
+"""Issuing invoices: the one path that creates and finalizes them (docs/rules/invoices.md).
+
+:func:`issue_invoices` takes drafts for any number of workspaces, the renewal sweep's
+thousands as much as a single plan change, and for each draft:
+
+1. takes the account-balance lock of every workspace whose balance holds money (read,
+   lock, read again), and of the only workspace when there is one draft, so that two
+   calls with the same source serialize;
+2. skips a draft whose ``(workspace, source)`` was issued already (idempotency) and
+   returns that invoice instead;
+3. computes the totals with :func:`invoices.totals.compute_totals` under the buyer's VAT
+   context, applying the account balance;
+4. reserves consecutive numbers last (the year's counter row stays locked until commit,
+   so a rollback gives them back and numbering stays gap-free);
+5. writes the invoices, their lines and the account-credit entries with ``COPY`` (rows
+   take the models' own field defaults, as ``bulk_create`` would) and finalizes them with
+   one ``UPDATE``: open, or paid at once when nothing is left to pay;
+6. after commit, queues one PDF task for the batch and one receipt task for those paid
+   at issue.
+
+What a payment grants (purchased credits, a subscription out of dunning) belongs to the
+billing layer above, which calls this module and then settles the invoices paid at issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
+
+from domain.checks import is_int
+from domain.vat import is_reverse_charge
+from invoices import errors
+from invoices.models import (
+    AccountBalanceEntry,
+    BillingReason,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    LineKind,
+)
+from invoices.totals import DraftLine, Totals, compute_totals
+from workspaces.jobs import enqueue
+from workspaces.models import Workspace
+
+#: First key of the advisory locks that serialize a workspace's account balance.
+ACCOUNT_BALANCE_LOCK = 7_310_001
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """What an invoice records of its buyer, read when it is issued."""
+
+    workspace_id: Any
+    name: str
+    email: str
+    country: str
+    vat_number: str
+    currency: str
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> Buyer:
+        return cls(
+            workspace_id=workspace.pk,
+            name=workspace.name,
+            email=workspace.billing_email,
+            country=workspace.country,
+            vat_number=workspace.vat_number,
+            currency=workspace.currency,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    buyer: Buyer
+    billing_reason: str
+    source: str
+    lines: Sequence[DraftLine]
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    invoice_id: int
+    source: str
+    totals: Totals | None
+    #: Nothing was left to pay: the invoice was issued paid.
+    paid_at_issue: bool
+    #: The source had been issued before: this is that invoice, unchanged.
+    existing: bool = False
+
+
+def _raw_cursor() -> psycopg.Cursor[Any]:
+    """A server-side-binding cursor on Django's connection: large arrays travel in binary."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def account_balances_lock(workspace_ids: Sequence[object]) -> None:
+    """Take the account-balance lock of each workspace until the transaction ends, in one
+    statement and a fixed order (the id's text), so two writers never deadlock."""
+    keys = sorted({str(w) for w in workspace_ids})
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(w)) FROM unnest(%s::text[]) AS w ORDER BY w",
+            [ACCOUNT_BALANCE_LOCK, keys],
+        )
+
+
+_LATEST_BALANCES = (
+    "SELECT DISTINCT ON (workspace_id) workspace_id, balance_after_cents "
+    f"FROM {AccountBalanceEntry._meta.db_table} WHERE workspace_id = ANY(%s) ORDER BY workspace_id, id DESC"
+)
+
+
+def _locked_balances(workspace_ids: list[Any], *, always_lock: bool) -> dict[Any, int]:
+    """Account balances, read again under the per-workspace lock. A workspace read at zero
+    is not locked (unless ``always_lock``): nothing of its balance is applied, so a credit
+    arriving meanwhile simply waits for its next invoice. Locking only the holders keeps a
+    sweep of thousands within PostgreSQL's lock table."""
+    with _raw_cursor() as cursor:
+        cursor.execute(_LATEST_BALANCES, [workspace_ids])
+        balances = dict(cursor.fetchall())
+        holders = workspace_ids if always_lock else [w for w in workspace_ids if balances.get(w, 0) > 0]
+        if not holders:
+            return {}
+        account_balances_lock(holders)
+        cursor.execute(_LATEST_BALANCES, [list(holders)])
+        return dict(cursor.fetchall())
+
+
+def number_year(issued_at: datetime) -> int:
+    """The calendar year an invoice is numbered in: the seller's local year of issue."""
+    return issued_at.astimezone(ZoneInfo(settings.SELLER_TIME_ZONE)).year
+
+
+def reserve_invoice_numbers(*, issued_at: datetime, count: int) -> list[str]:
+    """``count`` consecutive numbers of the year of ``issued_at``, ``INV-2026-000001``…;
+    gap-free and unique under concurrency.
+
+    The year's counter row is locked (``SELECT … FOR UPDATE``) until the transaction
+    ends: concurrent finalizations wait for each other, and a rollback gives the numbers
+    back. Take it last, and only inside the transaction that finalizes the invoices.
+    """
+    if not is_int(count) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    if not connection.in_atomic_block:
+        raise RuntimeError("invoice numbers are reserved inside the transaction that finalizes the invoices")
+    year = number_year(issued_at)
+    InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(year=year)], ignore_conflicts=True)
+    counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return [f"INV-{year}-{n:06d}" for n in range(first, first + count)]
+
+
+def validate_lines(lines: Sequence[DraftLine]) -> None:
+    if not lines:
+        raise errors.InvoiceWithoutLines()
+    for line in lines:
+        amounts_are_ints = all(
+            is_int(v) for v in (line.amount_cents, line.quantity, line.unit_amount_cents or 0)
+        )
+        periods_are_aware = all(
+            p is None or timezone.is_aware(p) for p in (line.period_start, line.period_end)
+        )
+        if (
+            line.kind not in LineKind.values
+            or not str(line.description).strip()
+            or not amounts_are_ints
+            or not periods_are_aware
+            or (line.period_start and line.period_end and line.period_end < line.period_start)
+        ):
+            raise errors.InvoiceLineInvalid()
+
+
+def _validate(draft: InvoiceDraft) -> None:
+    if not draft.source.strip():
+        raise errors.InvoiceSourceMissing()
+    if draft.billing_reason not in BillingReason.values:
+        raise errors.UnknownBillingReason()
+    validate_lines(draft.lines)
+
+
+def copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """``COPY`` rows into ``model``'s table; missing fields take the model's defaults."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
+    defaults = {f.attname: f.get_default() for f in fields}
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        Jsonb(row.get(n, defaults[n])) if n in json_fields else row.get(n, defaults[n])
+                        for n in names
+                    ]
+                )
+
+
+def _existing(drafts: Sequence[InvoiceDraft]) -> dict[tuple[str, str], int]:
+    found = Invoice.objects.filter(
+        workspace_id__in={d.buyer.workspace_id for d in drafts}, source__in={d.source for d in drafts}
+    ).values_list("workspace_id", "source", "pk")
+    return {(str(w), s): pk for w, s, pk in found}
+
+
+def _seller() -> dict[str, str]:
+    return {
+        "seller_name": settings.SELLER_NAME,
+        "seller_address": settings.SELLER_ADDRESS,
+        "seller_country": settings.SELLER_COUNTRY,
+        "seller_vat_number": settings.SELLER_VAT_NUMBER,
+        "seller_siren": settings.SELLER_SIREN,
+    }
+
+
+def queue_pdf_renders(invoice_ids: list[int]) -> None:
+    if invoice_ids:
+        enqueue("invoices.tasks.render_invoice_pdfs_task", invoice_ids)
+
+
+def queue_receipts(invoice_ids: list[int]) -> None:
+    if invoice_ids:
+        enqueue("invoices.tasks.send_invoice_receipts_task", invoice_ids)
+
+
+def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[IssuedInvoice]:
+    """Issue every draft (see the module's docstring), in the caller's transaction.
+
+    Returns one :class:`IssuedInvoice` per draft, in order. A draft whose total would be
+    negative is refused: a net credit belongs on the account balance.
+    """
+    if not drafts:
+        return []
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return issue_invoices(drafts, now=now)
+    for draft in drafts:
+        _validate(draft)
+    workspace_ids = sorted({d.buyer.workspace_id for d in drafts}, key=str)
+    balances = _locked_balances(workspace_ids, always_lock=len(workspace_ids) == 1)
+    existing = _existing(drafts)
+    vat_rate_bp = int(settings.DEFAULT_VAT_RATE_BP)
+
+    fresh: list[tuple[InvoiceDraft, Totals]] = []
+    for draft in drafts:
+        if (str(draft.buyer.workspace_id), draft.source) in existing:
+            continue
+        buyer = draft.buyer
+        totals = compute_totals(
+            draft.lines,
+            vat_rate_bp=vat_rate_bp,
+            reverse_charge=is_reverse_charge(
+                buyer_country=buyer.country,
+                buyer_vat_number=buyer.vat_number,
+                seller_country=settings.SELLER_COUNTRY,
+            ),
+            account_balance_cents=balances.get(buyer.workspace_id, 0),
+        )
+        if totals.total_cents < 0:
+            raise errors.NegativeInvoiceTotal()
+        # Two drafts of one workspace in one batch: the second sees what the first used.
+        balances[buyer.workspace_id] = totals.account_credit_remaining_cents
+        fresh.append((draft, totals))
+
+    issued: dict[tuple[str, str], IssuedInvoice] = {}
+    if fresh:
+        issued = _write(fresh, now=now)
+    result = []
+    for draft in drafts:
+        key = (str(draft.buyer.workspace_id), draft.source)
+        if key in issued:
+            result.append(issued[key])
+        else:
+            result.append(
+                IssuedInvoice(
+                    invoice_id=existing[key],
+                    source=draft.source,
+                    totals=None,
+                    paid_at_issue=False,
+                    existing=True,
+                )
+            )
+    return result
+
+
+def _write(
+    fresh: list[tuple[InvoiceDraft, Totals]], *, now: datetime
+) -> dict[tuple[str, str], IssuedInvoice]:
+    with _raw_cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Invoice._meta.db_table, len(fresh)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    numbers = reserve_invoice_numbers(issued_at=now, count=len(fresh))
+    seller = _seller()
+    copy_rows(
+        Invoice,
+        [
+            {
+                "id": invoice_id,
+                "workspace_id": draft.buyer.workspace_id,
+                "currency": draft.buyer.currency,
+                "status": InvoiceStatus.DRAFT.value,
+                "number": number,
+                "billing_reason": draft.billing_reason,
+                "source": draft.source,
+                "created_at": now,
+                "issued_at": now,
+                # Cards on file are charged at issue: the invoice is payable on receipt.
+                "due_at": now,
+                "subtotal_cents": totals.subtotal_cents,
+                "vat_rate_bp": totals.vat_rate_bp,
+                "vat_cents": totals.vat_cents,
+                "reverse_charge": totals.reverse_charge,
+                "total_cents": totals.total_cents,
+                "account_credit_applied_cents": totals.account_credit_applied_cents,
+                "amount_due_cents": totals.amount_due_cents,
+                **seller,
+                "buyer_name": draft.buyer.name,
+                "buyer_email": draft.buyer.email,
+                "buyer_country": draft.buyer.country,
+                "buyer_vat_number": draft.buyer.vat_number,
+            }
+            for invoice_id, number, (draft, totals) in zip(ids, numbers, fresh, strict=True)
+        ],
+    )
+    copy_rows(
+        InvoiceLine,
+        [
+            {
+                "invoice_id": invoice_id,
+                "position": position,
+                "kind": line.kind,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_amount_cents": line.unit_amount_cents,
+                "amount_cents": line.amount_cents,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+                "metadata": dict(line.metadata),
+            }
+            for invoice_id, (draft, _totals) in zip(ids, fresh, strict=True)
+            for position, line in enumerate(draft.lines)
+        ],
+    )
+    copy_rows(
+        AccountBalanceEntry,
+        [
+            {
+                "workspace_id": draft.buyer.workspace_id,
+                "amount_cents": -totals.account_credit_applied_cents,
+                "currency": draft.buyer.currency,
+                "reason": "applied_to_invoice",
+                "source": f"invoice:{invoice_id}:applied",
+                "invoice_id": invoice_id,
+                "created_at": now,
+                "balance_after_cents": totals.account_credit_remaining_cents,
+            }
+            for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
+            if totals.account_credit_applied_cents
+        ],
+    )
+    paid_now = [i for i, (_draft, totals) in zip(ids, fresh, strict=True) if totals.amount_due_cents == 0]
+    with _raw_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Invoice._meta.db_table} SET status = CASE WHEN id = ANY(%s) THEN %s ELSE %s END, "
+            "paid_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz END "
+            "WHERE id = ANY(%s) AND status = %s",
+            [
+                paid_now,
+                InvoiceStatus.PAID.value,
+                InvoiceStatus.OPEN.value,
+                paid_now,
+                now,
+                ids,
+                InvoiceStatus.DRAFT.value,
+            ],
+        )
+    transaction.on_commit(lambda: queue_pdf_renders(ids), robust=True)
+    if paid_now:
+        transaction.on_commit(lambda: queue_receipts(paid_now), robust=True)
+    paid = set(paid_now)
+    return {
+        (str(draft.buyer.workspace_id), draft.source): IssuedInvoice(
+            invoice_id=invoice_id, source=draft.source, totals=totals, paid_at_issue=invoice_id in paid
+        )
+        for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
+    }
+
+
+def invoice_create(
+    *, workspace: Workspace, lines: Sequence[DraftLine], billing_reason: str, source: str, now: datetime
+) -> Invoice:
+    """Issue one invoice for ``workspace`` (see :func:`issue_invoices`), returned as a model.
+
+    Idempotent on ``(workspace, source)``: a second call with the same source returns the
+    first invoice unchanged.
+    """
+    with transaction.atomic():
+        (issued,) = issue_invoices(
+            [
+                InvoiceDraft(
+                    buyer=Buyer.of(workspace), billing_reason=billing_reason, source=source, lines=lines
+                )
+            ],
+            now=now,
+        )
+    return Invoice.objects.select_related("workspace").get(pk=issued.invoice_id)

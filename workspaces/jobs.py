@@ -1,0 +1,25 @@
+"""Queueing Celery tasks by name, so that a service never imports the tasks module that
+imports it back (tasks are entry points: they import services, never the reverse).
+
+The apps' ``tasks`` modules are imported before the first call (as a worker does at
+start), so the task is registered and the call honours ``CELERY_TASK_ALWAYS_EAGER`` as
+``task.delay`` would; an unknown name fails loudly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import current_app
+
+
+def enqueue(task_name: str, *args: Any, countdown: float | None = None, inline: bool = False) -> None:
+    """Queue the task, or with ``inline`` run it here and now as a worker would (the
+    synchronous ``billing_tick``)."""
+    if task_name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    task = current_app.tasks[task_name]
+    if inline:
+        task.apply(args)
+    else:
+        task.apply_async(args, countdown=countdown)
