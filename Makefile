@@ -27,6 +27,7 @@ check: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m bench

@@ -1,4 +1,4 @@
-"""Acceptance 4 of issue 3 (PDF part): a one-page invoice PDF through our code path in at
+"""The invoice PDF benchmark: a one-page invoice PDF through our code path in at
 most 1.5× a bare WeasyPrint render of the same HTML, measured in the same run.
 
 Our path is :func:`invoices.services.invoice_pdf_ensure` on an invoice without a stored

@@ -1,4 +1,4 @@
-"""The billing sweep (SPEC.md "Scheduled work"), run every 5 minutes by Celery beat and
+"""The billing sweep (docs/architecture.md#scheduled-work), run every 5 minutes by Celery beat and
 by ``manage.py billing_tick``.
 
 Each step selects the due ids with one query, then processes them; each is idempotent
@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from billing import notifications
-from billing.services import lifecycle, payments, renewals
+from billing.services import dunning, lifecycle, renewals
 from billing.services.collection import CHARGE_TASK
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -121,7 +121,7 @@ def retry_dunning(*, now: datetime, charge_inline: bool = False) -> int:
     )
     retried = 0
     for subscription_id in due:
-        claim = payments.dunning_claim(subscription_id=subscription_id, now=now)
+        claim = dunning.dunning_claim(subscription_id=subscription_id, now=now)
         if claim is None:
             continue
         invoice_id, attempt = claim

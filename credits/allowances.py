@@ -1,11 +1,15 @@
 """Monthly allowances: how many credits, for which period, and the set-based reset.
 
-SPEC.md "AI credits" and seed 000: the allowance of a period is the plan's flat
-credits + credits per seat × licensed seats *at reset time* + the active add-ons'
-monthly credits; it expires unused at the period's end (no roll-over). Free and
-Enterprise (``calendar``) reset on the 1st of each month, Starter and Business
-(``renewal``) on the subscription's renewal day, clamped to the month's last day.
-A workspace without a subscription, or whose subscription expired, is on Free.
+docs/rules/credits.md#allowance: the allowance of a period is the plan's flat credits
++ credits per seat × licensed members *at reset time* + the active add-ons' monthly
+credits; it expires unused at the period's end (no roll-over). docs/rules/credits.md#reset:
+``calendar`` plans reset on the 1st of each month, ``renewal`` plans on the
+subscription's renewal day, clamped to the month's last day. A workspace without a
+subscription, or whose subscription expired, is on Free.
+
+The amount is computed in one place, SQL (:data:`credits.sql.ALLOWANCE_OF`, part of
+:data:`credits.sql.RESET_LOCKED`): the reset grants it and :func:`allowance_of` reads
+it for one workspace.
 """
 
 from __future__ import annotations
@@ -13,19 +17,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
 
 from credits import sql
+from domain.calendar import day_of, midnight
 from domain.credit_periods import CreditReset, credit_period
-from subscriptions.models import Plan, Subscription, SubscriptionStatus
-from workspaces.models import Membership, Role, Workspace
-from workspaces.permissions import holds_licence
+from workspaces import permissions
+from workspaces.models import Workspace
 
-#: Roles holding a licence (seats), from the one permission policy.
-LICENSED_ROLES = [role for role in Role.values if holds_licence(role)]
+#: The licensed roles (:data:`workspaces.permissions.LICENSED_ROLES`) as the SQL array the
+#: allowance statements take.
+LICENSED_ROLES: list[str] = list(permissions.LICENSED_ROLES)
 
 #: Workspaces reset per transaction by the sweep: bounds lock time and memory.
 RESET_BATCH_SIZE = 10_000
@@ -36,7 +41,7 @@ _SWEEP_LOCK_KEY = 0x5EA7C4ED
 
 @dataclass(frozen=True)
 class Allowance:
-    plan: Plan | None
+    plan_id: int | None
     reset: CreditReset
     renewal_day: int
     seats: int
@@ -51,39 +56,37 @@ class Allowance:
         return credit_period(self.reset, self.renewal_day, at)
 
 
-def allowance_of(workspace: Workspace) -> Allowance:
-    """The allowance the workspace would get if its period started now (Python mirror
-    of :data:`credits.sql.RESET_LOCKED`, for display and tests)."""
-    subscription = (
-        Subscription.objects.select_related("plan")
-        .filter(workspace=workspace)
-        .exclude(status=SubscriptionStatus.EXPIRED)
-        .first()
-    )
-    plan = subscription.plan if subscription else Plan.objects.filter(is_free=True).first()
-    seats = Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES).count()
-    addon_credits = 0
-    if subscription is not None:
-        addon_credits = sum(
-            item.quantity * item.addon.monthly_credits
-            for item in subscription.addons.select_related("addon").filter(addon__is_active=True)
-        )
-    renewal = plan is not None and plan.credit_reset == CreditReset.RENEWAL and subscription is not None
-    return Allowance(
-        plan=plan,
-        reset=CreditReset.RENEWAL if renewal else CreditReset.CALENDAR,
-        renewal_day=subscription.billing_anchor_day if renewal and subscription else 0,
-        seats=seats,
-        plan_credits=(plan.credits_flat + plan.credits_per_seat * seats) if plan else 0,
-        addon_credits=addon_credits,
-    )
-
-
-def _period_table(today: date) -> dict[str, list[date]]:
-    """The period containing ``today`` per rule: index 0 calendar, 1-31 renewal on that day."""
+def _period_table(today: date) -> dict[str, list[Any]]:
+    """The period containing ``today`` per rule: index 0 calendar, 1-31 renewal on that
+    day; and the instant each period ends (when its allowance expires)."""
     periods = [credit_period(CreditReset.CALENDAR, 1, today)]
     periods += [credit_period(CreditReset.RENEWAL, day, today) for day in range(1, 32)]
-    return {"p_start": [start for start, _ in periods], "p_end": [end for _, end in periods]}
+    return {
+        "p_start": [start for start, _ in periods],
+        "p_end": [end for _, end in periods],
+        "p_expires": [midnight(end) for _, end in periods],
+    }
+
+
+def _params(now: datetime) -> dict[str, Any]:
+    """The parameters every allowance statement takes, for a period starting at ``now``."""
+    return {"now": now, "licensed": LICENSED_ROLES, **_period_table(day_of(now))}
+
+
+def allowance_of(workspace: Workspace) -> Allowance:
+    """The allowance the workspace would get if its credit period started now: the very
+    computation the reset runs (:data:`credits.sql.ALLOWANCE_OF`), for one workspace."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.ALLOWANCE_OF, {"ws": workspace.pk, "licensed": LICENSED_ROLES})
+        plan_id, rule, seats, plan_credits, addon_credits = cursor.fetchone()
+    return Allowance(
+        plan_id=plan_id,
+        reset=CreditReset.RENEWAL if rule else CreditReset.CALENDAR,
+        renewal_day=int(rule),
+        seats=int(seats),
+        plan_credits=int(plan_credits),
+        addon_credits=int(addon_credits),
+    )
 
 
 def reset_locked(cursor: Any, workspace_ids: Sequence[uuid.UUID], now: datetime) -> int:
@@ -93,11 +96,7 @@ def reset_locked(cursor: Any, workspace_ids: Sequence[uuid.UUID], now: datetime)
     """
     if not workspace_ids:
         return 0
-    today = now.astimezone(UTC).date()
-    cursor.execute(
-        sql.RESET_LOCKED,
-        {"ids": list(workspace_ids), "now": now, "licensed": LICENSED_ROLES, **_period_table(today)},
-    )
+    cursor.execute(sql.RESET_LOCKED, {"ids": list(workspace_ids), **_params(now)})
     row = cursor.fetchone()
     return int(row[0]) if row else 0
 
@@ -117,7 +116,7 @@ def allowances_reset(*, now: datetime, batch_size: int = RESET_BATCH_SIZE) -> in
     run twice or late: a workspace is due only while its period is over, and the new
     period is the one containing ``now``. Returns the number of workspaces reset.
     """
-    today = now.astimezone(UTC).date()
+    today = day_of(now)
     total = 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SWEEP_LOCK_KEY])

@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -23,6 +23,8 @@ from django.db import IntegrityError, connection, transaction
 
 from credits import allowances, errors, sql
 from credits.models import EntryKind, LedgerEntry
+from domain.calendar import day_of
+from domain.credit_periods import period_over
 from workspaces.models import User, Workspace
 
 T = TypeVar("T")
@@ -82,7 +84,7 @@ class ChargeRequest:
             "key": self.key,
             "hash": self.request_hash,
             "now": self.now,
-            "today": utc_date(self.now),
+            "today": day_of(self.now),
             "rid": reservation_id,
             "expires_at": self.now + self.hold_for if self.hold_for else None,
         }
@@ -90,10 +92,6 @@ class ChargeRequest:
     @property
     def statement(self) -> str:
         return sql.CONSUME if self.kind == EntryKind.CONSUME else sql.RESERVE
-
-
-def utc_date(now: datetime) -> date:
-    return now.astimezone(UTC).date()
 
 
 # --- locking -------------------------------------------------------------------------------------
@@ -114,7 +112,7 @@ def _state(row: tuple[Any, ...], *, with_action: bool) -> State:
 
 
 def _period_over(state: State, now: datetime) -> bool:
-    return state.period_end is None or state.period_end <= utc_date(now)
+    return period_over(state.period_end, day_of(now))
 
 
 def lock(

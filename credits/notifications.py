@@ -1,10 +1,11 @@
-"""80 % and 100 % allowance notices: owners and admins are emailed once per credit period.
+"""80 % and 100 % allowance notices (docs/rules/credits.md#alerts): the billing contacts'
+roles are emailed once per credit period.
 
 The decision is made from what the charge returned (no extra query unless a threshold
 is crossed). Each notice is recorded (unique per workspace, period and threshold) and
-the balance row remembers the highest one of the period, before the email is queued on
-commit: it goes out once even when two consumptions cross the line at the same moment
-or a task is retried.
+the balance row remembers the highest one of the period; the caller then queues the
+email (:mod:`credits.services`, on commit): it goes out once even when two consumptions
+cross the line at the same moment or a task is retried. This module queues nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from credits.models import CreditNotice
-from workspaces.models import Membership, Role
+from workspaces.models import Membership
+from workspaces.selectors import BILLING_CONTACT_ROLES
 
 THRESHOLDS = (80, 100)
 
@@ -41,8 +43,9 @@ def record_crossings(
     allowance_total: int,
     notified_percent: int,
     now: datetime,
-) -> None:
-    """After a charge: record the notices it crossed and queue the email of the highest.
+) -> int | None:
+    """After a charge: record the notices it crossed; returns the one to email (the
+    highest), or None.
 
     Decided from what the charge returned, so the common case costs no query. The
     conditional UPDATE makes one request the winner when several cross at once; a
@@ -52,7 +55,7 @@ def record_crossings(
         allowance_used=allowance_used, allowance_total=allowance_total, notified_percent=notified_percent
     )
     if not crossed or period_start is None:
-        return
+        return None
     top = max(crossed)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -61,7 +64,7 @@ def record_crossings(
             [top, workspace_id, period_start, top],
         )
         if cursor.fetchone() is None:
-            return
+            return None
         notice_ids = []
         for threshold in crossed:
             cursor.execute(
@@ -72,12 +75,8 @@ def record_crossings(
             row = cursor.fetchone()
             if row is not None:
                 notice_ids.append(row[0])
-        if notice_ids:
-            # Reaching 100 % at once also records 80 %, but only the highest is worth an email.
-            from credits.tasks import send_credit_notice
-
-            notice_id = notice_ids[-1]
-            transaction.on_commit(lambda: send_credit_notice.delay(notice_id))
+    # Reaching 100 % at once also records 80 %, but only the highest is worth an email.
+    return notice_ids[-1] if notice_ids else None
 
 
 def _subscription_url(workspace_id: uuid.UUID) -> str:
@@ -98,7 +97,7 @@ def notice_send(*, notice_id: int) -> bool:
         if notice is None or notice.sent_at is not None:
             return False
         recipients = list(
-            Membership.objects.filter(workspace=notice.workspace, role__in=(Role.OWNER, Role.ADMIN))
+            Membership.objects.filter(workspace=notice.workspace, role__in=BILLING_CONTACT_ROLES)
             .order_by("user__email")
             .values_list("user__email", flat=True)
         )

@@ -6,8 +6,12 @@ after the lock was granted, so it sees every committed change of that workspace'
 grants. That is what makes the single writable-CTE statements below safe: no other
 transaction can touch the same grants between the lock and the commit.
 
-Consumption order (SPEC.md "AI credits"): the grant that expires soonest first, then
-the oldest; purchased and free grants never expire and come last.
+Consumption order (docs/rules/credits.md#consumption-order): the grant that expires
+soonest first, then the oldest; purchased and free grants never expire and come last.
+
+Two rules are written here once, as SQL, for every reader and writer of the ledger:
+which grants are spendable (:func:`spendable`) and how large a workspace's allowance is
+(:data:`ALLOWANCE_OF`, the part of :data:`RESET_LOCKED` that computes it).
 """
 
 from __future__ import annotations
@@ -21,6 +25,21 @@ from django.conf import settings
 from django.db import connection
 
 ALLOWANCE_SQL_LIST = "('plan_allowance', 'addon_allowance')"
+
+
+def spendable(alias: str = "g") -> str:
+    """The SQL condition that the ``credits_creditgrant`` row ``alias`` can be spent at
+    ``%(now)s``: credits left, neither expired by a reset nor revoked, and not past its
+    own expiry (an allowance whose period ended, before the sweep expires it).
+
+    The one definition of spendable credits: the charge statements, the balance card
+    (:func:`credits.selectors.credit_summary`) and any other reader use it.
+    """
+    return (
+        f"{alias}.remaining > 0 AND {alias}.expired_at IS NULL AND {alias}.revoked_at IS NULL"
+        f" AND ({alias}.expires_at IS NULL OR {alias}.expires_at > %(now)s)"
+    )
+
 
 #: Lock the balance row, look the action up and find a previous use of the key.
 LOCK_FOR_ACTION = """
@@ -85,8 +104,7 @@ candidates AS (
     SELECT g.id, g.bucket, g.remaining,
            SUM(g.remaining) OVER (ORDER BY g.expires_at ASC NULLS LAST, g.created_at, g.id) AS running
     FROM credits_creditgrant g
-    WHERE g.workspace_id = %(ws)s AND g.remaining > 0 AND g.expired_at IS NULL AND g.revoked_at IS NULL
-      AND (g.expires_at IS NULL OR g.expires_at > %(now)s) AND EXISTS (SELECT 1 FROM gate)
+    WHERE g.workspace_id = %(ws)s AND {spendable("g")} AND EXISTS (SELECT 1 FROM gate)
 ), takes AS (
     SELECT c.id, c.bucket, LEAST(c.remaining, gate.cost - (c.running - c.remaining))::bigint AS take
     FROM candidates c, gate WHERE c.running - c.remaining < gate.cost
@@ -230,26 +248,22 @@ LIMIT %(batch)s
 FOR UPDATE
 """
 
-# The reset of already-locked workspaces ``%(ids)s``, in one statement:
-# expire every live allowance grant (a ledger entry for what was left unused), then
-# grant the new period's allowance = plan flat + per seat x licensed seats (at reset
-# time) + active add-ons, and move the balance row to the new period.
-# ``p_start``/``p_end`` hold the period containing today for each rule (calendar, then
-# renewal days 1-31), computed in Python by domain.credit_periods.
-RESET_LOCKED = f"""
-WITH due AS (
-    SELECT b.workspace_id, b.balance FROM credits_creditbalance b WHERE b.workspace_id = ANY(%(ids)s::uuid[])
-), ruled AS (
-    SELECT d.workspace_id, d.balance, p.credits_flat, p.credits_per_seat, s.id AS subscription_id,
-           -- Index into the period arrays: 0 = calendar, 1-31 = renewal on that day.
+# The allowance (docs/rules/credits.md#allowance) of each workspace of a ``due`` CTE
+# (``workspace_id`` first, any other columns carried along): the plan in force is the
+# subscription's unless it expired, else the free plan; plan credits = flat + per seat x
+# licensed members (``%(licensed)s``) at this moment; add-on credits = the active add-ons'
+# monthly credits. ``rule`` indexes the period arrays of :func:`credits.allowances._period_table`:
+# 0 = calendar, 1-31 = renewal on that day (docs/rules/credits.md#reset).
+_ALLOWANCE = """
+ruled AS (
+    SELECT d.*, p.id AS plan_id, p.credits_flat, p.credits_per_seat, s.id AS subscription_id,
            CASE WHEN p.credit_reset = 'renewal' AND s.id IS NOT NULL THEN s.billing_anchor_day ELSE 0 END AS rule
     FROM due d
     LEFT JOIN subscriptions_subscription s ON s.workspace_id = d.workspace_id AND s.status <> 'expired'
     LEFT JOIN subscriptions_plan p
         ON p.id = COALESCE(s.plan_id, (SELECT f.id FROM subscriptions_plan f WHERE f.is_free LIMIT 1))
-), info AS (
-    SELECT r.workspace_id, r.balance,
-           (%(p_start)s::date[])[r.rule + 1] AS start_day, (%(p_end)s::date[])[r.rule + 1] AS end_day,
+), allowance AS (
+    SELECT r.*, seats.n AS seats,
            COALESCE(r.credits_flat, 0) + COALESCE(r.credits_per_seat, 0) * seats.n AS plan_credits,
            COALESCE(addons.credits, 0) AS addon_credits
     FROM ruled r
@@ -262,6 +276,30 @@ WITH due AS (
         FROM subscriptions_subscriptionaddon sa JOIN subscriptions_addon a ON a.id = sa.addon_id
         WHERE sa.subscription_id = r.subscription_id AND a.is_active
     ) addons ON true
+)"""
+
+#: The allowance workspace ``%(ws)s`` gets if its credit period starts now: what
+#: :data:`RESET_LOCKED` grants, read without writing (:func:`credits.allowances.allowance_of`).
+ALLOWANCE_OF = f"""
+WITH due AS (SELECT w.id AS workspace_id FROM workspaces_workspace w WHERE w.id = %(ws)s), {_ALLOWANCE}
+SELECT a.plan_id, a.rule, a.seats, a.plan_credits, a.addon_credits FROM allowance a
+"""
+
+# The reset of already-locked workspaces ``%(ids)s``, in one statement:
+# expire every live allowance grant (a ledger entry for what was left unused), then
+# grant the new period's allowance (:data:`_ALLOWANCE`, at reset time) and move the
+# balance row to the new period. ``p_start``/``p_end``/``p_expires`` hold the period
+# containing today for each rule (calendar, then renewal days 1-31) and the instant it
+# ends, computed in Python (domain.credit_periods, domain.calendar).
+RESET_LOCKED = f"""
+WITH due AS (
+    SELECT b.workspace_id, b.balance FROM credits_creditbalance b WHERE b.workspace_id = ANY(%(ids)s::uuid[])
+), {_ALLOWANCE}, info AS (
+    SELECT a.workspace_id, a.balance,
+           (%(p_start)s::date[])[a.rule + 1] AS start_day, (%(p_end)s::date[])[a.rule + 1] AS end_day,
+           (%(p_expires)s::timestamptz[])[a.rule + 1] AS expires_at,
+           a.plan_credits, a.addon_credits
+    FROM allowance a
 ), old AS (
     SELECT g.id, g.workspace_id, g.remaining FROM credits_creditgrant g JOIN due d ON d.workspace_id = g.workspace_id
     WHERE g.bucket IN {ALLOWANCE_SQL_LIST} AND g.expired_at IS NULL
@@ -286,8 +324,8 @@ WITH due AS (
     -- (and their ledger entries written, so ids follow the balance) before the new ones exist.
     INSERT INTO credits_creditgrant (workspace_id, bucket, amount, remaining, period_start, period_end, expires_at,
                                      source, amount_paid_cents, currency, reason, created_at)
-    SELECT i.workspace_id, g.bucket, g.amount, g.amount, i.start_day, i.end_day,
-           (i.end_day::timestamp AT TIME ZONE 'UTC'), '', 0, 'EUR', '', %(now)s
+    SELECT i.workspace_id, g.bucket, g.amount, g.amount, i.start_day, i.end_day, i.expires_at, '', 0, 'EUR', '',
+           %(now)s
     FROM info i
     LEFT JOIN expired_totals x ON x.workspace_id = i.workspace_id
     CROSS JOIN LATERAL (VALUES (1, 'plan_allowance', i.plan_credits),

@@ -26,7 +26,7 @@ def _sample_actions() -> list[ActionType]:
 
 def _balance_context(request: WorkspaceRequest) -> dict[str, Any]:
     summary = selectors.credit_summary(request.workspace)
-    # SPEC.md: billing readers see the balance, and nobody on Free (seed 000).
+    # Billing readers see the balance, and nobody on Free (docs/rules/credits.md#balance-display).
     visible = summary.show_balance and permissions.allows(request.membership.role, Capability.VIEW_BILLING)
     return {"summary": summary, "balance_visible": visible}
 
@@ -56,7 +56,7 @@ def ai_action_run(request: WorkspaceRequest) -> HttpResponse:
     form = AiActionForm(request.POST, actions=actions)
     fresh_form = AiActionForm(actions=actions, initial={"idempotency_key": new_idempotency_key()})
     if not form.is_valid():
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             # htmx 2 does not swap 4xx answers: the fragment must come with a 200.
             return render(request, "credits/partials/ai_form_errors.html", {"form": form})
         return _page(request, form, status=400)
@@ -71,21 +71,22 @@ def ai_action_run(request: WorkspaceRequest) -> HttpResponse:
         )
     except errors.InsufficientCredits as exc:
         modal = {"shortage": exc, "options": offers.upgrade_options(request.workspace.pk)}
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             response = render(
                 request, "credits/partials/credits_modal.html", {**modal, "fresh_form": fresh_form}
             )
-            # The modal is a native <dialog> appended to the body (STYLE.md "htmx").
+            # The modal (docs/rules/credits.md#out-of-credits) is a native <dialog> appended to
+            # the body; it opens itself (templates/partials/modal.html).
             response["HX-Retarget"] = "body"
             response["HX-Reswap"] = "beforeend"
             return response
         return _page(request, fresh_form, status=402, modal=modal)
     except DomainError as exc:
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(request, "credits/partials/ai_error.html", {"message": exc.message}, status=200)
         return _page(request, fresh_form, status=400, error=exc.message)
     context = {"outcome": outcome, "fresh_form": fresh_form, **_balance_context(request)}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "credits/partials/ai_result.html", context)
     return _page(request, fresh_form, outcome=outcome)
 

@@ -1,4 +1,4 @@
-"""Acme's billing demo data (SPEC.md "Demo data"): Team Starter monthly (159,00 €/month)
+"""Acme's billing demo data (docs/demo.md): Team Starter monthly (159,00 €/month)
 with 5 extra seats, a Visa 4242 on file and a year of paid invoices.
 
 Everything goes through the real services with explicit ``now``s, so the invoices,

@@ -1,4 +1,4 @@
-"""Acme's AI credit history (SPEC.md "Demo data"): 30 days of usage, two credit
+"""Acme's AI credit history (docs/demo.md): 30 days of usage, two credit
 purchases (one of them free). Everything goes through the real services with
 explicit ``now`` values and fixed idempotency keys, so running it again changes nothing.
 """
@@ -15,7 +15,7 @@ from subscriptions.models import Price, Subscription
 from workspaces.models import Membership, Role, Workspace
 
 USAGE_DAYS = 30
-#: The share of the allowance left after the demo usage, in basis points: SPEC.md's
+#: The share of the allowance left after the demo usage, in basis points: the demo's
 #: example card reads "80,61 %" ("22,6 M sur 28 M" on Team Starter).
 REMAINING_BP = 8_061
 # Relative activity per weekday (Monday first): busy weekdays, quiet weekends.

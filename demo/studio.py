@@ -1,4 +1,4 @@
-"""The "Studio" demo workspace (SPEC.md "Demo data"): Pro, annual, owned by
+"""The "Studio" demo workspace (docs/demo.md): Pro, annual, owned by
 owner@demo.test with admin@, member@ and guest@ in their roles, plus seat1@ … seat9@ on
 paid seats billed weekly, monthly and annually.
 

@@ -45,6 +45,13 @@ def credit_period(reset: CreditReset, renewal_day: int, at: date) -> tuple[date,
     return start, add_interval(start, Interval.MONTH, anchor_day=renewal_day)
 
 
+def period_over(period_end: date | None, today: date) -> bool:
+    """Whether the credit period ending on ``period_end`` (exclusive; ``None`` when no
+    allowance was ever granted) is over on ``today``: its allowance counts as none and
+    the next one is due."""
+    return period_end is None or period_end <= today
+
+
 def next_reset(reset: CreditReset, renewal_day: int, at: date) -> date:
     """The date the allowance in force on ``at`` expires and a new one is granted."""
     return credit_period(reset, renewal_day, at)[1]

@@ -1,6 +1,9 @@
-"""Who pays French VAT: the EU reverse-charge rule (pure, no I/O)."""
+"""VAT: who pays it (the EU reverse-charge rule) and how much (pure, no I/O;
+docs/rules/invoices.md#vat)."""
 
 from __future__ import annotations
+
+from domain.money import BASIS_POINTS_PER_UNIT, round_half_up
 
 # ISO 3166 codes of the EU member states (Greece is "GR" here; its VAT prefix is "EL").
 EU_COUNTRIES = frozenset(
@@ -24,3 +27,10 @@ def is_reverse_charge(*, buyer_country: str, buyer_vat_number: str, seller_count
         and country in EU_COUNTRIES
         and country != seller_country.strip().upper()
     )
+
+
+def vat_cents(subtotal_cents: int, *, vat_rate_bp: int, reverse_charge: bool) -> int:
+    """VAT on a subtotal, rounded half up; nothing on a credit or a reverse-charged sale."""
+    if reverse_charge or subtotal_cents <= 0:
+        return 0
+    return round_half_up(subtotal_cents * vat_rate_bp, BASIS_POINTS_PER_UNIT)

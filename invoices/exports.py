@@ -1,4 +1,4 @@
-"""CSV export of a workspace's invoices (SPEC.md "Invoices")."""
+"""CSV export of a workspace's invoices (docs/rules/invoices.md)."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ def invoice_mark_payment_failed(
     *, invoice: Invoice, now: datetime, next_attempt_at: datetime | None, reason: str
 ) -> Invoice:
     """Record a failed charge: the invoice is ``failed``, one more attempt counted, and the
-    next retry scheduled (dunning, SPEC.md "Subscription lifecycle") or none."""
+    next retry scheduled (docs/rules/dunning.md) or none."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.PAID:
         raise errors.InvoiceAlreadyPaid()
@@ -171,7 +171,7 @@ def account_balance_credit(
     *, workspace: Workspace, amount_cents: int, currency: str, reason: str, source: str, now: datetime
 ) -> AccountBalanceEntry:
     """Credit money to the workspace's account balance (a downgrade's or a seat removal's
-    unused time, SPEC.md "Subscription lifecycle"); the next invoices consume it
+    unused time, docs/rules/proration.md#credits-for-unused-time); the next invoices consume it
     automatically. Idempotent on ``(workspace, source)``."""
     if not is_int(amount_cents) or amount_cents <= 0:
         raise errors.AccountCreditInvalid()

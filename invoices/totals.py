@@ -3,7 +3,7 @@
 Pure (no ORM, no clock): the billing previews and the invoice service both call
 :func:`compute_totals`, so what a customer confirms is what the invoice says, to the cent.
 
-Rule (CONTRACTS.md "invoices"):
+Rule (docs/rules/invoices.md#totals):
 
 - subtotal = Σ line amounts (credit lines are negative, so it may be negative);
 - VAT = round_half_up(subtotal × rate) when the subtotal is positive and the sale is
@@ -13,7 +13,7 @@ Rule (CONTRACTS.md "invoices"):
 - amount due = total − account credit applied, never negative.
 
 A negative total (a net credit) is not an invoice: the caller puts it on the account
-balance instead (SPEC.md "Subscription lifecycle").
+balance instead (docs/rules/invoices.md#credit-notes).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.money import BASIS_POINTS_PER_UNIT, round_half_up
+from domain.checks import is_int
+from domain.vat import vat_cents
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,9 @@ class Totals:
 
 
 def _require_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     return value
-
-
-def vat_cents(subtotal_cents: int, *, vat_rate_bp: int, reverse_charge: bool) -> int:
-    """VAT on a subtotal, rounded half up; nothing on a credit or a reverse-charged sale."""
-    if reverse_charge or subtotal_cents <= 0:
-        return 0
-    return round_half_up(subtotal_cents * vat_rate_bp, BASIS_POINTS_PER_UNIT)
 
 
 def compute_totals(

@@ -1,4 +1,4 @@
-"""The demo catalog of SPEC.md ("Plans", demo data, EUR).
+"""The demo catalog (docs/rules/plans.md#demo-catalog, EUR).
 
 Loaded once by a data migration and by ``manage.py seed_plans``; operators edit it in
 the Django admin afterwards, so loading never overwrites an existing row.

@@ -145,7 +145,7 @@ class Subscription(models.Model):
         default=0, help_text=_("Seats bought beyond the included ones, filled by members first.")
     )
     past_due_since = models.DateTimeField(null=True, blank=True)
-    # Dunning (SPEC.md "Renewal"): the unpaid invoice, the retries made so far and when
+    # Dunning (docs/rules/dunning.md#retry-schedule): the unpaid invoice, the retries made so far and when
     # the next one is due (days 1, 3, 5 and 7 after the first failure).
     dunning_invoice = models.ForeignKey(
         "invoices.Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

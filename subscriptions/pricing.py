@@ -4,11 +4,11 @@ No queries and no clock: callers pass the plan, price, counts and dates. The sam
 functions build previews, invoices, the next renewal amount and the bulk renewal sweep,
 so they always agree to the cent.
 
-Seats (SPEC.md "Plans", "Proration rule", seed 001 "Personnalisation du plan", seed
-002): a plan's included seats are covered by its base price; ``extra_seats`` are seats
-bought beyond them, in advance, as capacity that members fill first; every licensed
-member beyond ``included + extra`` holds a paid seat (:class:`teams.models.Seat`) with
-its own billing period. A paid seat on the subscription's interval is co-termed with it
+Seats (docs/rules/plans.md#seats, docs/rules/proration.md#co-terming): a plan's included
+seats are covered by its base price; ``extra_seats`` are seats bought beyond them, in
+advance, as capacity that members fill first; every licensed member beyond
+``included + extra`` holds a paid seat (:class:`teams.models.Seat`) with its own billing
+period. A paid seat on the subscription's interval is co-termed with it
 and billed by the subscription's invoices; a paid seat on another interval is billed only
 by its own anniversary renewal (the daily seat job). So the subscription bills
 ``extra_seats + co-termed paid seats`` (:func:`subscription_billable_seats`; none on
@@ -21,10 +21,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
 from django.conf import settings
 
+# Re-exported for billing's callers of ``pricing.midnight`` until they import it from
+# domain.calendar, where it is defined.
+from domain.calendar import midnight as midnight
 from domain.money import round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval
 from domain.proration import Proration
@@ -83,11 +86,6 @@ def money(amount_cents: int, currency: str) -> str:
     # Line descriptions are stored on invoices: formatted in the invoice language.
     # Cached: a renewal run formats the same few prices thousands of times.
     return _formatted(amount_cents, currency, settings.LANGUAGE_CODE)
-
-
-def midnight(d: date) -> datetime:
-    """Billing periods start and end at 00:00 UTC of their day."""
-    return datetime.combine(d, time.min, tzinfo=UTC)
 
 
 def _seats_words(plan: Plan, count: int) -> str:

@@ -1,4 +1,8 @@
-"""Reads of subscriptions, the catalog and seats, scoped by workspace."""
+"""Reads of subscriptions and the catalog, scoped by workspace.
+
+Seats are counted by :mod:`teams.selectors` (a layer above): the reads here that bill
+seats take their counts as arguments.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from domain.calendar import day_of, midnight
 from domain.money import BASIS_POINTS_PER_UNIT, round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval, add_interval
 from gateways.base import CardInfo, get_gateway
@@ -22,13 +27,11 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from workspaces.models import Membership, Role, Workspace
-from workspaces.permissions import holds_licence
+from workspaces.models import Workspace
 
-#: Roles whose members hold a licence (a seat); guests and visitors hold none.
-LICENSED_ROLES: tuple[str, ...] = tuple(role for role in Role.values if holds_licence(role))
-#: Who hears about billing: the owner and admins (plus the workspace's billing email).
-BILLING_CONTACT_ROLES: tuple[str, ...] = (Role.OWNER, Role.ADMIN)
+# Re-exported for billing's callers of ``subscriptions.selectors.billing_contacts`` until
+# they import it from workspaces.selectors, where it is defined.
+from workspaces.selectors import billing_contacts as billing_contacts
 
 
 def free_plan() -> Plan:
@@ -55,14 +58,14 @@ def subscription_of(workspace: Workspace) -> Subscription:
     if subscription is not None:
         return subscription
     plan = free_plan()
-    start = workspace.created_at
+    start = day_of(workspace.created_at)
     return Subscription(
         workspace=workspace,
         plan=plan,
         price=free_price(plan, workspace.currency),
         status=SubscriptionStatus.ACTIVE,
-        current_period_start=pricing.midnight(start.date()),
-        current_period_end=pricing.midnight(add_interval(start.date(), Interval.MONTH, anchor_day=start.day)),
+        current_period_start=midnight(start),
+        current_period_end=midnight(add_interval(start, Interval.MONTH, anchor_day=start.day)),
         billing_anchor_day=start.day,
     )
 
@@ -76,53 +79,6 @@ def seat_prices(price: Price) -> dict[str, int]:
         prices.setdefault(interval, int(seat_amount))
     prices[price.interval] = int(price.seat_amount)
     return prices
-
-
-def licensed_seat_count(workspace: Workspace) -> int:
-    """Members whose role holds a licence (SPEC.md "Plans": per-seat credits and prices)."""
-    return Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES).count()
-
-
-@dataclass(frozen=True)
-class SeatSummary:
-    licensed: int
-    included: int
-    extra: int
-    capacity: int
-    billable: int
-    max_members: int
-    seats_are_free: bool
-
-
-def coterm_paid_seat_count(workspace: Workspace) -> int:
-    """Paid seats co-termed with the subscription (:func:`teams.selectors.coterm_paid_seat_count`)."""
-    from teams.selectors import coterm_paid_seat_count as count
-
-    return count(workspace)
-
-
-def seat_summary(workspace: Workspace) -> SeatSummary:
-    """Seats in use, bought and billed ("5 sur 10 UTILISATEURS": licensed of capacity);
-    ``billable`` is what the subscription's renewal bills: extra seats + co-termed paid
-    seats (paid seats on another interval are billed by their own renewal)."""
-    subscription = subscription_of(workspace)
-    plan = subscription.plan
-    licensed = licensed_seat_count(workspace)
-    return SeatSummary(
-        licensed=licensed,
-        included=plan.included_seats,
-        extra=subscription.extra_seats,
-        capacity=pricing.seat_capacity(plan, licensed, subscription.extra_seats),
-        billable=pricing.subscription_billable_seats(
-            plan, extra_seats=subscription.extra_seats, coterm_paid_seats=coterm_paid_seat_count(workspace)
-        ),
-        max_members=plan.max_members,
-        seats_are_free=plan.seats_are_free,
-    )
-
-
-def billable_seat_count(workspace: Workspace) -> int:
-    return seat_summary(workspace).billable
 
 
 def addon_lines(subscription: Subscription) -> list[pricing.AddOnLine]:
@@ -157,7 +113,8 @@ def active_addons() -> QuerySet[AddOn]:
 
 @dataclass(frozen=True)
 class Savings:
-    """What billing a year annually saves against 12 monthly periods (seed 001)."""
+    """What billing a year annually saves against 12 monthly periods
+    (docs/rules/lifecycle.md#switch-to-annual)."""
 
     twelve_months_cents: int
     annual_cents: int
@@ -189,28 +146,6 @@ def annual_price_for(plan: Plan, currency: str) -> Price | None:
     return Price.objects.filter(plan=plan, interval=Interval.YEAR, currency=currency, is_active=True).first()
 
 
-def annual_savings(workspace: Workspace) -> Savings | None:
-    """12 × the monthly price − the annual price, for the current plan and the seats the
-    subscription bills (extra + co-termed paid seats, which follow it to annual), from the
-    real prices; ``None`` unless the subscription is monthly and an annual price exists."""
-    subscription = subscription_of(workspace)
-    if subscription.plan.is_free or subscription.price.interval != Interval.MONTH:
-        return None
-    annual = annual_price_for(subscription.plan, subscription.price.currency)
-    if annual is None:
-        return None
-    billable = pricing.subscription_billable_seats(
-        subscription.plan,
-        extra_seats=subscription.extra_seats,
-        coterm_paid_seats=coterm_paid_seat_count(workspace),
-    )
-    return savings_between(
-        monthly_cents=pricing.period_amount(subscription.price, billable),
-        annual_cents=pricing.period_amount(annual, billable),
-        currency=subscription.price.currency,
-    )
-
-
 @dataclass(frozen=True)
 class RenewalQuote:
     at: datetime
@@ -235,7 +170,7 @@ def renewal_quote(
 ) -> RenewalQuote:
     """The invoice of the period starting at ``start`` (VAT included, before account
     credit): the plan, ``extra_seats`` + ``coterm_paid_seats`` seats, the add-ons."""
-    end = pricing.midnight(add_interval(start.date(), Interval(price.interval), anchor_day=anchor_day))
+    end = midnight(add_interval(day_of(start), Interval(price.interval), anchor_day=anchor_day))
     lines = pricing.period_lines(
         plan=plan,
         price=price,
@@ -253,31 +188,6 @@ def renewal_quote(
     return RenewalQuote(at=start, lines=tuple(lines), totals=totals)
 
 
-def next_renewal(workspace: Workspace) -> RenewalQuote | None:
-    """What the next renewal will charge and when; ``None`` when nothing renews (Free,
-    cancelled)."""
-    subscription = subscription_of(workspace)
-    if subscription.plan.is_free or not subscription.auto_renew:
-        return None
-    if subscription.status == SubscriptionStatus.CANCELED:
-        return None
-    start = (
-        subscription.trial_end
-        if subscription.status == SubscriptionStatus.TRIALING and subscription.trial_end
-        else subscription.current_period_end
-    )
-    return renewal_quote(
-        workspace=workspace,
-        plan=subscription.plan,
-        price=subscription.price,
-        extra_seats=subscription.extra_seats,
-        coterm_paid_seats=coterm_paid_seat_count(workspace),
-        addons=addon_lines(subscription),
-        start=start,
-        anchor_day=subscription.billing_anchor_day,
-    )
-
-
 def payment_method_of(workspace: Workspace) -> CardInfo | None:
     return get_gateway().default_payment_method(workspace)
 
@@ -288,12 +198,3 @@ def subscription_events(workspace: Workspace) -> QuerySet[SubscriptionEvent]:
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
-
-
-def billing_contacts(workspace: Workspace) -> list[str]:
-    """Owner and admins, and the billing email, once each: who gets billing emails."""
-    emails = Membership.objects.filter(workspace=workspace, role__in=BILLING_CONTACT_ROLES).values_list(
-        "user__email", flat=True
-    )
-    unique = {e.strip().lower(): e.strip() for e in [*emails, workspace.billing_email] if e and e.strip()}
-    return sorted(unique.values(), key=str.lower)

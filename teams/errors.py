@@ -23,7 +23,7 @@ class SeatError(DomainError):
 
 
 class MemberLimitReached(SeatError):
-    """SPEC.md "Plans": ``max_members`` (50); more is a conversation with sales (seed 002)."""
+    """``max_members`` (50); more is a conversation with sales (docs/rules/plans.md#member-caps)."""
 
     code = "member_limit_reached"
 
@@ -34,7 +34,7 @@ class MemberLimitReached(SeatError):
 
 
 class MobileMemberLimit(SeatError):
-    """Seed 002: a team bought on mobile holds at most 3 people."""
+    """A team bought on mobile holds at most 3 people (docs/rules/plans.md#member-caps)."""
 
     code = "mobile_member_limit"
 

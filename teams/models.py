@@ -1,4 +1,4 @@
-"""Paid seats and their charges (seed 002, SPEC.md "Proration rule").
+"""Paid seats and their charges (docs/rules/plans.md#seats, docs/rules/proration.md#seat-billing-periods).
 
 A workspace's seats are its members holding a licence. The plan's included seats and
 the extra seats bought in advance (``Subscription.extra_seats``) cost nothing more;

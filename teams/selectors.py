@@ -1,4 +1,6 @@
-"""Reads of seats, scoped by workspace (seed 002, SPEC.md "Plans")."""
+"""Reads of seats, scoped by workspace (docs/rules/plans.md#seats): the one place seats
+are counted, for the members page, the caps and what the subscription bills for them.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +8,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 
+from domain.periods import Interval
 from domain.seat_plan import SeatState
-from subscriptions.models import Channel, Subscription
-from subscriptions.selectors import subscription_of
-from teams.models import Seat, SeatCharge, SeatStatus
-from workspaces.models import Invitation, Membership, Role, Workspace
+from subscriptions import pricing
+from subscriptions.models import Channel, Plan, Subscription, SubscriptionStatus
+from subscriptions.selectors import (
+    RenewalQuote,
+    Savings,
+    addon_lines,
+    annual_price_for,
+    renewal_quote,
+    savings_between,
+    subscription_of,
+)
+from teams.models import Seat, SeatStatus
+from workspaces.models import Invitation, Membership, Workspace
+
+# LICENSED_ROLES is re-exported for billing's callers of ``teams.selectors.LICENSED_ROLES``
+# until they import it from workspaces.permissions, where it is defined.
+from workspaces.permissions import LICENSED_ROLES as LICENSED_ROLES
 from workspaces.permissions import holds_licence
 
-#: Roles whose members hold a licence, i.e. take a seat; guests and visitors hold none.
-LICENSED_ROLES: tuple[str, ...] = tuple(role for role in Role.values if holds_licence(role))
-#: Seed 002: a team bought on mobile holds the admin and 2 others, no more.
+#: docs/rules/plans.md#member-caps: a subscription bought on mobile holds the admin and
+#: two others, no more.
 MOBILE_MAX_MEMBERS = 3
 
 SeatKind = Literal["included", "paid", "none"]
@@ -44,15 +59,25 @@ class SeatSummary:
         return max(0, self.capacity - self.licensed)
 
 
-def member_cap(subscription: Subscription) -> int:
-    """The most members holding a seat: the plan's ``max_members``, 3 on mobile (seed 002)."""
-    cap = int(subscription.plan.max_members)
+def member_cap(subscription: Subscription, plan: Plan | None = None) -> int:
+    """The most members holding a seat (docs/rules/plans.md#member-caps): ``plan``'s
+    ``max_members`` (by default the subscription's plan), 3 when the subscription was
+    bought on mobile."""
+    cap = int((plan or subscription.plan).max_members)
     if subscription.channel == Channel.MOBILE:
         return min(cap, MOBILE_MAX_MEMBERS)
     return cap
 
 
+def extra_seat_cap(subscription: Subscription, plan: Plan | None = None) -> int:
+    """The most extra seats that can be bought on ``plan`` (by default the subscription's):
+    the member cap minus the included seats (docs/rules/plans.md#member-caps)."""
+    plan = plan or subscription.plan
+    return max(0, member_cap(subscription, plan) - int(plan.included_seats))
+
+
 def licensed_count(workspace: Workspace) -> int:
+    """Members whose role holds a licence (docs/rules/roles.md#licensed-roles)."""
     return Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES).count()
 
 
@@ -98,6 +123,72 @@ def coterm_paid_seat_count(workspace: Workspace) -> int:
     return Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE, coterm=True).count()
 
 
+# --- what the subscription bills for its seats ------------------------------------------------
+
+
+def billable_seat_count(workspace: Workspace) -> int:
+    """The seats the subscription's renewal bills: the extra seats and the co-termed paid
+    seats (:func:`subscriptions.pricing.subscription_billable_seats`; none on plans whose
+    seats are free; docs/rules/plans.md#prices)."""
+    subscription = subscription_of(workspace)
+    return pricing.subscription_billable_seats(
+        subscription.plan,
+        extra_seats=subscription.extra_seats,
+        coterm_paid_seats=coterm_paid_seat_count(workspace),
+    )
+
+
+def annual_savings(workspace: Workspace) -> Savings | None:
+    """12 × the monthly price − the annual price, for the current plan and the seats the
+    subscription bills (extra + co-termed paid seats, which follow it to annual), from the
+    real prices; ``None`` unless the subscription is monthly and an annual price exists
+    (docs/rules/lifecycle.md#switch-to-annual)."""
+    subscription = subscription_of(workspace)
+    if subscription.plan.is_free or subscription.price.interval != Interval.MONTH:
+        return None
+    annual = annual_price_for(subscription.plan, subscription.price.currency)
+    if annual is None:
+        return None
+    billable = pricing.subscription_billable_seats(
+        subscription.plan,
+        extra_seats=subscription.extra_seats,
+        coterm_paid_seats=coterm_paid_seat_count(workspace),
+    )
+    return savings_between(
+        monthly_cents=pricing.period_amount(subscription.price, billable),
+        annual_cents=pricing.period_amount(annual, billable),
+        currency=subscription.price.currency,
+    )
+
+
+def next_renewal(workspace: Workspace) -> RenewalQuote | None:
+    """What the next renewal will charge and when; ``None`` when nothing renews (Free,
+    cancelled)."""
+    subscription = subscription_of(workspace)
+    if subscription.plan.is_free or not subscription.auto_renew:
+        return None
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return None
+    start = (
+        subscription.trial_end
+        if subscription.status == SubscriptionStatus.TRIALING and subscription.trial_end
+        else subscription.current_period_end
+    )
+    return renewal_quote(
+        workspace=workspace,
+        plan=subscription.plan,
+        price=subscription.price,
+        extra_seats=subscription.extra_seats,
+        coterm_paid_seats=coterm_paid_seat_count(workspace),
+        addons=addon_lines(subscription),
+        start=start,
+        anchor_day=subscription.billing_anchor_day,
+    )
+
+
+# --- seats, one by one ---------------------------------------------------------------------------
+
+
 def seat_states(workspace: Workspace) -> tuple[SeatState, ...]:
     """The active paid seats as plain values (one query), for :func:`domain.seat_plan.plan_seats`."""
     rows = (
@@ -120,10 +211,6 @@ def seat_states(workspace: Workspace) -> tuple[SeatState, ...]:
         )
         for pk, email, interval, coterm, price_cents, period_start, period_end, added_at in rows
     )
-
-
-def active_seats(workspace: Workspace) -> QuerySet[Seat]:
-    return Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE).order_by("added_at", "id")
 
 
 def seat_of(workspace: Workspace, membership: Membership) -> Seat | None:
@@ -164,10 +251,4 @@ def pending_licensed_invitations(workspace: Workspace, *, now: datetime) -> int:
         Invitation.objects.filter(workspace=workspace, role__in=LICENSED_ROLES, expires_at__gt=now)
         .pending()
         .count()
-    )
-
-
-def seat_charges_of(workspace: Workspace) -> QuerySet[SeatCharge]:
-    return (
-        SeatCharge.objects.filter(workspace=workspace).select_related("seat", "invoice").order_by("day", "id")
     )

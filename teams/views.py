@@ -1,6 +1,6 @@
 """The members page: members and their seats, invitations, roles, removal, seat periods.
 
-Owners and admins manage (SPEC.md "Roles and permissions"); other licensed roles read.
+Owners and admins manage (docs/rules/roles.md#capability-matrix); other licensed roles read.
 Refusals re-render the page (status 400) with the rule's message, and a "contact
 sales" link when the team is at its member cap.
 """
@@ -208,7 +208,7 @@ def member_remove(request: WorkspaceRequest, membership_id: int) -> HttpResponse
         )
     except errors.DomainError as exc:
         context["refusal"] = _refusal(exc)
-    template = "teams/partials/remove_dialog.html" if request.htmx else "teams/member_remove.html"  # type: ignore[attr-defined]
+    template = "teams/partials/remove_dialog.html" if request.htmx else "teams/member_remove.html"
     return render(request, template, context, status=400 if "refusal" in context else 200)
 
 

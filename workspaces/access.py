@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.middleware import HtmxDetails
 
 from workspaces import permissions, selectors
 from workspaces.errors import DomainError
@@ -27,6 +28,9 @@ View = Callable[..., HttpResponse]
 class WorkspaceRequest(HttpRequest):
     workspace: Workspace
     membership: Membership
+    #: Set by django-htmx's middleware: truthy for an htmx request ("HX-Request"), with
+    #: its target, trigger and whether it restores history. The one htmx detection.
+    htmx: HtmxDetails
 
 
 class CapabilityRefused(Exception):

@@ -1,4 +1,4 @@
-"""Demo users and workspaces (SPEC.md "Demo data"); safe to run again and again."""
+"""Demo users and workspaces (the demo users of README.md); safe to run again and again."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from billing.pages.subscription_selectors import annual_offer
 from billing.services.core import Preview
 from subscriptions import errors as billing_errors
 from subscriptions import selectors as billing_selectors
+from teams import selectors as team_selectors
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.errors import DomainError
 from workspaces.permissions import Capability
@@ -52,7 +53,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
         preview = services.preview_switch_to_annual(workspace=workspace)
     except DomainError as exc:
         error = error or error_message(exc)
-    offer = annual_offer(subscription, coterm_seats=billing_selectors.coterm_paid_seat_count(workspace))
+    offer = annual_offer(subscription, coterm_seats=team_selectors.coterm_paid_seat_count(workspace))
     context = {
         **base_context(request),
         "subscription": subscription,

@@ -13,16 +13,13 @@ from django.views.decorators.http import require_GET
 
 from billing.pages import display
 from billing.pages.billing_tab_selectors import billing_page
-from billing.pages.responses import base_context, htmx_target, render_tab, vary
+from billing.pages.responses import PANELS, base_context, htmx_target, render_tab, vary
 from credits import selectors as credit_selectors
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.permissions import Capability
 
-#: The htmx targets of the two paginated tables, and their templates.
-TABLES = {
-    "invoices-card": "billing/pages/partials/invoices_card.html",
-    "purchases-card": "billing/pages/partials/purchases_card.html",
-}
+#: The htmx targets of the two paginated tables: each is a ``{% partialdef %}`` of the panel.
+TABLES = {target: f"{PANELS['billing']}#{target}" for target in ("invoices-card", "purchases-card")}
 
 
 @workspace_view(Capability.VIEW_BILLING)

@@ -21,7 +21,8 @@ from billing.pages.confirmations import Outcome
 from workspaces.access import WorkspaceRequest
 
 FULL_TAB = "billing/pages/tabbed.html"
-TABS_PARTIAL = "billing/pages/partials/tabs.html"
+#: The tab strip and its panel alone (a ``{% partialdef %}`` of the page).
+TABS_PARTIAL = f"{FULL_TAB}#tabs"
 PANELS = {
     "overview": "billing/pages/partials/overview.html",
     "billing": "billing/pages/partials/billing.html",

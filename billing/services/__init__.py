@@ -2,12 +2,13 @@
 
 ``core`` holds previews and the locked context, ``changes`` what each operation
 computes, ``lifecycle`` the preview/apply pairs, ``settlement`` the one path that issues
-and settles invoices, ``payments`` charging and dunning, ``collection`` a charge and its
+and settles invoices, ``payments`` charging and saving a card, ``dunning`` what a declined charge does, ``collection`` a charge and its
 consequence, ``renewals`` the set-based renewal run of the sweep.
 """
 
 from billing.services.collection import collect
 from billing.services.core import ApplyResult, PaymentOutcome, Preview, subscription_start_free
+from billing.services.dunning import dunning_claim, record_payment_failure
 from billing.services.lifecycle import (
     apply_cancel,
     apply_change_plan,
@@ -30,12 +31,7 @@ from billing.services.lifecycle import (
     preview_subscribe,
     preview_switch_to_annual,
 )
-from billing.services.payments import (
-    charge_invoice,
-    dunning_claim,
-    payment_method_save,
-    record_payment_failure,
-)
+from billing.services.payments import charge_invoice, payment_method_save
 from billing.services.settlement import (
     invoice_issue,
     invoice_pay,

@@ -1,5 +1,5 @@
-"""The computations behind each billing operation (SPEC.md "Subscription lifecycle",
-"Proration rule"; seeds 001 and 002): from the locked context to a :class:`Change` —
+"""The computations behind each billing operation (docs/rules/lifecycle.md,
+docs/rules/proration.md): from the locked context to a :class:`Change` —
 the invoice lines with their formula, the new subscription fields, the audit event.
 
 Reads only (the catalog, the workspace's past trials): :mod:`billing.services.lifecycle`
@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from billing.services.core import Change, Context, free_terms
+from billing.services.core import Change, Context
+from domain.checks import is_count, is_int
 from domain.periods import Interval, add_interval
 from domain.proration import Proration, charge_proration, removal_credit_proration
 from domain.seat_plan import SeatPlan, SeatState, plan_seats, wanted_paid_seats
@@ -20,7 +21,6 @@ from invoices.models import BillingReason
 from invoices.totals import DraftLine
 from subscriptions import errors, pricing, selectors
 from subscriptions.models import (
-    CancelReason,
     Channel,
     EventKind,
     Price,
@@ -40,12 +40,12 @@ CANCEL_COMMENT_MAX_LENGTH = 2_000
 # --- Shared checks -----------------------------------------------------------------------
 
 
-def _require_paid(subscription: Subscription) -> None:
+def require_paid(subscription: Subscription) -> None:
     if subscription.plan.is_free:
         raise errors.NotSubscribed()
 
 
-def _require_changeable(subscription: Subscription) -> None:
+def require_changeable(subscription: Subscription) -> None:
     if subscription.status == SubscriptionStatus.CANCELED:
         raise errors.SubscriptionNotChangeable()
     if subscription.status == SubscriptionStatus.PAST_DUE:
@@ -62,7 +62,7 @@ def _period(ctx: Context) -> tuple[date, date]:
 
 
 def sellable_price(workspace: Workspace, price_id: object) -> Price:
-    if isinstance(price_id, bool) or not isinstance(price_id, int):
+    if not is_int(price_id):
         raise errors.UnknownPlan()
     price = (
         Price.objects.select_related("plan").filter(pk=price_id, is_active=True, plan__is_public=True).first()
@@ -189,7 +189,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
 def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: object = 0) -> Change:
     sub = ctx.subscription
     plan = price.plan
-    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+    if not is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
         raise errors.SeatCountInvalid()
     assert isinstance(extra_seats, int)
     if extra_seats and (not plan.allows_extras or plan.seats_are_free):
@@ -270,8 +270,8 @@ def _clamped_extra_seats(subscription: Subscription, plan: Any) -> int:
 
 def compute_change_plan(ctx: Context, price: Price) -> Change:
     sub = ctx.subscription
-    _require_paid(sub)
-    _require_changeable(sub)
+    require_paid(sub)
+    require_changeable(sub)
     if sub.price.interval == Interval.YEAR and price.interval != Interval.YEAR:
         raise errors.AnnualLocked()
     if price.interval != sub.price.interval:
@@ -285,7 +285,7 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
     lines = []
     if sub.status != SubscriptionStatus.TRIALING:
         # Net = charge for the new plan's remaining time − credit for the old plan's
-        # unused time, both over the same span (SPEC.md "Proration rule").
+        # unused time, both over the same span (docs/rules/proration.md#plan-changes).
         start, end = _period(ctx)
         interval = Interval(price.interval)
         old_full = pricing.period_amount(sub.price, ctx.billable_seats)
@@ -342,8 +342,8 @@ def _addons_amount(ctx: Context, interval: str) -> int:
 
 def compute_switch_to_annual(ctx: Context) -> Change:
     sub = ctx.subscription
-    _require_paid(sub)
-    _require_changeable(sub)
+    require_paid(sub)
+    require_changeable(sub)
     if sub.price.interval == Interval.YEAR:
         raise errors.AlreadyAnnual()
     if sub.price.interval != Interval.MONTH:
@@ -409,21 +409,17 @@ def compute_switch_to_annual(ctx: Context) -> Change:
     )
 
 
-def _is_count(value: object, low: int, high: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
-
-
 def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -> Change:
     sub = ctx.subscription
     plan = sub.plan
-    if not _is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+    if not is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
         raise errors.SeatCountInvalid()
-    if not _is_count(credit_packs, 0, MAX_CREDIT_PACKS):
+    if not is_count(credit_packs, 0, MAX_CREDIT_PACKS):
         raise errors.CreditPacksInvalid()
     assert isinstance(extra_seats, int)
     assert isinstance(credit_packs, int)
-    _require_paid(sub)
-    _require_changeable(sub)
+    require_paid(sub)
+    require_changeable(sub)
     if not plan.allows_extras or plan.seats_are_free:
         raise errors.ExtrasUnavailable()
     if credit_packs and not (plan.credit_pack_size and sub.price.credit_pack_amount):
@@ -484,166 +480,3 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
         billable_after=new_billable,
         syncs_seats=True,
     )
-
-
-def compute_cancel(ctx: Context, reason: object, comment: object) -> Change:
-    if not isinstance(reason, str) or reason not in CancelReason.values:
-        raise errors.CancelReasonRequired()
-    text = comment.strip() if isinstance(comment, str) else ""
-    if reason == CancelReason.OTHER and not text:
-        raise errors.CancelCommentRequired()
-    sub = ctx.subscription
-    _require_paid(sub)
-    if sub.status == SubscriptionStatus.CANCELED:
-        raise errors.AlreadyCanceled()
-    return Change(
-        action="cancel",
-        params={"reason": reason, "comment": text[:CANCEL_COMMENT_MAX_LENGTH]},
-        lines=[],
-        billing_reason=None,
-        event_kind=EventKind.CANCELED,
-        updates={
-            "status": SubscriptionStatus.CANCELED,
-            "auto_renew": False,
-            "cancel_reason": reason,
-            "cancel_comment": text[:CANCEL_COMMENT_MAX_LENGTH],
-            "canceled_at": ctx.now,
-        },
-        event_data={"reason": reason, "status_before": sub.status, "access_until": sub.current_period_end},
-    )
-
-
-def compute_reactivate(ctx: Context) -> Change:
-    sub = ctx.subscription
-    if sub.plan.is_free:
-        expired_before = SubscriptionEvent.objects.filter(
-            workspace=ctx.workspace, kind=EventKind.EXPIRED
-        ).exists()
-        raise errors.ReactivationTooLate() if expired_before else errors.NotCanceled()
-    if sub.status != SubscriptionStatus.CANCELED:
-        raise errors.NotCanceled()
-    if ctx.now >= sub.current_period_end:
-        raise errors.ReactivationTooLate()
-    if sub.dunning_invoice_id is not None:
-        status = SubscriptionStatus.PAST_DUE
-    elif sub.trial_end is not None and ctx.now < sub.trial_end:
-        status = SubscriptionStatus.TRIALING
-    else:
-        status = SubscriptionStatus.ACTIVE
-    return Change(
-        action="reactivate",
-        params={},
-        lines=[],
-        billing_reason=None,
-        event_kind=EventKind.REACTIVATED,
-        updates={
-            "status": status,
-            "auto_renew": True,
-            "cancel_reason": "",
-            "cancel_comment": "",
-            "canceled_at": None,
-        },
-        event_data={"status": status},
-    )
-
-
-def renewal_source(subscription_id: int, period_start: datetime) -> str:
-    """One renewal invoice per subscription and period, however often the sweep runs."""
-    return f"renewal:{subscription_id}:{period_start.date().isoformat()}"
-
-
-def compute_renew(ctx: Context) -> Change:
-    sub = ctx.subscription
-    if sub.status != SubscriptionStatus.ACTIVE or not sub.auto_renew or sub.current_period_end > ctx.now:
-        raise errors.NotDue()
-    start = sub.current_period_end
-    end = pricing.midnight(
-        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
-    )
-    lines = []
-    if not sub.plan.is_free:
-        lines = pricing.period_lines(
-            plan=sub.plan,
-            price=sub.price,
-            billable=ctx.billable_seats,
-            addons=ctx.addons,
-            start=start,
-            end=end,
-        )
-    return Change(
-        action="renew",
-        params={},
-        lines=lines,
-        billing_reason=BillingReason.SUBSCRIPTION_CYCLE,
-        event_kind=EventKind.RENEWED,
-        updates={"current_period_start": start, "current_period_end": end},
-        source=renewal_source(sub.pk, start),
-        event_data={"period_start": start, "period_end": end},
-    )
-
-
-def compute_expire(ctx: Context, reason: str) -> Change:
-    sub = ctx.subscription
-    _require_paid(sub)
-    return Change(
-        action="expire",
-        params={"reason": reason},
-        lines=[],
-        billing_reason=None,
-        event_kind=EventKind.EXPIRED,
-        updates=free_terms(ctx.workspace, ctx.today),
-        # Purchased credits are kept; the plan allowance becomes Free's (seed 001).
-        resets_allowance=True,
-        event_data={
-            "reason": reason,
-            "plan": sub.plan.code,
-            "plan_name": sub.plan.name,
-            "void_invoice": sub.dunning_invoice_id,
-        },
-        expires=True,
-        syncs_seats=True,
-    )
-
-
-def compute_end_trial(ctx: Context) -> Change:
-    sub = ctx.subscription
-    if sub.status != SubscriptionStatus.TRIALING or sub.trial_end is None:
-        raise errors.NotTrialing()
-    if sub.trial_end > ctx.now:
-        raise errors.NotDue()
-    if not ctx.has_payment_method:
-        return compute_expire(ctx, "trial_ended_without_payment_method")
-    start = sub.trial_end
-    end = pricing.midnight(
-        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
-    )
-    seats = seats_after(ctx, plan=sub.plan, price=sub.price, extra_seats=sub.extra_seats)
-    billable = billable_after(sub.plan, sub.extra_seats, seats)
-    lines = pricing.period_lines(
-        plan=sub.plan, price=sub.price, billable=billable, addons=ctx.addons, start=start, end=end
-    )
-    lines.extend(own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan))
-    return Change(
-        action="end_trial",
-        params={},
-        lines=lines,
-        billing_reason=BillingReason.SUBSCRIPTION_CREATE,
-        event_kind=EventKind.TRIAL_ENDED,
-        updates={
-            "status": SubscriptionStatus.ACTIVE,
-            "current_period_start": start,
-            "current_period_end": end,
-        },
-        source=f"trial_end:{sub.pk}:{start.date().isoformat()}",
-        event_data={"plan": sub.plan.code},
-        billable_after=billable,
-        syncs_seats=True,
-    )
-
-
-def compute_expire_due(ctx: Context) -> Change:
-    """Expiry at period end of a cancelled subscription (the sweep's rule)."""
-    sub = ctx.subscription
-    if sub.status != SubscriptionStatus.CANCELED or sub.current_period_end > ctx.now:
-        raise errors.NotDue()
-    return compute_expire(ctx, "canceled_period_ended")

@@ -142,7 +142,7 @@ class Change:
 
 
 def check_manager(actor: Membership, workspace: Workspace) -> None:
-    """Owners and admins of *this* workspace only (SPEC.md "Roles and permissions")."""
+    """Owners and admins of *this* workspace only (docs/rules/roles.md#capability-matrix)."""
     if actor.workspace_id != workspace.pk:
         raise PermissionDenied(REFUSAL_MESSAGES[Capability.MANAGE_BILLING])
     require_capability(actor, Capability.MANAGE_BILLING)

@@ -1,4 +1,4 @@
-"""The subscription lifecycle (SPEC.md "Subscription lifecycle", seed 001), as previews
+"""The subscription lifecycle (docs/rules/lifecycle.md), as previews
 and applies.
 
 Each operation is a pair: ``preview_<x>(…) -> Preview`` computes the exact cost summary
@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import notifications
-from billing.services import changes
+from billing.services import changes, status_changes
 from billing.services.core import (
     ApplyResult,
     Change,
@@ -265,7 +265,7 @@ def apply_change_plan(
 
 
 def preview_switch_to_annual(*, workspace: Workspace, now: datetime | None = None) -> Preview:
-    """Monthly → annual (SPEC.md): immediate, the annual period starts today, the unused
+    """Monthly → annual (docs/rules/lifecycle.md#switch-to-annual): immediate, the annual period starts today, the unused
     monthly time is credited; irreversible until the annual period ends."""
     return compute_preview(workspace, _now(now), changes.compute_switch_to_annual)
 
@@ -306,7 +306,9 @@ def preview_cancel(
 ) -> Preview:
     """Cancel with one of seed 001's eight reasons (free text required for "Other"):
     auto-renew off, access until the period ends, then expiry to Free."""
-    return compute_preview(workspace, _now(now), lambda ctx: changes.compute_cancel(ctx, reason, comment))
+    return compute_preview(
+        workspace, _now(now), lambda ctx: status_changes.compute_cancel(ctx, reason, comment)
+    )
 
 
 def apply_cancel(
@@ -318,24 +320,26 @@ def apply_cancel(
     comment: str = "",
     now: datetime | None = None,
 ) -> ApplyResult:
-    return _user_op(workspace, actor, preview, now, lambda ctx: changes.compute_cancel(ctx, reason, comment))
+    return _user_op(
+        workspace, actor, preview, now, lambda ctx: status_changes.compute_cancel(ctx, reason, comment)
+    )
 
 
 def preview_reactivate(*, workspace: Workspace, now: datetime | None = None) -> Preview:
     """Undo a cancellation before the period ends ("Réactiver l'abonnement")."""
-    return compute_preview(workspace, _now(now), changes.compute_reactivate)
+    return compute_preview(workspace, _now(now), status_changes.compute_reactivate)
 
 
 def apply_reactivate(
     *, workspace: Workspace, actor: Membership, preview: Preview | str, now: datetime | None = None
 ) -> ApplyResult:
-    return _user_op(workspace, actor, preview, now, changes.compute_reactivate)
+    return _user_op(workspace, actor, preview, now, status_changes.compute_reactivate)
 
 
 def preview_renew(*, workspace: Workspace, now: datetime | None = None) -> Preview:
     """The renewal at period end with auto-renew on: plan base, billable seats and add-ons
     of the next period, invoiced and charged."""
-    return compute_preview(workspace, _now(now), changes.compute_renew)
+    return compute_preview(workspace, _now(now), status_changes.compute_renew)
 
 
 def apply_renew(
@@ -345,13 +349,13 @@ def apply_renew(
     actor: Membership | None = None,
     now: datetime | None = None,
 ) -> ApplyResult:
-    return _system_op(workspace, actor, preview, now, changes.compute_renew)
+    return _system_op(workspace, actor, preview, now, status_changes.compute_renew)
 
 
 def preview_end_trial(*, workspace: Workspace, now: datetime | None = None) -> Preview:
-    """Trial end (SPEC.md): a payment method on file → active and the first period charged;
+    """Trial end (docs/rules/lifecycle.md#trial): a payment method on file → active and the first period charged;
     none → expired to Free."""
-    return compute_preview(workspace, _now(now), changes.compute_end_trial)
+    return compute_preview(workspace, _now(now), status_changes.compute_end_trial)
 
 
 def apply_end_trial(
@@ -361,14 +365,14 @@ def apply_end_trial(
     actor: Membership | None = None,
     now: datetime | None = None,
 ) -> ApplyResult:
-    return _system_op(workspace, actor, preview, now, changes.compute_end_trial)
+    return _system_op(workspace, actor, preview, now, status_changes.compute_end_trial)
 
 
 def preview_expire(*, workspace: Workspace, reason: str = "operator", now: datetime | None = None) -> Preview:
     """Fall back to the Free plan (status active on Free): add-ons and extra seats end,
     an unpaid dunning invoice is voided, purchased credits are kept and the allowance
     becomes Free's."""
-    return compute_preview(workspace, _now(now), lambda ctx: changes.compute_expire(ctx, reason))
+    return compute_preview(workspace, _now(now), lambda ctx: status_changes.compute_expire(ctx, reason))
 
 
 def apply_expire(
@@ -379,14 +383,16 @@ def apply_expire(
     actor: Membership | None = None,
     now: datetime | None = None,
 ) -> ApplyResult:
-    return _system_op(workspace, actor, preview, now, lambda ctx: changes.compute_expire(ctx, reason))
+    return _system_op(workspace, actor, preview, now, lambda ctx: status_changes.compute_expire(ctx, reason))
 
 
 def expire_if_due(*, workspace: Workspace, now: datetime) -> ApplyResult:
     """The sweep's expiry of a cancelled subscription whose period has ended."""
-    return _system_op(workspace, None, None, now, changes.compute_expire_due)
+    return _system_op(workspace, None, None, now, status_changes.compute_expire_due)
 
 
 def expire_after_dunning(*, workspace: Workspace, now: datetime) -> ApplyResult:
     """Still unpaid after the last retry (day 7): expired to Free."""
-    return _system_op(workspace, None, None, now, lambda ctx: changes.compute_expire(ctx, "payment_failed"))
+    return _system_op(
+        workspace, None, None, now, lambda ctx: status_changes.compute_expire(ctx, "payment_failed")
+    )

@@ -30,8 +30,8 @@ from typing import Any
 import psycopg
 from django.db import connection, transaction
 
-from billing.services.changes import renewal_source
 from billing.services.settlement import invoices_issue
+from billing.services.status_changes import renewal_source
 from domain.periods import Interval, add_interval
 from invoices.issuing import Buyer, InvoiceDraft, copy_rows
 from invoices.models import (

@@ -17,13 +17,15 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from billing.services.core import record_event
+from billing.services.dunning import clear_dunning
 from credits.services import credits_grant_purchased, credits_revoke_purchased
+from domain.vat import vat_cents
 from invoices import services as invoice_services
 from invoices.issuing import InvoiceDraft, IssuedInvoice, issue_invoices
 from invoices.issuing import invoice_create as _invoice_create
 from invoices.models import Invoice, InvoiceStatus, LineKind
-from invoices.totals import DraftLine, vat_cents
-from subscriptions.models import EventKind, Subscription, SubscriptionEvent, SubscriptionStatus
+from invoices.totals import DraftLine
+from subscriptions.models import EventKind, Subscription, SubscriptionEvent
 from workspaces.formatting import format_number
 from workspaces.models import Workspace
 
@@ -72,26 +74,6 @@ def invoice_refund(*, invoice: Invoice, now: datetime) -> Invoice:
     if not was_refunded:
         settle_refunded(invoice=invoice, now=now)
     return invoice
-
-
-def clear_dunning(subscription: Subscription, now: datetime) -> None:
-    if subscription.status == SubscriptionStatus.PAST_DUE:
-        in_trial = subscription.trial_end is not None and now < subscription.trial_end
-        subscription.status = SubscriptionStatus.TRIALING if in_trial else SubscriptionStatus.ACTIVE
-    subscription.dunning_invoice = None
-    subscription.dunning_attempts = 0
-    subscription.next_dunning_at = None
-    subscription.past_due_since = None
-    subscription.save(
-        update_fields=[
-            "status",
-            "dunning_invoice",
-            "dunning_attempts",
-            "next_dunning_at",
-            "past_due_since",
-            "updated_at",
-        ]
-    )
 
 
 def _credit_lines(invoice: Invoice) -> tuple[int, int]:

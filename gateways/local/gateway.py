@@ -1,4 +1,4 @@
-"""The local gateway: an offline stand-in for Stripe (SPEC.md "Payment gateway").
+"""The local gateway: an offline stand-in for Stripe (docs/rules/payments.md#local-gateway).
 
 Cards are entered on our own "secure payment page" (``/pay/setup/<signed token>/``)
 and only Stripe's test card numbers are accepted; the card's number is never stored,

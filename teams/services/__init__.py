@@ -1,6 +1,7 @@
-"""Seats: who takes one, what it costs and what a change charges or credits (seed 002).
+"""Seats: who takes one, what it costs and what a change charges or credits.
 
-Rules (SPEC.md "Plans", "Proration rule"; seed 002):
+Rules (docs/rules/plans.md#seats, docs/rules/plans.md#member-caps,
+docs/rules/proration.md#adding-a-seat, docs/rules/proration.md#removing-a-seat):
 
 - A seat is a member holding a licence (:func:`workspaces.permissions.holds_licence`).
   Free and Education teams: seats are free. Otherwise the plan's included seats (Pro
@@ -38,11 +39,12 @@ Modules: ``memberships`` (invitations, roles, ownership, removal), ``common`` (l
 changed the subscription).
 """
 
+# day_of and midnight are re-exported for billing's and demo's callers until they import
+# them from domain.calendar, where they are defined.
+from domain.calendar import day_of, midnight
 from teams.services.billing_periods import seat_billing_period_set
 from teams.services.common import (
-    day_of,
     lock_seats,
-    midnight,
     period_for,
     seat_check_invitation,
     seat_line_description,

@@ -6,15 +6,14 @@ from datetime import datetime
 
 from django.db import transaction
 
+from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
 from subscriptions.models import Channel
 from teams import errors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterval, SeatStatus
 from teams.services.common import (
-    day_of,
     lock_seats,
-    midnight,
     period_for,
     record_charge,
     seat_price_cents,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext
 
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval, period_containing
 from domain.proration import Proration
 from subscriptions.models import Channel, Price, Subscription
@@ -42,15 +43,6 @@ def subscription_locked(workspace: Workspace) -> Subscription:
         .first()
     )
     return subscription if subscription is not None else subscription_of(workspace)
-
-
-def day_of(moment: datetime) -> date:
-    """The UTC calendar day of an aware datetime (billing periods start at 00:00 UTC)."""
-    return moment.astimezone(UTC).date()
-
-
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 # --- prices, periods, formulas -------------------------------------------------------
@@ -166,8 +158,9 @@ def check_room(subscription: Subscription, *, licensed_after: int) -> None:
 
 
 def seat_check_invitation(*, workspace: Workspace, role: str, now: datetime) -> None:
-    """Refuse an invitation that would take a seat beyond the caps (seed 002: 50 members,
-    3 on mobile). Pending invitations count: each may become a member."""
+    """Refuse an invitation that would take a seat beyond the caps
+    (docs/rules/plans.md#member-caps: ``max_members``, 3 on mobile). Pending invitations
+    count: each may become a member."""
     if not holds_licence(role):
         return
     lock_seats(workspace.pk)

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext
 
+from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -18,9 +19,7 @@ from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
     charged_period,
     check_room,
-    day_of,
     lock_seats,
-    midnight,
     money,
     period_for,
     record_charge,

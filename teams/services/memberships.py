@@ -50,7 +50,7 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
     if Invitation.objects.filter(workspace=workspace, email__iexact=email).pending().exists():
         raise errors.AlreadyInvited()
     now = timezone.now()
-    seat_check_invitation(workspace=workspace, role=role, now=now)  # seed 002: 50 members, 3 on mobile
+    seat_check_invitation(workspace=workspace, role=role, now=now)  # docs/rules/plans.md#member-caps
     invitation = Invitation(
         workspace=workspace,
         email=email,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 
+from domain.calendar import day_of
 from domain.periods import Interval
 from domain.proration import Proration, removal_credit_proration
 from invoices.services import account_balance_credit
@@ -17,7 +18,6 @@ from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
     charged_period,
     check_room,
-    day_of,
     lock_seats,
     seat_line_description,
     subscription_locked,
@@ -210,10 +210,11 @@ def preview_member_removal(
 def member_remove(
     *, workspace: Workspace, actor: Membership, membership: Membership, now: datetime
 ) -> RemovalPreview:
-    """Remove a member (never the owner; owners and admins only, SPEC.md "Roles and
-    permissions"). A paid seat released credits its unused time (seed 002: monthly from
-    the removal day, annual the months after the current one) to the account balance,
-    or reduces its charge when that is not invoiced yet."""
+    """Remove a member (never the owner; owners and admins only,
+    docs/rules/roles.md#capability-matrix). A paid seat released credits its unused time
+    (docs/rules/proration.md#removing-a-seat: monthly from the removal day, annual the
+    months after the current one) to the account balance, or reduces its charge when that
+    is not invoiced yet."""
     # Lock order, as in workspaces.services: the membership row, then the seat lock.
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=workspace)
     lock_seats(workspace.pk)

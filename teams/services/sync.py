@@ -6,12 +6,14 @@ from datetime import datetime
 
 from django.db import transaction
 
+from domain.calendar import day_of, midnight
 from domain.seat_plan import SeatState, plan_seats, wanted_paid_seats
 from subscriptions.selectors import seat_prices
 from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.services.common import day_of, lock_seats, midnight, period_for, subscription_locked
+from teams.services.common import lock_seats, period_for, subscription_locked
 from workspaces.models import Membership, Role, Workspace
+from workspaces.permissions import LICENSED_ROLES
 
 # --- after billing changed the subscription -------------------------------------------------
 
@@ -93,7 +95,7 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
             changed += 1
     if planned.added:
         seated = {seat.membership_id for seat in locked.values() if seat.status == SeatStatus.ACTIVE}
-        unseated = Membership.objects.filter(workspace=workspace, role__in=selectors.LICENSED_ROLES)
+        unseated = Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES)
         if plan.included_seats:
             # Seed 002: the admin's own seat is one of the included ones.
             unseated = unseated.exclude(role=Role.OWNER)

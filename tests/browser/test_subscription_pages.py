@@ -1,4 +1,4 @@
-"""The subscription pages in Chromium (issue 5, acceptance 3): an admin changes plan,
+"""The subscription pages in Chromium (docs/rules/lifecycle.md): an admin changes plan,
 customizes seats and credits, switches to annual, downloads an invoice PDF, cancels with
 a reason and reactivates; a member sees the read-only overview; tab URLs survive a
 reload and the back button. Screenshots of each tab, desktop and phone, in artifacts/."""

@@ -26,7 +26,7 @@ def test_seed_acme_credits_is_idempotent_and_shows_the_spec_figures():
 
     summary = selectors.credit_summary(acme, now=NOW)
     assert summary.allowance == 28_000_000
-    assert summary.remaining_percent == "80.61"  # SPEC.md's card: "80,61 %", "22,6 M sur 28 M"
+    assert summary.remaining_percent == "80.61"  # the Overview card: "80,61 %", "22,6 M sur 28 M"
     series = selectors.usage_series(acme, today=NOW.date())
     assert len(series) == 30
     assert sum(1 for point in series if point.credits) == 30

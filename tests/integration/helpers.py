@@ -69,7 +69,7 @@ def tick(moment: datetime) -> str:
 
 
 def with_vat(subtotal_cents: int) -> int:
-    """An invoice total at the default 20 % VAT, rounded half up (SPEC.md "Invoices")."""
+    """An invoice total at the default 20 % VAT, rounded half up (docs/rules/invoices.md)."""
     return subtotal_cents + round_half_up(subtotal_cents * 2_000, 10_000)
 
 

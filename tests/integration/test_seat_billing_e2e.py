@@ -1,4 +1,4 @@
-"""Billing and teams agree on who pays for which seat, end to end (seed 002, SPEC.md
+"""Billing and teams agree on who pays for which seat, end to end (docs/rules/proration.md,
 "Plans", "Proration rule"): the real services, ``manage.py billing_tick`` run by the
 clock (time-machine), every invoice and every card charge checked to the cent.
 

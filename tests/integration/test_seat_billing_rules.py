@@ -1,4 +1,4 @@
-"""Who pays for which seat when billing and teams meet (seed 002, SPEC.md "Plans",
+"""Who pays for which seat when billing and teams meet (docs/rules/plans.md#seats,
 "Proration rule"): renewals, plan changes, the annual switch, customization, trials,
 expiry and the daily seat job never bill a seat twice nor forget one."""
 

@@ -73,7 +73,7 @@ def test_refused_input_consumes_no_number(workspace, make_invoice):
 
 @pytest.mark.django_db(transaction=True)
 def test_finalizing_200_invoices_from_8_threads_yields_200_distinct_consecutive_numbers(monkeypatch):
-    """Acceptance 2 of issue 3: real parallel transactions, one connection per thread."""
+    """Gap-free numbering under real parallel transactions, one connection per thread."""
     monkeypatch.setattr(issuing, "queue_pdf_renders", lambda invoice_ids: None)
     threads_count, per_thread = 8, 25
     workspaces = [WorkspaceFactory(name=f"Parallel {i}") for i in range(threads_count)]

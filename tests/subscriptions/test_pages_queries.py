@@ -1,5 +1,5 @@
 """Each subscription page runs the same number of SQL queries whatever the data size:
-1 vs 1,000 invoices and a handful vs 100,000 credit ledger entries (issue 5, acceptance 2)."""
+1 vs 1,000 invoices and a handful vs 100,000 credit ledger entries (a query budget that does not grow with the data)."""
 
 from __future__ import annotations
 

@@ -9,11 +9,11 @@ from domain.money import round_half_up
 from domain.periods import Interval, add_interval, months_between, period_containing
 from domain.proration import Proration, charge_proration, removal_credit_proration
 
-PRO_SEAT_YEAR_CENTS = 8999  # 89,99 € per seat per year (SPEC.md, Plans)
+PRO_SEAT_YEAR_CENTS = 8999  # 89,99 € per seat per year (docs/rules/plans.md#demo-catalog)
 PRO_SEAT_MONTH_CENTS = 1299  # 12,99 € per seat per month
 
 
-# --- Seed 002 examples (SPEC.md, "Proration rule") ---------------------------------
+# --- Seed 002 examples (docs/rules/proration.md) ---------------------------------
 
 
 def test_seed_example_1_annual_pro_seat_added_1_march_charges_10_of_12_months() -> None:

@@ -1,4 +1,4 @@
-"""The billing services: previews and applies, to the cent (issue 3, acceptance 1 and 3)."""
+"""The billing services: previews and applies, to the cent (docs/rules/lifecycle.md, docs/rules/proration.md)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The billing sweep over simulated time (issue 3, acceptance 1): renewals, expirations,
+"""The billing sweep over simulated time (docs/rules/lifecycle.md#renewal, docs/rules/dunning.md): renewals, expirations,
 trials and dunning, idempotent and safe late."""
 
 from datetime import datetime, timedelta

@@ -60,7 +60,7 @@ def subscribe(
 
 @pytest.fixture
 def pro_annual(workspace) -> Subscription:
-    """SPEC.md seed 002 example 1: Pro, annual, from 1 January 2026, card on file."""
+    """docs/rules/proration.md#example-1-annual-seat-added: Pro, annual, from 1 January 2026, card on file."""
     return subscribe(workspace)
 
 

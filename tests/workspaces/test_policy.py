@@ -2,7 +2,7 @@ from workspaces import permissions
 from workspaces.models import Role
 from workspaces.permissions import Capability
 
-# SPEC.md "Roles and permissions", row by row.
+# docs/rules/roles.md#capability-matrix, row by row.
 EXPECTED = {
     Capability.VIEW_PLAN: {Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER},
     Capability.VIEW_BILLING: {Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN},

@@ -1,5 +1,5 @@
 """``manage.py billing_tick [--at ISO-8601]``: the billing, seat and credit sweeps,
-synchronously, as of now or of the given instant (SPEC.md "Scheduled work")."""
+synchronously, as of now or of the given instant (docs/architecture.md#scheduled-work)."""
 
 from __future__ import annotations
 
