@@ -10,7 +10,10 @@ each renewal follows in its own task).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
 
 from billing import notifications
 from billing.services import dunning, lifecycle, renewals
@@ -32,46 +35,42 @@ def _queue_charge(invoice_id: int, attempt: int, now: datetime, *, inline: bool 
     enqueue(CHARGE_TASK, invoice_id, attempt, now.isoformat(), inline=inline)
 
 
-def expire_canceled(*, now: datetime) -> int:
-    """Cancelled subscriptions whose period has ended → expired to Free."""
-    due = list(
-        Subscription.objects.filter(status=SubscriptionStatus.CANCELED, current_period_end__lte=now)
-        .order_by("id")
-        .values_list("workspace_id", flat=True)
-    )
+def _each_due(
+    due: QuerySet[Subscription],
+    apply: Callable[..., object],
+    skip: tuple[type[Exception], ...],
+    *,
+    what: str,
+    now: datetime,
+) -> int:
+    """Apply a lifecycle operation to each due workspace; one that is no longer due is
+    skipped, one that cannot be processed now is logged and left for the next run."""
     done = 0
-    for workspace_id in due:
+    for workspace_id in due.order_by("id").values_list("workspace_id", flat=True):
         subscription = Subscription.objects.select_related("workspace").get(workspace_id=workspace_id)
         try:
-            lifecycle.expire_if_due(workspace=subscription.workspace, now=now)
-        except errors.NotDue:
+            apply(workspace=subscription.workspace, now=now)
+        except skip:
             continue
         except errors.BillingError as exc:
-            logger.warning("expiry of subscription %s deferred: %s", subscription.pk, exc)
+            logger.warning("%s of subscription %s deferred: %s", what, subscription.pk, exc)
             continue
         done += 1
     return done
+
+
+def expire_canceled(*, now: datetime) -> int:
+    """Cancelled subscriptions whose period has ended → expired to Free."""
+    due = Subscription.objects.filter(status=SubscriptionStatus.CANCELED, current_period_end__lte=now)
+    return _each_due(due, lifecycle.expire_if_due, (errors.NotDue,), what="expiry", now=now)
 
 
 def end_trials(*, now: datetime) -> int:
     """Trials that have ended: charged and active with a card on file, else expired."""
-    due = list(
-        Subscription.objects.filter(status=SubscriptionStatus.TRIALING, trial_end__lte=now)
-        .order_by("id")
-        .values_list("workspace_id", flat=True)
+    due = Subscription.objects.filter(status=SubscriptionStatus.TRIALING, trial_end__lte=now)
+    return _each_due(
+        due, lifecycle.apply_end_trial, (errors.NotDue, errors.NotTrialing), what="trial end", now=now
     )
-    done = 0
-    for workspace_id in due:
-        subscription = Subscription.objects.select_related("workspace").get(workspace_id=workspace_id)
-        try:
-            lifecycle.apply_end_trial(workspace=subscription.workspace, now=now)
-        except (errors.NotDue, errors.NotTrialing):
-            continue
-        except errors.BillingError as exc:
-            logger.warning("trial end of subscription %s deferred: %s", subscription.pk, exc)
-            continue
-        done += 1
-    return done
 
 
 def send_trial_reminders(*, now: datetime) -> int:

@@ -132,10 +132,9 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
     currency = ctx.subscription.price.currency
     span_start = pricing.midnight(ctx.today)
     lines: list[DraftLine] = []
-    credited = [*seats.ended_own_interval, *(t.seat for t in seats.kept if t.joins_subscription)]
-    for seat in credited:
-        unused = _own_unused(seat, ctx.today)
-        if unused is not None and unused.amount_cents:
+
+    def credit(seat: SeatState, unused: Proration) -> None:
+        if unused.amount_cents:
             lines.append(
                 pricing.own_seat_credit_line(
                     plan_name=plan_before.name,
@@ -147,6 +146,11 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
                     end=seat.period_end,
                 )
             )
+
+    for seat in [*seats.ended_own_interval, *(t.seat for t in seats.kept if t.joins_subscription)]:
+        unused = _own_unused(seat, ctx.today)
+        if unused is not None:
+            credit(seat, unused)
     for terms in seats.kept:
         if not terms.repriced_on_its_own:
             continue
@@ -168,18 +172,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
                     end=seat.period_end,
                 )
             )
-        if unused.amount_cents:
-            lines.append(
-                pricing.own_seat_credit_line(
-                    plan_name=plan_before.name,
-                    email=seat.email,
-                    price_cents=seat.price_cents,
-                    currency=currency,
-                    proration=unused,
-                    start=span_start,
-                    end=seat.period_end,
-                )
-            )
+        credit(seat, unused)
     return lines
 
 
