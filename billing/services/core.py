@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -34,7 +34,7 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from teams.selectors import seat_states
+from teams.selectors import licensed_count, seat_states
 from workspaces.errors import PermissionDenied
 from workspaces.models import Membership, Workspace
 from workspaces.permissions import REFUSAL_MESSAGES, Capability
@@ -60,6 +60,14 @@ class Preview:
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: What the subscription looks like afterwards (plan, interval, status, period end…).
     outcome: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: The idempotency token minted with this preview: confirming it is one operation,
+    #: however many times the confirmation arrives (docs/rules/lifecycle.md#one-operation-per-confirmation).
+    token: str = ""
+
+    @property
+    def confirmation(self) -> str:
+        """What a confirmation form sends back: the fingerprint and the token."""
+        return confirmation_of(self.fingerprint, self.token)
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,7 @@ def load_context(workspace: Workspace, subscription: Subscription, now: datetime
     return Context(
         workspace=workspace,
         subscription=subscription,
-        licensed=selectors.licensed_seat_count(workspace),
+        licensed=licensed_count(workspace),
         seats=seat_states(workspace),
         addons=selectors.addon_lines(subscription),
         balance_cents=account_balance_cents(workspace),
@@ -322,7 +330,7 @@ def compute_preview(workspace: Workspace, now: datetime, compute: Callable[[Cont
         subscription = subscription_start_free(workspace=workspace, now=now)
     subscription.workspace = workspace
     ctx = load_context(workspace, subscription, now)
-    return build_preview(ctx, compute(ctx))
+    return replace(build_preview(ctx, compute(ctx)), token=uuid.uuid4().hex)
 
 
 def record_event(
@@ -343,8 +351,17 @@ def record_event(
     )
 
 
-def confirmed_fingerprint(preview: Preview | str) -> str:
-    return preview if isinstance(preview, str) else preview.fingerprint
+def confirmation_of(fingerprint: str, token: str) -> str:
+    return f"{fingerprint}.{token}" if token else fingerprint
+
+
+def confirmed(preview: Preview | str) -> tuple[str, str]:
+    """``(fingerprint, token)`` of a confirmation: a preview, or the string its form sent
+    back (``"<fingerprint>.<token>"``, or a bare fingerprint, which carries no token)."""
+    if isinstance(preview, Preview):
+        return preview.fingerprint, preview.token
+    fingerprint, _, token = preview.partition(".")
+    return fingerprint, token
 
 
 __all__ = [
@@ -358,7 +375,8 @@ __all__ = [
     "check_actor",
     "check_manager",
     "compute_preview",
-    "confirmed_fingerprint",
+    "confirmation_of",
+    "confirmed",
     "errors",
     "load_context",
     "lock_subscription",

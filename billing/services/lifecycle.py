@@ -16,6 +16,7 @@ posts it back.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ from billing.services.core import (
     check_actor,
     check_manager,
     compute_preview,
-    confirmed_fingerprint,
+    confirmed,
     load_context,
     lock_subscription,
     record_event,
@@ -50,6 +51,7 @@ from subscriptions import errors
 from subscriptions.models import (
     Subscription,
     SubscriptionAddOn,
+    SubscriptionEvent,
 )
 from teams.services import lock_seats, seats_sync
 from workspaces.jobs import enqueue
@@ -79,8 +81,14 @@ def _run(
     expected: str | None,
     now: datetime,
     compute: Compute,
+    token: str = "",
 ) -> ApplyResult:
     """Recompute under the row lock, refuse a stale preview, write, then charge.
+
+    A confirmation whose ``token`` was applied already is that first operation, returned
+    again (a double submit, a replayed request); without a token every call is a new
+    operation. The invoice's source is the token, never the state or the date
+    (docs/rules/lifecycle.md#one-operation-per-confirmation).
 
     Locks: the workspace's seat lock first, then the subscription row (the order of
     :mod:`teams.services`), so the licences and paid seats the change is priced from
@@ -92,6 +100,9 @@ def _run(
         ctx = load_context(workspace, subscription, now)
         change = compute(ctx)
         preview = build_preview(ctx, change)
+        first = _applied_before(subscription, token, preview)
+        if first is not None:
+            return first
         if expected is not None and preview.fingerprint != expected:
             raise errors.StalePreview()
         if preview.total_due_now_cents > 0 and not ctx.has_payment_method:
@@ -109,7 +120,7 @@ def _run(
             # seats on it, seats on their own interval on their own renewals.
             seats_sync(workspace=workspace, now=now)
         invoice = None
-        source = change.source or f"{change.action}:{subscription.pk}:{preview.fingerprint}"
+        source = change.source or f"{change.action}:{subscription.pk}:{token or uuid.uuid4().hex}"
         if change.billing_reason and preview.totals.total_cents > 0:
             invoice = invoice_issue(
                 workspace=workspace,
@@ -144,6 +155,7 @@ def _run(
                 "invoice": invoice.pk if invoice is not None else None,
                 "total_cents": preview.totals.total_cents,
                 "account_credit_cents": preview.account_credit_cents,
+                "token": token,
             },
         )
         if change.resets_allowance:
@@ -175,16 +187,29 @@ def _run(
 _UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
 
 
+def _applied_before(subscription: Subscription, token: str, preview: Preview) -> ApplyResult | None:
+    """The result of the operation this token confirmed already, if any."""
+    if not token:
+        return None
+    event = SubscriptionEvent.objects.filter(subscription=subscription, data__token=token).first()
+    if event is None:
+        return None
+    invoice_id = event.data.get("invoice")
+    return ApplyResult(
+        subscription=subscription,
+        preview=preview,
+        invoice=Invoice.objects.filter(pk=invoice_id).first() if invoice_id else None,
+        account_credit_cents=int(event.data.get("account_credit_cents") or 0),
+    )
+
+
 def _user_op(
     workspace: Workspace, actor: Membership, preview: Preview | str, now: datetime | None, compute: Compute
 ) -> ApplyResult:
     check_manager(actor, workspace)
+    fingerprint, token = confirmed(preview)
     return _run(
-        workspace=workspace,
-        actor=actor,
-        expected=confirmed_fingerprint(preview),
-        now=_now(now),
-        compute=compute,
+        workspace=workspace, actor=actor, expected=fingerprint, now=_now(now), compute=compute, token=token
     )
 
 
@@ -196,12 +221,9 @@ def _system_op(
     compute: Compute,
 ) -> ApplyResult:
     check_actor(actor, workspace)
+    fingerprint, token = confirmed(preview) if preview is not None else (None, "")
     return _run(
-        workspace=workspace,
-        actor=actor,
-        expected=confirmed_fingerprint(preview) if preview is not None else None,
-        now=_now(now),
-        compute=compute,
+        workspace=workspace, actor=actor, expected=fingerprint, now=_now(now), compute=compute, token=token
     )
 
 
