@@ -1,4 +1,4 @@
-"""The demo action catalog of SPEC.md ("Action catalog codes", demo data).
+"""The demo action catalog (docs/rules/credits.md#action-catalog).
 
 Loaded once by a data migration; operators edit costs and labels in the Django
 admin afterwards, so loading never overwrites an existing row.
@@ -17,9 +17,9 @@ ACTIONS: list[tuple[str, str, str, int]] = [
     ("digitize_diagram", "Numériser le diagramme", "Digitize a diagram", 1),
     ("remove_background", "Supprimer l’arrière-plan d’une image", "Remove an image background", 1),
     ("iterate", "Itérer les résultats générés par l’IA", "Iterate on AI results", 1),
-    # Seed 000: the Prototypes add-on uses five credits per AI-generated screen.
+    # The Prototypes add-on uses five credits per AI-generated screen (docs/rules/plans.md#add-ons).
     ("prototype_screen", "Générer un écran de prototype", "Generate a prototype screen", 5),
-    # Seed 000: accessibility features (image alt text) use no credit.
+    # Accessibility features (image alt text) use no credit (docs/rules/credits.md#action-catalog).
     ("alt_text", "Générer le texte alternatif d’une image", "Generate image alt text", 0),
 ]
 

@@ -1,4 +1,4 @@
-"""The AI credit ledger (SPEC.md "AI credits").
+"""The AI credit ledger (docs/rules/credits.md).
 
 * :class:`CreditGrant` — a bucket of credits: the plan and add-on allowances expire
   at the end of the credit period, purchased and free grants never expire.
@@ -33,7 +33,7 @@ class GrantBucket(models.TextChoices):
     FREE = "free", _("Free credits")
 
 
-#: Buckets that expire at the end of the credit period (SPEC.md "AI credits").
+#: Buckets that expire at the end of the credit period (docs/rules/credits.md#grants).
 ALLOWANCE_BUCKETS = (GrantBucket.PLAN_ALLOWANCE.value, GrantBucket.ADDON_ALLOWANCE.value)
 
 

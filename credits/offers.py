@@ -1,5 +1,5 @@
-"""What an out-of-credits workspace is offered (seed 000: a modal shows the options to
-get more AI credits, including the paid AI credits add-on)."""
+"""What an out-of-credits workspace is offered (docs/rules/credits.md#out-of-credits: a
+modal shows the options to get more AI credits, including the paid AI credits add-on)."""
 
 from __future__ import annotations
 

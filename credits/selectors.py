@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Exists, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -22,6 +22,8 @@ from credits.models import (
     Reservation,
     ReservationStatus,
 )
+from domain.calendar import day_of
+from domain.credit_periods import period_over
 from domain.money import round_half_up
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
 from workspaces.models import Membership, Workspace
@@ -31,7 +33,8 @@ USAGE_DAYS = 30
 
 @dataclass(frozen=True)
 class CreditSummary:
-    """What a workspace has, for the balance card and the API (SPEC.md "AI credits")."""
+    """What a workspace has, for the balance card and the API
+    (docs/rules/credits.md#balance-display)."""
 
     balance: int
     buckets: dict[str, int]
@@ -81,23 +84,25 @@ def _plan_of(workspace: Workspace) -> Plan | None:
     )
 
 
+#: Spendable credits per bucket (:func:`credits.sql.spendable`).
+_SPENDABLE_BY_BUCKET = f"""
+SELECT g.bucket, SUM(g.remaining) FROM credits_creditgrant g
+WHERE g.workspace_id = %(ws)s AND {sql.spendable("g")}
+GROUP BY g.bucket
+"""
+
+
 def credit_summary(workspace: Workspace, *, now: datetime | None = None) -> CreditSummary:
     """Balance (total and per bucket), the period's allowance, what is held, the period.
 
-    Counts only live grants not past their end, so an allowance awaiting the sweep
-    is not shown as spendable. Four queries whatever the data.
+    Counts only spendable grants (:func:`credits.sql.spendable`: live and not past their
+    end), so an allowance awaiting the sweep is not shown as spendable. Four queries
+    whatever the data.
     """
     now = now or timezone.now()
-    live = Q(remaining__gt=0, expired_at__isnull=True, revoked_at__isnull=True) & (
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
-    per_bucket = {
-        row["bucket"]: int(row["total"])
-        for row in CreditGrant.objects.filter(live, workspace=workspace)
-        .values("bucket")
-        .annotate(total=Sum("remaining"))
-        .order_by()
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SPENDABLE_BY_BUCKET, {"ws": workspace.pk, "now": now})
+        per_bucket = {bucket: int(total) for bucket, total in cursor.fetchall()}
     buckets = {bucket.value: per_bucket.get(bucket.value, 0) for bucket in GrantBucket}
     held = (
         Reservation.objects.filter(workspace=workspace, status=ReservationStatus.HELD).aggregate(
@@ -106,16 +111,16 @@ def credit_summary(workspace: Workspace, *, now: datetime | None = None) -> Cred
         or 0
     )
     row = CreditBalance.objects.filter(workspace=workspace).first()
-    period_over = row is None or row.period_end is None or row.period_end <= now.astimezone(UTC).date()
+    over = row is None or period_over(row.period_end, day_of(now))
     plan = _plan_of(workspace)
     return CreditSummary(
         balance=sum(buckets.values()),
         buckets=buckets,
         held=int(held),
-        allowance=0 if period_over or row is None else row.allowance_total,
+        allowance=0 if over or row is None else row.allowance_total,
         allowance_remaining=sum(buckets[b] for b in ALLOWANCE_BUCKETS),
-        period_start=None if period_over or row is None else row.period_start,
-        period_end=None if period_over or row is None else row.period_end,
+        period_start=None if over or row is None else row.period_start,
+        period_end=None if over or row is None else row.period_end,
         show_balance=bool(plan and plan.show_credit_balance),
         plan_name=plan.name if plan else "",
     )
@@ -125,7 +130,7 @@ def usage_series(
     workspace: Workspace, *, today: date | None = None, days: int = USAGE_DAYS
 ) -> list[UsagePoint]:
     """Credits used per day over the last ``days`` days up to ``today`` (zeros filled), one query."""
-    today = today or timezone.now().astimezone(UTC).date()
+    today = today or day_of(timezone.now())
     first = today - timedelta(days=days - 1)
     used = dict(
         DailyUsage.objects.filter(workspace=workspace, day__gte=first, day__lte=today).values_list(
@@ -142,14 +147,6 @@ def purchase_history(workspace: Workspace) -> QuerySet[CreditGrant]:
     ).order_by("-created_at", "-id")
 
 
-def ledger_of(workspace: Workspace) -> QuerySet[LedgerEntry]:
-    return (
-        LedgerEntry.objects.filter(workspace=workspace)
-        .select_related("action", "actor")
-        .order_by("-created_at", "-id")
-    )
-
-
 def ledger_sum(workspace: Workspace) -> int:
     """The balance by definition: the sum of the ledger."""
     return int(LedgerEntry.objects.filter(workspace=workspace).aggregate(total=Sum("amount"))["total"] or 0)
@@ -157,10 +154,6 @@ def ledger_sum(workspace: Workspace) -> int:
 
 def action_catalog() -> QuerySet[ActionType]:
     return ActionType.objects.filter(is_active=True).order_by("cost", "code")
-
-
-def get_reservation_in_workspace(workspace: Workspace, reservation_id: uuid.UUID) -> Reservation:
-    return Reservation.objects.select_related("action").get(workspace=workspace, pk=reservation_id)
 
 
 def api_keys_of(workspace: Workspace) -> QuerySet[ApiKey]:

@@ -1,19 +1,25 @@
-"""Writes on the AI credit ledger (SPEC.md "AI credits").
+"""Writes on the AI credit ledger (docs/rules/credits.md).
 
 Rules enforced here:
 
 * the ledger is append-only and the balance is its sum; it never goes negative,
-  whatever the concurrency: every write locks the workspace's balance row first;
+  whatever the concurrency: every write locks the workspace's balance row first
+  (docs/rules/credits.md#ledger);
 * consumption order: the grant that expires soonest first, then the oldest;
-  purchased and free grants never expire and are used last;
+  purchased and free grants never expire and are used last
+  (docs/rules/credits.md#consumption-order);
 * every consume/reserve carries an idempotency key, unique per workspace: a replay
-  returns the first result and a different request with the same key is refused;
-* guests and visitors are refused whatever the cost; zero-cost actions are recorded;
-* a failed action costs nothing: reserve, then capture on success or release.
+  returns the first result and a different request with the same key is refused
+  (docs/rules/credits.md#idempotency-keys);
+* guests and visitors are refused whatever the cost; zero-cost actions are recorded
+  (docs/rules/credits.md#who-can-consume);
+* a failed action costs nothing: reserve, then capture on success or release
+  (docs/rules/credits.md#reserve-capture-release).
 
 The locking and charging machinery lives in :mod:`credits.ledger`, the allowance
 (plan and add-on grants, periods, resets) in :mod:`credits.allowances`, the SQL in
-:mod:`credits.sql`.
+:mod:`credits.sql`. Emails are queued by task name (:mod:`workspaces.jobs`): the tasks
+module is an entry point above this one.
 """
 
 from __future__ import annotations
@@ -28,8 +34,14 @@ from django.utils import timezone
 
 from credits import allowances, errors, ledger, notifications, sql
 from credits.models import CreditGrant, EntryKind, GrantBucket, LedgerEntry, Reservation, ReservationStatus
+from domain.calendar import day_of
+from domain.checks import is_count, is_int
+from workspaces.jobs import enqueue
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import Capability, allows
+
+#: The Celery task that emails a recorded allowance notice (:mod:`credits.tasks`).
+SEND_CREDIT_NOTICE_TASK = "credits.tasks.send_credit_notice"
 
 #: How long credits stay held for an AI call before the sweep releases them.
 RESERVATION_TTL = timedelta(minutes=10)
@@ -62,14 +74,11 @@ class SettleResult:
 
 
 def _check_request(workspace: Workspace, actor: Membership, quantity: int, idempotency_key: str) -> str:
-    # Seed 000: guests and visitors cannot perform AI actions, whatever the cost.
+    # Guests and visitors cannot perform AI actions, whatever the cost
+    # (docs/rules/credits.md#who-can-consume).
     if actor.workspace_id != workspace.pk or not allows(actor.role, Capability.USE_AI):
         raise errors.RoleNotAllowed()
-    if (
-        isinstance(quantity, bool)
-        or not isinstance(quantity, int)
-        or not 1 <= quantity <= errors.MAX_QUANTITY
-    ):
+    if not is_count(quantity, 1, errors.MAX_QUANTITY):
         raise errors.InvalidQuantity()
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
@@ -77,16 +86,18 @@ def _check_request(workspace: Workspace, actor: Membership, quantity: int, idemp
     return key
 
 
-def _notify(workspace: Workspace, charged: ledger.Charged, now: datetime) -> None:
-    state = charged.state
-    notifications.record_crossings(
+def _notify(workspace: Workspace, state: ledger.State, allowance_used: int, now: datetime) -> None:
+    """Record the 80/100 % notices a charge crossed and queue the email on commit."""
+    notice_id = notifications.record_crossings(
         workspace_id=workspace.pk,
         period_start=state.period_start,
-        allowance_used=charged.allowance_used,
+        allowance_used=allowance_used,
         allowance_total=state.allowance_total,
         notified_percent=state.notified_percent,
         now=now,
     )
+    if notice_id is not None:
+        transaction.on_commit(lambda: enqueue(SEND_CREDIT_NOTICE_TASK, notice_id))
 
 
 # --- consume, reserve -------------------------------------------------------------------------------
@@ -101,7 +112,7 @@ def credits_consume(
     idempotency_key: str,
     now: datetime | None = None,
 ) -> ConsumeResult:
-    """Charge ``cost × quantity`` credits for an AI action, at once (SPEC.md "AI credits").
+    """Charge ``cost × quantity`` credits for an AI action, at once (docs/rules/credits.md).
 
     Refuses guests and visitors, unknown actions, and a charge above the balance
     (nothing is taken then); takes the soonest-expiring grants first. A replay with
@@ -114,7 +125,7 @@ def credits_consume(
         ledger.ChargeRequest(EntryKind.CONSUME, workspace.pk, action, quantity, actor.user_id, key, now)
     )
     if not charged.replayed:
-        _notify(workspace, charged, now)
+        _notify(workspace, charged.state, charged.allowance_used, now)
     return ConsumeResult(
         entry_id=charged.entry_id, consumed=charged.amount, balance=charged.balance, replayed=charged.replayed
     )
@@ -130,7 +141,8 @@ def credits_reserve(
     now: datetime | None = None,
     hold_for: timedelta = RESERVATION_TTL,
 ) -> ReserveResult:
-    """Hold ``cost × quantity`` credits before an AI call (SPEC.md: failed actions cost nothing).
+    """Hold ``cost × quantity`` credits before an AI call: a failed action costs nothing
+    (docs/rules/credits.md#reserve-capture-release).
 
     Capture the reservation when the call succeeds, release it when it fails; an
     unclaimed one is released by the sweep after ``hold_for``. Same refusals and
@@ -178,18 +190,11 @@ def reservation_capture(
             raise errors.ReservationNotHeld()
         cursor.execute(
             sql.CAPTURE,
-            {"ws": workspace.pk, "rid": reservation_id, "now": now, "today": ledger.utc_date(now)},
+            {"ws": workspace.pk, "rid": reservation_id, "now": now, "today": day_of(now)},
             prepare=sql.prepare(),
         )
         entry_id, amount, balance = cursor.fetchone()
-    notifications.record_crossings(
-        workspace_id=workspace.pk,
-        period_start=state.period_start,
-        allowance_used=state.allowance_used,
-        allowance_total=state.allowance_total,
-        notified_percent=state.notified_percent,
-        now=now,
-    )
+    _notify(workspace, state, state.allowance_used, now)
     return SettleResult(reservation_id, ReservationStatus.CAPTURED, amount, balance, entry_id)
 
 
@@ -226,7 +231,8 @@ def reservation_release(
 
 
 def reservations_expire(*, now: datetime, batch_size: int = 500) -> int:
-    """Release every held reservation past its expiry (SPEC.md: unclaimed holds are released)."""
+    """Release every held reservation past its expiry: unclaimed holds are released
+    (docs/rules/credits.md#reserve-capture-release)."""
     released = 0
     due = (
         Reservation.objects.filter(status=ReservationStatus.HELD, expires_at__lte=now)
@@ -248,67 +254,76 @@ def reservations_expire(*, now: datetime, batch_size: int = 500) -> int:
 
 
 def _check_credits(credits: int) -> None:
-    if isinstance(credits, bool) or not isinstance(credits, int) or credits <= 0:
+    if not is_int(credits) or credits <= 0:
         raise errors.InvalidCredits()
 
 
 def _grant_never_expiring(
     *,
     workspace: Workspace,
+    state: ledger.State,
     bucket: str,
     credits: int,
-    source: str,
     now: datetime,
+    kind: str = EntryKind.GRANT,
     actor: User | None = None,
     note: str = "",
     **fields: Any,
-) -> CreditGrant:
-    """Purchased and free grants: they never expire; a non-empty ``source`` makes the
-    grant idempotent (a second call returns the first grant unchanged)."""
-    state = ledger.lock_balance(workspace, now)
-    if source:
-        existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
-        if existing is not None:
-            return existing
+) -> tuple[CreditGrant, LedgerEntry]:
+    """The one path of the grants that never expire (docs/rules/credits.md#grants):
+    purchased and free credits, and an operator's positive adjustment. Writes the grant
+    and its ledger entry; the caller holds the balance row's lock (``state``)."""
     grant = CreditGrant.objects.create(
         workspace=workspace,
         bucket=bucket,
         amount=credits,
         remaining=credits,
-        source=source,
         granted_by=actor,
         created_at=now,
         **fields,
     )
-    ledger.append_entry(
+    entry = ledger.append_entry(
         workspace=workspace,
         state=state,
         amount=credits,
-        kind=EntryKind.GRANT,
+        kind=kind,
         grant=grant,
         actor=actor,
         now=now,
         note=note,
     )
-    return grant
+    return grant, entry
+
+
+def _grant_once(*, workspace: Workspace, source: str, now: datetime, **grant: Any) -> CreditGrant:
+    """A never-expiring grant; a non-empty ``source`` makes it idempotent (a second call
+    returns the first grant unchanged)."""
+    state = ledger.lock_balance(workspace, now)
+    if source:
+        existing = CreditGrant.objects.filter(workspace=workspace, source=source).first()
+        if existing is not None:
+            return existing
+    created, _entry = _grant_never_expiring(workspace=workspace, state=state, now=now, source=source, **grant)
+    return created
 
 
 @transaction.atomic
 def credits_grant_purchased(
     *, workspace: Workspace, credits: int, amount_paid_cents: int, currency: str, source: str, now: datetime
 ) -> CreditGrant:
-    """Add purchased credits: they never expire and are used after the allowance (SPEC.md).
+    """Add purchased credits: they never expire and are used after the allowance
+    (docs/rules/credits.md#grants).
 
     Idempotent on ``(workspace, source)``, e.g. ``"invoice:42"``: a second call returns
     the first grant unchanged.
     """
     _check_credits(credits)
-    if isinstance(amount_paid_cents, bool) or not isinstance(amount_paid_cents, int) or amount_paid_cents < 0:
+    if not is_int(amount_paid_cents) or amount_paid_cents < 0:
         raise errors.InvalidCredits()
     source = source.strip()
     if not source:
         raise errors.SourceRequired()
-    return _grant_never_expiring(
+    return _grant_once(
         workspace=workspace,
         bucket=GrantBucket.PURCHASED,
         credits=credits,
@@ -337,7 +352,7 @@ def credits_grant_free(
     reason = reason.strip()
     if not reason:
         raise errors.ReasonRequired()
-    return _grant_never_expiring(
+    return _grant_once(
         workspace=workspace,
         bucket=GrantBucket.FREE,
         credits=credits,
@@ -353,34 +368,27 @@ def credits_grant_free(
 def credits_adjust(
     *, workspace: Workspace, actor: User | None, credits: int, reason: str, now: datetime
 ) -> LedgerEntry:
-    """An operator's correction with a reason: positive adds a free grant, negative takes
-    credits back in consumption order (never below zero)."""
-    if isinstance(credits, bool) or not isinstance(credits, int) or credits == 0:
+    """An operator's correction with a reason (docs/rules/credits.md#ledger): positive adds
+    a free grant, negative takes credits back in consumption order (never below zero)."""
+    if not is_int(credits) or credits == 0:
         raise errors.InvalidCredits()
     reason = reason.strip()
     if not reason:
         raise errors.ReasonRequired()
     state = ledger.lock_balance(workspace, now)
     if credits > 0:
-        grant = CreditGrant.objects.create(
-            workspace=workspace,
-            bucket=GrantBucket.FREE,
-            amount=credits,
-            remaining=credits,
-            reason=reason[:255],
-            granted_by=actor,
-            created_at=now,
-        )
-        return ledger.append_entry(
+        _grant, entry = _grant_never_expiring(
             workspace=workspace,
             state=state,
-            amount=credits,
-            kind=EntryKind.ADJUST,
-            grant=grant,
-            actor=actor,
+            bucket=GrantBucket.FREE,
+            credits=credits,
             now=now,
+            kind=EntryKind.ADJUST,
+            actor=actor,
             note=reason,
+            reason=reason[:255],
         )
+        return entry
     wanted = -credits
     if wanted > state.balance:
         raise errors.InsufficientCredits(balance=state.balance, required=wanted)
@@ -439,7 +447,8 @@ def credits_revoke_purchased(*, workspace: Workspace, source: str, now: datetime
 def allowance_ensure_current(*, workspace: Workspace, now: datetime) -> None:
     """Grant the current credit period's allowance if the workspace lacks it (idempotent).
 
-    SPEC.md: a new workspace has its allowance from the moment it exists (Free: 10).
+    docs/rules/credits.md#reset: a new workspace has its allowance from the moment it
+    exists (Free: 10).
     """
     ledger.lock_balance(workspace, now)
 
@@ -449,7 +458,8 @@ def allowance_reset_for_plan_change(*, workspace: Workspace, now: datetime) -> N
     """After a plan change, a subscription start or its expiry: expire the current
     allowance and grant the new plan's allowance for the current credit period.
 
-    SPEC.md: seat count changes alone wait for the next reset; a plan change applies now.
+    docs/rules/credits.md#reset: seat count changes alone wait for the next reset; a plan
+    change applies now (docs/rules/credits.md#plan-changes-and-the-allowance).
     """
     with sql.hot_cursor() as cursor:
         ledger.lock(cursor, workspace.pk, now, roll_over=False)

@@ -2,7 +2,8 @@
 
 The AI actions page lets a member try the metering end to end: credits are held
 (reserve), the "AI" runs, then the hold is captured on success or released on
-failure (seed 000: when the AI cannot produce a result, no credit is used).
+failure (docs/rules/credits.md#reserve-capture-release: when the AI cannot produce a
+result, no credit is used).
 """
 
 from __future__ import annotations

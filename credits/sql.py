@@ -27,17 +27,18 @@ from django.db import connection
 ALLOWANCE_SQL_LIST = "('plan_allowance', 'addon_allowance')"
 
 
-def spendable(alias: str = "g") -> str:
-    """The SQL condition that the ``credits_creditgrant`` row ``alias`` can be spent at
-    ``%(now)s``: credits left, neither expired by a reset nor revoked, and not past its
-    own expiry (an allowance whose period ended, before the sweep expires it).
+def spendable(alias: str = "g", *, now: str = "%(now)s") -> str:
+    """The SQL condition that the ``credits_creditgrant`` row ``alias`` can be spent at the
+    instant bound to the placeholder ``now`` (``"%s"`` for positional parameters): credits
+    left, neither expired by a reset nor revoked, and not past its own expiry (an
+    allowance whose period ended, before the sweep expires it).
 
     The one definition of spendable credits: the charge statements, the balance card
     (:func:`credits.selectors.credit_summary`) and any other reader use it.
     """
     return (
         f"{alias}.remaining > 0 AND {alias}.expired_at IS NULL AND {alias}.revoked_at IS NULL"
-        f" AND ({alias}.expires_at IS NULL OR {alias}.expires_at > %(now)s)"
+        f" AND ({alias}.expires_at IS NULL OR {alias}.expires_at > {now})"
     )
 
 
@@ -248,12 +249,13 @@ LIMIT %(batch)s
 FOR UPDATE
 """
 
-# The allowance (docs/rules/credits.md#allowance) of each workspace of a ``due`` CTE
-# (``workspace_id`` first, any other columns carried along): the plan in force is the
+# The allowance (docs/rules/credits.md#allowance) of each workspace of a ``due`` CTE (its
+# ``workspace_id``; its other columns are carried along): the plan in force is the
 # subscription's unless it expired, else the free plan; plan credits = flat + per seat x
 # licensed members (``%(licensed)s``) at this moment; add-on credits = the active add-ons'
-# monthly credits. ``rule`` indexes the period arrays of :func:`credits.allowances._period_table`:
-# 0 = calendar, 1-31 = renewal on that day (docs/rules/credits.md#reset).
+# monthly credits. ``rule`` indexes the period arrays of
+# :func:`credits.allowances._period_table`: 0 = calendar, 1-31 = renewal on that day
+# (docs/rules/credits.md#reset).
 _ALLOWANCE = """
 ruled AS (
     SELECT d.*, p.id AS plan_id, p.credits_flat, p.credits_per_seat, s.id AS subscription_id,

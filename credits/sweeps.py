@@ -1,4 +1,6 @@
-"""The credit sweep (SPEC.md "Scheduled work"): idempotent, safe to run twice or late."""
+"""The credit sweep: allowance resets (docs/rules/credits.md#reset) and the release of
+expired holds (docs/rules/credits.md#reserve-capture-release); idempotent, safe to run
+twice or late."""
 
 from __future__ import annotations
 

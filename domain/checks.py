@@ -13,3 +13,11 @@ def is_int(value: object) -> TypeGuard[int]:
 def is_count(value: object, low: int, high: int) -> TypeGuard[int]:
     """An ``int`` (not a ``bool``) between ``low`` and ``high`` included."""
     return is_int(value) and low <= value <= high
+
+
+def require_int(value: object, name: str) -> int:
+    """``value`` itself when it is an ``int`` (not a ``bool``), else :class:`TypeError`
+    naming ``name``: for pure functions that refuse a float or a bool as an amount."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    return value

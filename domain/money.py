@@ -13,16 +13,9 @@ price, a tax or a credit.
 
 from __future__ import annotations
 
-from domain.checks import is_int
+from domain.checks import require_int
 
 BASIS_POINTS_PER_UNIT = 10_000
-
-
-def _require_int(value: object, name: str) -> int:
-    # bool is a subclass of int; True as an amount is always a bug.
-    if not is_int(value):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    return value
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -31,8 +24,9 @@ def round_half_up(numerator: int, denominator: int) -> int:
     Exact integer arithmetic: ``round_half_up(5, 2) == 3``,
     ``round_half_up(-5, 2) == -3``, ``round_half_up(7, 3) == 2``.
     """
-    _require_int(numerator, "numerator")
-    _require_int(denominator, "denominator")
+    # bool is a subclass of int; True as an amount is always a bug.
+    require_int(numerator, "numerator")
+    require_int(denominator, "denominator")
     if denominator == 0:
         raise ZeroDivisionError("round_half_up: denominator is zero")
     negative = (numerator < 0) != (denominator < 0)

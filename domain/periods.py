@@ -16,7 +16,7 @@ import calendar
 from datetime import date, timedelta
 from enum import StrEnum
 
-from domain.checks import is_int
+from domain.checks import require_int
 
 DAYS_PER_WEEK = 7
 MONTHS_PER_YEAR = 12
@@ -29,8 +29,7 @@ class Interval(StrEnum):
 
 
 def _validate_day(day: int, name: str) -> None:
-    if not is_int(day):
-        raise TypeError(f"{name} must be an int, got {type(day).__name__}")
+    require_int(day, name)
     if not 1 <= day <= 31:
         raise ValueError(f"{name} must be between 1 and 31, got {day}")
 

@@ -37,7 +37,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Literal
 
-from domain.checks import is_int
+from domain.checks import require_int
 from domain.money import round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval, months_between
 
@@ -76,8 +76,7 @@ class Proration:
 def _validate(
     price_cents: int, period_start: date, period_end: date, at: date, interval: Interval
 ) -> Interval:
-    if not is_int(price_cents):
-        raise TypeError(f"price_cents must be an int, got {type(price_cents).__name__}")
+    require_int(price_cents, "price_cents")
     if price_cents < 0:
         raise ValueError(f"price_cents must not be negative, got {price_cents}")
     if period_end <= period_start:

@@ -19,7 +19,6 @@ from invoices.selectors import vat_context
 from invoices.totals import DraftLine, Totals, compute_totals
 from subscriptions import pricing
 from subscriptions.models import (
-    AddOn,
     Plan,
     Price,
     Subscription,
@@ -105,10 +104,6 @@ def plan_catalog(workspace: Workspace) -> QuerySet[Plan]:
         .prefetch_related(Prefetch("prices", queryset=prices, to_attr="offered_prices"))
         .order_by("rank", "code")
     )
-
-
-def active_addons() -> QuerySet[AddOn]:
-    return AddOn.objects.filter(is_active=True).order_by("code")
 
 
 @dataclass(frozen=True)

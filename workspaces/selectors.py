@@ -27,10 +27,6 @@ def memberships_of_user(user: User) -> QuerySet[Membership]:
     )
 
 
-def members_of(workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("created_at", "id")
-
-
 def pending_invitations(workspace: Workspace) -> QuerySet[Invitation]:
     return Invitation.objects.filter(workspace=workspace).pending().select_related("invited_by")
 

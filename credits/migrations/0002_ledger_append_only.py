@@ -1,4 +1,4 @@
-"""The ledger is append-only, enforced by PostgreSQL itself (SPEC.md "AI credits").
+"""The ledger is append-only, enforced by PostgreSQL itself (docs/rules/credits.md#ledger).
 
 A trigger refuses every UPDATE and DELETE on credits_ledgerentry, whatever the client.
 """

@@ -481,7 +481,7 @@ def test_the_reset_only_touches_due_workspaces(workspace, other_workspace):
 
 
 @pytest.mark.django_db
-def test_the_reset_in_sql_matches_the_python_allowance(workspace, other_workspace):
+def test_the_reset_grants_the_allowance_of_each_workspace(workspace, other_workspace):
     subscription = subscribe(workspace, "starter", anchor=dt.date(2026, 2, 28))
     add_addon(subscription, "prototypes")
     MembershipFactory(workspace=workspace, role=Role.VISITOR)

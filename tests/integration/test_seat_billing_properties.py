@@ -15,7 +15,6 @@ from billing import services as billing
 from domain.seat_plan import wanted_paid_seats
 from invoices.selectors import account_balance_cents
 from subscriptions import errors
-from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
@@ -113,7 +112,7 @@ def test_preview_invoice_seats_and_renewal_agree(
                     subscription.current_period_start,
                     subscription.current_period_end,
                 )
-        quote = billing_selectors.next_renewal(workspace)
+        quote = team_selectors.next_renewal(workspace)
         assert quote.amount_cents == preview.next_renewal_cents
         billed_seats = sum(line.quantity for line in quote.lines if line.kind == "seats")
         assert billed_seats == subscription.extra_seats + sum(1 for seat in active if seat.coterm)

@@ -1,6 +1,7 @@
 """Who pays for which seat when billing and teams meet (docs/rules/plans.md#seats,
-"Proration rule"): renewals, plan changes, the annual switch, customization, trials,
-expiry and the daily seat job never bill a seat twice nor forget one."""
+docs/rules/proration.md#seat-billing-periods): renewals, plan changes, the annual
+switch, customization, trials, expiry and the daily seat job never bill a seat twice
+nor forget one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from billing.services.renewals import renew_due_subscriptions
 from invoices.models import AccountBalanceEntry, Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions import errors
-from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
@@ -69,7 +69,7 @@ def test_a_renewal_bills_the_cotermed_seats_never_a_seat_on_its_own_interval(
     assert team_selectors.coterm_paid_seat_count(workspace) == 1
     due = at(2027, 1, 1, 0, 5)
 
-    quote = billing_selectors.next_renewal(workspace)
+    quote = team_selectors.next_renewal(workspace)
     preview = billing.preview_renew(workspace=workspace, now=due)
     if path == "sweep":
         assert renew_due_subscriptions(now=due).invoiced == 1
@@ -82,7 +82,7 @@ def test_a_renewal_bills_the_cotermed_seats_never_a_seat_on_its_own_interval(
     assert [(line.kind, line.amount_cents) for line in preview.lines] == expected
     assert lines_of(invoice) == expected
     assert invoice.total_cents == quote.amount_cents == preview.totals.total_cents == with_vat(2 * PRO_YEAR)
-    assert billing_selectors.seat_summary(workspace).billable == 1
+    assert team_selectors.billable_seat_count(workspace) == 1
     assert not Invoice.objects.filter(workspace=other_workspace).exists()
 
 
@@ -126,7 +126,7 @@ def test_buying_an_extra_seat_that_replaces_a_monthly_seat_credits_its_unused_mo
     # The month it held is not billed again, and it never renews on its own again.
     assert "seat_invoices: 0" in tick(at(2026, 3, 11, 0, 30))
     assert "seat_invoices: 0" in tick(at(2026, 4, 1, 0, 30))
-    assert billing_selectors.next_renewal(workspace).lines[1].quantity == 1  # the extra seat
+    assert team_selectors.next_renewal(workspace).lines[1].quantity == 1  # the extra seat
 
 
 def test_a_plan_change_reprices_a_weekly_seat_for_the_rest_of_its_week(workspace, owner, other_workspace):
@@ -156,7 +156,7 @@ def test_a_plan_change_reprices_a_weekly_seat_for_the_rest_of_its_week(workspace
 
     tick(at(2026, 3, 8, 0, 30))  # the weekly seat's anniversary: at the Max price from now on
     assert lines_of(invoices(workspace)[-1]) == [("seats", MAX_WEEK)]
-    assert preview.next_renewal_cents == billing_selectors.next_renewal(workspace).amount_cents
+    assert preview.next_renewal_cents == team_selectors.next_renewal(workspace).amount_cents
     assert preview.next_renewal_cents == with_vat(2 * MAX_MONTH)
     assert not Seat.objects.filter(workspace=other_workspace).exists()
 
@@ -212,7 +212,7 @@ def test_a_seat_billed_by_the_subscription_is_credited_when_it_moves_to_monthly(
     seat_invoice = invoices(workspace)[-1]
     assert lines_of(seat_invoice) == [("seat_proration", PRO_MONTH)]
     assert seat_invoice.account_credit_applied_cents == with_vat(PRO_MONTH)
-    assert billing_selectors.next_renewal(workspace).lines[-1].kind == "plan"  # no seat on it any more
+    assert team_selectors.next_renewal(workspace).lines[-1].kind == "plan"  # no seat on it any more
 
 
 # --- trials, the renewal day, expiry -----------------------------------------------------------------

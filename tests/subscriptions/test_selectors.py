@@ -6,8 +6,10 @@ from billing.services import subscription_start_free
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions import selectors
 from subscriptions.models import Plan, Price, Subscription
+from teams import selectors as team_selectors
 from tests.factories import WorkspaceFactory
 from tests.subscriptions.conftest import add_members, at, save_card, subscribe
+from workspaces import selectors as workspace_selectors
 from workspaces.models import Role
 
 
@@ -31,7 +33,7 @@ def test_annual_savings_come_from_the_real_prices(workspace, owner):
     save_card(workspace, owner)
     subscribe(workspace, owner, "team-starter", now=at(2026, 4, 1))
 
-    savings = selectors.annual_savings(workspace)
+    savings = team_selectors.annual_savings(workspace)
 
     # 12 × 159,00 € − 1 590,00 € = 318,00 €, 16,67 % of 1 908,00 €.
     assert (savings.twelve_months_cents, savings.annual_cents) == (190_800, 159_000)
@@ -49,17 +51,17 @@ def test_the_seed_example_of_savings():
 def test_savings_count_the_billable_seats(workspace, owner):
     save_card(workspace, owner)
     subscribe(workspace, owner, "team-starter", extra_seats=5, now=at(2026, 4, 1))
-    savings = selectors.annual_savings(workspace)
+    savings = team_selectors.annual_savings(workspace)
     assert savings.twelve_months_cents == 12 * (15_900 + 5 * 1_500)
     assert savings.annual_cents == 159_000 + 5 * 15_000
 
 
 def test_no_savings_off_monthly(workspace, owner):
     subscription_start_free(workspace=workspace, now=at(2026, 4, 1))
-    assert selectors.annual_savings(workspace) is None
+    assert team_selectors.annual_savings(workspace) is None
     save_card(workspace, owner)
     subscribe(workspace, owner, "business", "year", now=at(2026, 4, 1))
-    assert selectors.annual_savings(workspace) is None
+    assert team_selectors.annual_savings(workspace) is None
 
 
 def test_seats_licensed_capacity_and_billable(workspace, owner, other_workspace):
@@ -69,32 +71,34 @@ def test_seats_licensed_capacity_and_billable(workspace, owner, other_workspace)
     save_card(workspace, owner)
     subscribe(workspace, owner, "team-starter", extra_seats=5, now=at(2026, 4, 1))
 
-    summary = selectors.seat_summary(workspace)
+    summary = team_selectors.seat_summary(workspace)
+    billable = team_selectors.billable_seat_count(workspace)
 
     assert summary.licensed == 5  # owner, 3 members, the billing admin; guests hold none
-    assert (summary.included, summary.extra, summary.capacity, summary.billable) == (5, 5, 10, 5)
-    assert selectors.licensed_seat_count(other_workspace) == 2
+    assert (summary.included, summary.extra_capacity, summary.capacity, billable) == (5, 5, 10, 5)
+    assert team_selectors.licensed_count(other_workspace) == 2
 
 
 def test_members_beyond_the_capacity_are_billed(workspace, owner):
     add_members(workspace, 7)
     save_card(workspace, owner)
     subscribe(workspace, owner, "team-starter", extra_seats=1, now=at(2026, 4, 1))
-    summary = selectors.seat_summary(workspace)
-    assert (summary.licensed, summary.capacity, summary.billable) == (8, 8, 3)
+    summary = team_selectors.seat_summary(workspace)
+    billable = team_selectors.billable_seat_count(workspace)
+    assert (summary.licensed, summary.capacity, billable) == (8, 8, 3)
 
 
 def test_free_seats_are_never_billed(workspace):
     add_members(workspace, 12)
     subscription_start_free(workspace=workspace, now=at(2026, 4, 1))
-    assert selectors.billable_seat_count(workspace) == 0
+    assert team_selectors.billable_seat_count(workspace) == 0
 
 
 def test_the_next_renewal_amount(workspace, owner):
     save_card(workspace, owner)
     subscribe(workspace, owner, "team-starter", extra_seats=5, now=at(2026, 4, 1))
 
-    quote = selectors.next_renewal(workspace)
+    quote = team_selectors.next_renewal(workspace)
 
     assert quote.at == at(2026, 5, 1)
     assert quote.amount_cents == 28_080
@@ -103,7 +107,7 @@ def test_the_next_renewal_amount(workspace, owner):
 
 def test_nothing_renews_on_free(workspace):
     subscription_start_free(workspace=workspace, now=at(2026, 4, 1))
-    assert selectors.next_renewal(workspace) is None
+    assert team_selectors.next_renewal(workspace) is None
 
 
 @pytest.mark.django_db
@@ -120,7 +124,7 @@ def test_a_workspace_without_a_row_is_described_as_free_without_writing():
 def test_billing_contacts_are_owner_admins_and_the_billing_email(workspace, owner, admin, member):
     workspace.billing_email = "Compta@Acme.test"
     workspace.save()
-    assert selectors.billing_contacts(workspace) == sorted(
+    assert workspace_selectors.billing_contacts(workspace) == sorted(
         [owner.user.email, admin.user.email, "Compta@Acme.test"], key=str.lower
     )
 
