@@ -104,7 +104,7 @@ def test_subscribe_charges_the_first_period_with_its_formula_lines(billed_worksp
     [charge] = _charges(billed_workspace)
     assert charge.amount_cents == preview.total_due_now_cents
     assert charge.idempotency_key == f"invoice:{result.invoice.pk}:attempt:1"
-    assert result.invoice.source == f"subscribe:{subscription.pk}:{preview.fingerprint}"
+    assert result.invoice.source == f"subscribe:{subscription.pk}:{preview.token}"
     # The new plan's allowance applies at once (Team Starter: 28 M flat).
     allowance = CreditGrant.objects.get(
         workspace=billed_workspace, bucket=GrantBucket.PLAN_ALLOWANCE, expired_at=None
