@@ -19,6 +19,7 @@ from subscriptions import selectors
 from subscriptions.models import Subscription
 from workspaces.formatting import format_date, format_money
 from workspaces.models import Workspace
+from workspaces.selectors import billing_contacts
 
 
 def _workspace_url(workspace: Workspace) -> str:
@@ -26,7 +27,7 @@ def _workspace_url(workspace: Workspace) -> str:
 
 
 def _send(workspace: Workspace, subject: str, template: str, context: dict[str, object]) -> bool:
-    recipients = selectors.billing_contacts(workspace)
+    recipients = billing_contacts(workspace)
     if not recipients:
         return False
     body = render_to_string(template, {"workspace": workspace, "url": _workspace_url(workspace), **context})

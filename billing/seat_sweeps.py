@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 
 from billing.services.collection import collect
 from billing.services.settlement import invoice_issue
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, period_containing
 from domain.proration import charge_proration
 from gateways.base import PaymentError
@@ -34,7 +35,7 @@ from invoices.totals import DraftLine
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.services import day_of, lock_seats, midnight, seat_line_description
+from teams.services import lock_seats, seat_line_description
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from billing.services import (
     preview_subscribe,
     subscription_start_free,
 )
+from domain.calendar import midnight
 from domain.periods import Interval, add_interval
 from gateways.local.cards import save_test_card
 from gateways.local.gateway import TEST_CARDS
-from subscriptions import pricing
 from subscriptions.models import PaymentMethod, Price, Subscription, SubscriptionStatus
 from workspaces.models import Membership, Role, Workspace
 
@@ -39,7 +39,7 @@ def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscr
     today = now.date()
     # A year ago, plus a day: 12 monthly periods, the last one containing today.
     started = add_interval(today, Interval.MONTH, anchor_day=today.day, count=-12) + timedelta(days=1)
-    bought_at = pricing.midnight(started) + _BOUGHT_AT
+    bought_at = midnight(started) + _BOUGHT_AT
     subscription_start_free(workspace=acme, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=acme, is_default=True).exists():
         assert DEMO_CARD in TEST_CARDS

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from billing.seat_sweeps import run_seat_sweeps
 from billing.services import apply_subscribe, preview_subscribe, subscription_start_free
+from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from gateways.local.cards import save_test_card
 from subscriptions.models import PaymentMethod, Price, Subscription
 from teams import services
-from teams.services import day_of, midnight
 from workspaces.demo import demo_user, demo_workspace
 from workspaces.models import Membership, Role, Workspace
 

@@ -32,7 +32,8 @@ from invoices.models import (
     Invoice,
     InvoiceStatus,
 )
-from workspaces.models import Membership, Role, Workspace
+from workspaces.models import Workspace
+from workspaces.selectors import billing_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -221,15 +222,6 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def receipt_recipients(workspace: Workspace) -> list[str]:
-    """The owner and admins, and the billing email: who receives receipts."""
-    emails = Membership.objects.filter(workspace=workspace, role__in=(Role.OWNER, Role.ADMIN)).values_list(
-        "user__email", flat=True
-    )
-    unique = {e.strip().lower(): e.strip() for e in [*emails, workspace.billing_email] if e and e.strip()}
-    return sorted(unique.values(), key=str.lower)
-
-
 def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
     """Email the payment receipt with the PDF attached, once per paid invoice.
 
@@ -243,7 +235,7 @@ def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
         return False
     try:
         invoice = invoice_pdf_ensure(invoice=invoice)
-        recipients = receipt_recipients(invoice.workspace)
+        recipients = billing_contacts(invoice.workspace)
         if recipients:
             with translation.override(invoice.language):
                 view = present_invoice(invoice)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.checks import is_int
+from domain.checks import require_int
 from domain.vat import vat_cents
 
 
@@ -53,23 +53,17 @@ class Totals:
     account_credit_remaining_cents: int
 
 
-def _require_int(value: object, name: str) -> int:
-    if not is_int(value):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    return value
-
-
 def compute_totals(
     lines: Sequence[DraftLine], *, vat_rate_bp: int, reverse_charge: bool, account_balance_cents: int
 ) -> Totals:
     """The totals of an invoice made of ``lines`` for a customer holding that account balance."""
-    _require_int(vat_rate_bp, "vat_rate_bp")
-    _require_int(account_balance_cents, "account_balance_cents")
+    require_int(vat_rate_bp, "vat_rate_bp")
+    require_int(account_balance_cents, "account_balance_cents")
     if vat_rate_bp < 0:
         raise ValueError("vat_rate_bp cannot be negative")
     if account_balance_cents < 0:
         raise ValueError("account_balance_cents cannot be negative")
-    subtotal = sum(_require_int(line.amount_cents, "amount_cents") for line in lines)
+    subtotal = sum(require_int(line.amount_cents, "amount_cents") for line in lines)
     vat = vat_cents(subtotal, vat_rate_bp=vat_rate_bp, reverse_charge=reverse_charge)
     total = subtotal + vat
     applied = min(account_balance_cents, max(total, 0))

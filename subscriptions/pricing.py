@@ -25,9 +25,6 @@ from datetime import datetime
 
 from django.conf import settings
 
-# Re-exported for billing's callers of ``pricing.midnight`` until they import it from
-# domain.calendar, where it is defined.
-from domain.calendar import midnight as midnight
 from domain.money import round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval
 from domain.proration import Proration

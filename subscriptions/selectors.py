@@ -28,10 +28,6 @@ from subscriptions.models import (
 )
 from workspaces.models import Workspace
 
-# Re-exported for billing's callers of ``subscriptions.selectors.billing_contacts`` until
-# they import it from workspaces.selectors, where it is defined.
-from workspaces.selectors import billing_contacts as billing_contacts
-
 
 def free_plan() -> Plan:
     return Plan.objects.get(is_free=True)

@@ -25,11 +25,7 @@ from subscriptions.selectors import (
 )
 from teams.models import Seat, SeatStatus
 from workspaces.models import Invitation, Membership, Workspace
-
-# LICENSED_ROLES is re-exported for billing's callers of ``teams.selectors.LICENSED_ROLES``
-# until they import it from workspaces.permissions, where it is defined.
-from workspaces.permissions import LICENSED_ROLES as LICENSED_ROLES
-from workspaces.permissions import holds_licence
+from workspaces.permissions import LICENSED_ROLES, holds_licence
 
 #: docs/rules/plans.md#member-caps: a subscription bought on mobile holds the admin and
 #: two others, no more.

@@ -51,7 +51,7 @@ def credit_purchases_csv(request: WorkspaceRequest) -> HttpResponse:
     for created_at, amount, paid_cents, currency, bucket, source in rows.iterator(chunk_size=2_000):
         writer.writerow(
             [
-                created_at.date().isoformat(),
+                display.csv_date(created_at),
                 amount,
                 display.csv_amount(paid_cents, currency),
                 currency,

@@ -10,7 +10,7 @@ flash message, a card and a table (docs/rules/README.md#conventions).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import format_percent, get_currency_precision, get_currency_symbol
@@ -36,7 +36,7 @@ PER_INTERVAL: dict[str, Promise] = {
     Interval.MONTH.value: gettext_lazy("/month"),
     Interval.YEAR.value: gettext_lazy("/year"),
 }
-#: One credit pack of this size is sold "in millions" (docs/rules/plans.md#extra-credits).
+#: Packs of a million credits are counted "in millions" on the form (docs/rules/plans.md#extra-credits).
 MILLION = 1_000_000
 
 
@@ -92,6 +92,11 @@ def credit_packs_label(pack_size: int) -> str:
     if pack_size == MILLION:
         return _("Extra credits (in millions)")
     return _("Extra credits (packs of %(size)s credits)") % {"size": number(pack_size)}
+
+
+def csv_date(moment: datetime) -> str:
+    """A date for a CSV cell: ISO 8601, never localized ("2025-10-02")."""
+    return moment.date().isoformat()
 
 
 def csv_amount(amount_cents: int, currency: str) -> str:

@@ -9,10 +9,11 @@ compares the two.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from billing.services.core import Change, Context
+from domain.calendar import day_of, midnight
 from domain.checks import is_count, is_int
 from domain.periods import Interval, add_interval
 from domain.proration import Proration, charge_proration, removal_credit_proration
@@ -21,17 +22,15 @@ from invoices.models import BillingReason
 from invoices.totals import DraftLine
 from subscriptions import errors, pricing, selectors
 from subscriptions.models import (
-    Channel,
     EventKind,
     Price,
     Subscription,
     SubscriptionEvent,
     SubscriptionStatus,
 )
+from teams.selectors import extra_seat_cap
 from workspaces.models import Workspace
 
-#: Subscriptions bought on mobile are capped at 3 members (seed 002).
-MOBILE_MEMBER_CAP = 3
 #: One purchase buys at most this many credit packs ("absurd" quantities are refused).
 MAX_CREDIT_PACKS = 1_000
 CANCEL_COMMENT_MAX_LENGTH = 2_000
@@ -54,8 +53,8 @@ def require_changeable(subscription: Subscription) -> None:
 
 def _period(ctx: Context) -> tuple[date, date]:
     """The current period's dates, ``today`` inside it (else a renewal is pending)."""
-    start = ctx.subscription.current_period_start.date()
-    end = ctx.subscription.current_period_end.date()
+    start = day_of(ctx.subscription.current_period_start)
+    end = day_of(ctx.subscription.current_period_end)
     if not start <= ctx.today < end:
         raise errors.RenewalPending()
     return start, end
@@ -74,11 +73,6 @@ def sellable_price(workspace: Workspace, price_id: object) -> Price:
     if price.plan.is_free:
         raise errors.FreePlanNotSellable()
     return price
-
-
-def _extra_seat_cap(subscription: Subscription, included_seats: int, max_members: int) -> int:
-    members = MOBILE_MEMBER_CAP if subscription.channel == Channel.MOBILE else max_members
-    return max(0, members - included_seats)
 
 
 # --- Seats: what the subscription bills before and after a change ----------------------------
@@ -104,14 +98,10 @@ def billable_after(plan: Any, extra_seats: int, seats: SeatPlan) -> int:
     )
 
 
-def _day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
 def _own_unused(seat: SeatState, today: date) -> Proration | None:
     """The unused time of a seat billed on its own interval, from ``today`` (the span a
     change bills again), or None when its period is over."""
-    start, end = _day(seat.period_start), _day(seat.period_end)
+    start, end = day_of(seat.period_start), day_of(seat.period_end)
     if not start <= today < end:
         return None
     return charge_proration(seat.price_cents, start, end, today, Interval(seat.interval))
@@ -130,7 +120,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
     (the rule of a plan change), so a change and its reversal net to zero.
     """
     currency = ctx.subscription.price.currency
-    span_start = pricing.midnight(ctx.today)
+    span_start = midnight(ctx.today)
     lines: list[DraftLine] = []
 
     def credit(seat: SeatState, unused: Proration) -> None:
@@ -158,7 +148,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
         unused = _own_unused(seat, ctx.today)
         if unused is None:
             continue
-        start, end = _day(seat.period_start), _day(seat.period_end)
+        start, end = day_of(seat.period_start), day_of(seat.period_end)
         charge = charge_proration(terms.price_cents, start, end, ctx.today, Interval(terms.interval))
         if charge.amount_cents:
             lines.append(
@@ -182,7 +172,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
 def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: object = 0) -> Change:
     sub = ctx.subscription
     plan = price.plan
-    if not is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+    if not is_count(extra_seats, 0, extra_seat_cap(sub, plan)):
         raise errors.SeatCountInvalid()
     assert isinstance(extra_seats, int)
     if extra_seats and (not plan.allows_extras or plan.seats_are_free):
@@ -190,7 +180,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
     if not sub.plan.is_free:
         raise errors.AlreadySubscribed()
     today = ctx.today
-    start = pricing.midnight(today)
+    start = midnight(today)
     billable = billable_after(
         plan, extra_seats, seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
     )
@@ -212,7 +202,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         if SubscriptionEvent.objects.filter(workspace=ctx.workspace, kind=EventKind.TRIAL_STARTED).exists():
             raise errors.TrialAlreadyUsed()
         trial_end_date = today + timedelta(days=plan.trial_days)
-        trial_end = pricing.midnight(trial_end_date)
+        trial_end = midnight(trial_end_date)
         return Change(
             action="subscribe",
             params=params,
@@ -231,7 +221,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
             billable_after=billable,
             syncs_seats=True,
         )
-    end = pricing.midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
+    end = midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
     lines = pricing.period_lines(
         plan=plan, price=price, billable=billable, addons=ctx.addons, start=start, end=end
     )
@@ -258,7 +248,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
 def _clamped_extra_seats(subscription: Subscription, plan: Any) -> int:
     if not plan.allows_extras or plan.seats_are_free:
         return 0
-    return min(subscription.extra_seats, _extra_seat_cap(subscription, plan.included_seats, plan.max_members))
+    return min(subscription.extra_seats, extra_seat_cap(subscription, plan))
 
 
 def compute_change_plan(ctx: Context, price: Price) -> Change:
@@ -283,7 +273,7 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
         interval = Interval(price.interval)
         old_full = pricing.period_amount(sub.price, ctx.billable_seats)
         new_full = pricing.period_amount(price, new_billable)
-        span_start = pricing.midnight(ctx.today)
+        span_start = midnight(ctx.today)
         if new_full:
             lines.append(
                 pricing.prorated_plan_line(
@@ -363,8 +353,8 @@ def compute_switch_to_annual(ctx: Context) -> Change:
         )
     period_start, period_end = _period(ctx)
     today = ctx.today
-    start = pricing.midnight(today)
-    end = pricing.midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
+    start = midnight(today)
+    end = midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
     lines = pricing.period_lines(
         plan=sub.plan, price=annual, billable=billable, addons=ctx.addons, start=start, end=end
     )
@@ -405,7 +395,7 @@ def compute_switch_to_annual(ctx: Context) -> Change:
 def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -> Change:
     sub = ctx.subscription
     plan = sub.plan
-    if not is_count(extra_seats, 0, _extra_seat_cap(sub, plan.included_seats, plan.max_members)):
+    if not is_count(extra_seats, 0, extra_seat_cap(sub, plan)):
         raise errors.SeatCountInvalid()
     if not is_count(credit_packs, 0, MAX_CREDIT_PACKS):
         raise errors.CreditPacksInvalid()
@@ -441,7 +431,7 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
                     seat_amount=int(sub.price.seat_amount),
                     currency=currency,
                     proration=proration,
-                    start=pricing.midnight(ctx.today),
+                    start=midnight(ctx.today),
                     end=sub.current_period_end,
                 )
             )

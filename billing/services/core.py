@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from domain.seat_plan import SeatState
 from gateways.base import get_gateway
@@ -108,7 +109,7 @@ class Context:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        return day_of(self.now)
 
     @property
     def coterm_paid_seats(self) -> int:
@@ -254,9 +255,9 @@ def next_renewal_after(ctx: Context, change: Change) -> tuple[int | None, dateti
         billable=billable,
         addons=ctx.addons,
         start=start,
-        end=pricing.midnight(
+        end=midnight(
             add_interval(
-                start.date(), Interval(price.interval), anchor_day=_after(ctx, change, "billing_anchor_day")
+                day_of(start), Interval(price.interval), anchor_day=_after(ctx, change, "billing_anchor_day")
             )
         ),
     )
@@ -393,8 +394,8 @@ def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
         "plan": plan,
         "price": selectors.free_price(plan, workspace.currency),
         "status": SubscriptionStatus.ACTIVE,
-        "current_period_start": pricing.midnight(today),
-        "current_period_end": pricing.midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
+        "current_period_start": midnight(today),
+        "current_period_end": midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
         "billing_anchor_day": today.day,
         "trial_end": None,
         "auto_renew": True,
@@ -425,7 +426,7 @@ def subscription_start_free(*, workspace: Workspace, now: datetime) -> Subscript
                 workspace=workspace,
                 channel=Channel.WEB,
                 created_at=now,
-                **free_terms(workspace, now.date()),
+                **free_terms(workspace, day_of(now)),
             )
     except IntegrityError:
         return Subscription.objects.select_related("plan", "price").get(workspace=workspace)

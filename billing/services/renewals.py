@@ -32,6 +32,7 @@ from django.db import connection, transaction
 
 from billing.services.settlement import invoices_issue
 from billing.services.status_changes import renewal_source
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from invoices.issuing import Buyer, InvoiceDraft, copy_rows
 from invoices.models import (
@@ -197,9 +198,7 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
     billed: list[_Due] = []
     for d in due:
         d.start = d.period_end
-        d.end = pricing.midnight(
-            add_interval(d.start.date(), Interval(d.price.interval), anchor_day=d.anchor_day)
-        )
+        d.end = midnight(add_interval(day_of(d.start), Interval(d.price.interval), anchor_day=d.anchor_day))
         if not d.plan.is_free:
             d.lines = pricing.period_lines(
                 plan=d.plan,

@@ -16,6 +16,7 @@ from billing.services.changes import (
     seats_after,
 )
 from billing.services.core import Change, Context, free_terms
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from invoices.models import BillingReason
 from subscriptions import errors, pricing
@@ -92,7 +93,7 @@ def compute_reactivate(ctx: Context) -> Change:
 
 def renewal_source(subscription_id: int, period_start: datetime) -> str:
     """One renewal invoice per subscription and period, however often the sweep runs."""
-    return f"renewal:{subscription_id}:{period_start.date().isoformat()}"
+    return f"renewal:{subscription_id}:{day_of(period_start).isoformat()}"
 
 
 def compute_renew(ctx: Context) -> Change:
@@ -100,8 +101,8 @@ def compute_renew(ctx: Context) -> Change:
     if sub.status != SubscriptionStatus.ACTIVE or not sub.auto_renew or sub.current_period_end > ctx.now:
         raise errors.NotDue()
     start = sub.current_period_end
-    end = pricing.midnight(
-        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    end = midnight(
+        add_interval(day_of(start), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
     )
     lines = []
     if not sub.plan.is_free:
@@ -157,8 +158,8 @@ def compute_end_trial(ctx: Context) -> Change:
     if not ctx.has_payment_method:
         return compute_expire(ctx, "trial_ended_without_payment_method")
     start = sub.trial_end
-    end = pricing.midnight(
-        add_interval(start.date(), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+    end = midnight(
+        add_interval(day_of(start), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
     )
     seats = seats_after(ctx, plan=sub.plan, price=sub.price, extra_seats=sub.extra_seats)
     billable = billable_after(sub.plan, sub.extra_seats, seats)
@@ -177,7 +178,7 @@ def compute_end_trial(ctx: Context) -> Change:
             "current_period_start": start,
             "current_period_end": end,
         },
-        source=f"trial_end:{sub.pk}:{start.date().isoformat()}",
+        source=f"trial_end:{sub.pk}:{day_of(start).isoformat()}",
         event_data={"plan": sub.plan.code},
         billable_after=billable,
         syncs_seats=True,

@@ -12,6 +12,7 @@ from invoices.totals import DraftLine
 from tests.factories import MembershipFactory
 from tests.invoices.conftest import NOW, plan_line
 from workspaces.models import Role
+from workspaces.selectors import billing_contacts
 
 
 def test_invoice_create_finalizes_with_totals_lines_and_parties(
@@ -252,7 +253,7 @@ def test_an_invoice_covered_by_account_credit_is_paid_at_once(workspace, make_in
 
 def test_receipt_goes_nowhere_without_recipients_but_is_not_sent_twice(workspace, make_invoice, hook_calls):
     MembershipFactory(workspace=workspace, role=Role.MEMBER)
-    assert services.receipt_recipients(workspace) == [workspace.memberships.get(role=Role.OWNER).user.email]
+    assert billing_contacts(workspace) == [workspace.memberships.get(role=Role.OWNER).user.email]
     open_invoice = make_invoice(workspace)
     assert services.invoice_receipt_send(invoice=open_invoice, now=NOW) is False  # not paid: no receipt
     assert mail.outbox == []
