@@ -41,7 +41,9 @@ def test_the_same_pack_bought_twice_on_one_day_is_two_purchases(starter, owner):
 
     assert first_preview.total_due_now_cents == second_preview.total_due_now_cents == 600
     assert first.invoice.pk != second.invoice.pk
-    assert [i.total_cents for i in Invoice.objects.filter(workspace=starter, billing_reason="customization")] == [
+    assert [
+        i.total_cents for i in Invoice.objects.filter(workspace=starter, billing_reason="customization")
+    ] == [
         600,
         600,
     ]
