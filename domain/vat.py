@@ -30,7 +30,9 @@ def is_reverse_charge(*, buyer_country: str, buyer_vat_number: str, seller_count
 
 
 def vat_cents(subtotal_cents: int, *, vat_rate_bp: int, reverse_charge: bool) -> int:
-    """VAT on a subtotal, rounded half up; nothing on a credit or a reverse-charged sale."""
-    if reverse_charge or subtotal_cents <= 0:
+    """VAT on a subtotal, rounded half away from zero: a credit (a negative subtotal)
+    carries the VAT of the charge it reverses, with the opposite sign; nothing on a
+    reverse-charged sale (docs/rules/invoices.md#vat)."""
+    if reverse_charge:
         return 0
     return round_half_up(subtotal_cents * vat_rate_bp, BASIS_POINTS_PER_UNIT)

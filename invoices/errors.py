@@ -21,9 +21,9 @@ class InvoiceLineInvalid(InvoiceError):
     message = _("An invoice line needs a known kind, a description and a whole amount in cents.")
 
 
-class NegativeInvoiceTotal(InvoiceError):
-    code = "negative_invoice_total"
-    message = _("A net credit is not an invoice: put it on the account balance instead.")
+class CreditNoteWithoutInvoice(InvoiceError):
+    code = "credit_note_without_invoice"
+    message = _("A document that nets below zero is a credit note: it must name the invoice it corrects.")
 
 
 class UnknownBillingReason(InvoiceError):

@@ -12,9 +12,12 @@ thousands as much as a single plan change, and for each draft:
    context, applying the account balance;
 4. reserves consecutive numbers last (the year's counter row stays locked until commit,
    so a rollback gives them back and numbering stays gap-free);
-5. writes the invoices, their lines and the account-credit entries with ``COPY`` (rows
+5. writes the documents, their lines and the account-balance entries with ``COPY`` (rows
    take the models' own field defaults, as ``bulk_create`` would) and finalizes them with
-   one ``UPDATE``: open, or paid at once when nothing is left to pay;
+   one ``UPDATE``: open, or paid at once when nothing is left to pay; a draft that nets
+   below zero is a credit note (``AV-YYYY-NNNNNN``, naming the invoice it corrects) whose
+   amount, VAT included, goes to the account balance
+   (docs/rules/invoices.md#credit-notes);
 6. after commit, queues one PDF task for the batch and one receipt task for those paid
    at issue.
 
@@ -40,8 +43,10 @@ from domain.checks import is_int
 from domain.vat import is_reverse_charge
 from invoices import errors
 from invoices.models import (
+    NUMBER_SERIES,
     AccountBalanceEntry,
     BillingReason,
+    DocumentType,
     Invoice,
     InvoiceLine,
     InvoiceNumberCounter,
@@ -85,6 +90,8 @@ class InvoiceDraft:
     billing_reason: str
     source: str
     lines: Sequence[DraftLine]
+    #: The invoice a credit note corrects (a draft whose lines net below zero).
+    corrects_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,15 +130,19 @@ _LATEST_BALANCES = (
 )
 
 
-def _locked_balances(workspace_ids: list[Any], *, always_lock: bool) -> dict[Any, int]:
+def _locked_balances(workspace_ids: list[Any], *, always_lock: bool, credited: set[Any]) -> dict[Any, int]:
     """Account balances, read again under the per-workspace lock. A workspace read at zero
-    is not locked (unless ``always_lock``): nothing of its balance is applied, so a credit
-    arriving meanwhile simply waits for its next invoice. Locking only the holders keeps a
+    is not locked (unless ``always_lock``, or a credit note will credit it): nothing of its
+    balance is applied, so a credit arriving meanwhile simply waits for its next invoice. Locking only the holders keeps a
     sweep of thousands within PostgreSQL's lock table."""
     with _raw_cursor() as cursor:
         cursor.execute(_LATEST_BALANCES, [workspace_ids])
         balances = dict(cursor.fetchall())
-        holders = workspace_ids if always_lock else [w for w in workspace_ids if balances.get(w, 0) > 0]
+        holders = (
+            workspace_ids
+            if always_lock
+            else [w for w in workspace_ids if balances.get(w, 0) > 0 or w in credited]
+        )
         if not holders:
             return {}
         account_balances_lock(holders)
@@ -144,9 +155,9 @@ def number_year(issued_at: datetime) -> int:
     return issued_at.astimezone(ZoneInfo(settings.SELLER_TIME_ZONE)).year
 
 
-def reserve_invoice_numbers(*, issued_at: datetime, count: int) -> list[str]:
-    """``count`` consecutive numbers of the year of ``issued_at``, ``INV-2026-000001``…;
-    gap-free and unique under concurrency.
+def reserve_invoice_numbers(*, issued_at: datetime, count: int, series: str = "INV") -> list[str]:
+    """``count`` consecutive numbers of ``series`` in the year of ``issued_at``,
+    ``INV-2026-000001``… or ``AV-2026-000001``…; gap-free and unique under concurrency.
 
     The year's counter row is locked (``SELECT … FOR UPDATE``) until the transaction
     ends: concurrent finalizations wait for each other, and a rollback gives the numbers
@@ -157,12 +168,14 @@ def reserve_invoice_numbers(*, issued_at: datetime, count: int) -> list[str]:
     if not connection.in_atomic_block:
         raise RuntimeError("invoice numbers are reserved inside the transaction that finalizes the invoices")
     year = number_year(issued_at)
-    InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(year=year)], ignore_conflicts=True)
-    counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
+    InvoiceNumberCounter.objects.bulk_create(
+        [InvoiceNumberCounter(series=series, year=year)], ignore_conflicts=True
+    )
+    counter = InvoiceNumberCounter.objects.select_for_update().get(series=series, year=year)
     first = counter.last_number + 1
     counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return [f"INV-{year}-{n:06d}" for n in range(first, first + count)]
+    return [f"{series}-{year}-{n:06d}" for n in range(first, first + count)]
 
 
 def validate_lines(lines: Sequence[DraftLine]) -> None:
@@ -257,7 +270,8 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
     for draft in drafts:
         _validate(draft)
     workspace_ids = sorted({d.buyer.workspace_id for d in drafts}, key=str)
-    balances = _locked_balances(workspace_ids, always_lock=len(workspace_ids) == 1)
+    credited = {d.buyer.workspace_id for d in drafts if sum(line.amount_cents for line in d.lines) < 0}
+    balances = _locked_balances(workspace_ids, always_lock=len(workspace_ids) == 1, credited=credited)
     existing = _existing(drafts)
     vat_rate_bp = int(settings.DEFAULT_VAT_RATE_BP)
 
@@ -276,10 +290,11 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
             ),
             account_balance_cents=balances.get(buyer.workspace_id, 0),
         )
-        if totals.total_cents < 0:
-            raise errors.NegativeInvoiceTotal()
-        # Two drafts of one workspace in one batch: the second sees what the first used.
-        balances[buyer.workspace_id] = totals.account_credit_remaining_cents
+        if totals.total_cents < 0 and draft.corrects_id is None:
+            raise errors.CreditNoteWithoutInvoice()
+        # Two drafts of one workspace in one batch: the second sees what the first used,
+        # or what a credit note put on the balance.
+        balances[buyer.workspace_id] = totals.account_credit_remaining_cents + max(-totals.total_cents, 0)
         fresh.append((draft, totals))
 
     issued: dict[tuple[str, str], IssuedInvoice] = {}
@@ -303,6 +318,24 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
     return result
 
 
+def _is_credit_note(totals: Totals) -> bool:
+    return totals.total_cents < 0
+
+
+def _document_type(totals: Totals) -> DocumentType:
+    return DocumentType.CREDIT_NOTE if _is_credit_note(totals) else DocumentType.INVOICE
+
+
+def _numbers(fresh: list[tuple[InvoiceDraft, Totals]], now: datetime) -> list[str]:
+    """Each document's number in its type's series, in the order of the drafts."""
+    wanted = [NUMBER_SERIES[_document_type(totals)] for _draft, totals in fresh]
+    reserved = {
+        series: iter(reserve_invoice_numbers(issued_at=now, count=wanted.count(series), series=series))
+        for series in sorted(set(wanted))
+    }
+    return [next(reserved[series]) for series in wanted]
+
+
 def _write(
     fresh: list[tuple[InvoiceDraft, Totals]], *, now: datetime
 ) -> dict[tuple[str, str], IssuedInvoice]:
@@ -312,7 +345,7 @@ def _write(
             [Invoice._meta.db_table, len(fresh)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    numbers = reserve_invoice_numbers(issued_at=now, count=len(fresh))
+    numbers = _numbers(fresh, now)
     seller = _seller()
     copy_rows(
         Invoice,
@@ -320,6 +353,8 @@ def _write(
             {
                 "id": invoice_id,
                 "workspace_id": draft.buyer.workspace_id,
+                "document_type": _document_type(totals).value,
+                "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
                 "currency": draft.buyer.currency,
                 "status": InvoiceStatus.DRAFT.value,
                 "number": number,
@@ -328,7 +363,7 @@ def _write(
                 "created_at": now,
                 "issued_at": now,
                 # Cards on file are charged at issue: the invoice is payable on receipt.
-                "due_at": now,
+                "due_at": None if _is_credit_note(totals) else now,
                 "subtotal_cents": totals.subtotal_cents,
                 "vat_rate_bp": totals.vat_rate_bp,
                 "vat_cents": totals.vat_cents,
@@ -379,6 +414,20 @@ def _write(
             }
             for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
             if totals.account_credit_applied_cents
+        ]
+        + [
+            {
+                "workspace_id": draft.buyer.workspace_id,
+                "amount_cents": -totals.total_cents,
+                "currency": draft.buyer.currency,
+                "reason": "credit_note",
+                "source": f"invoice:{invoice_id}:credited",
+                "invoice_id": invoice_id,
+                "created_at": now,
+                "balance_after_cents": totals.account_credit_remaining_cents - totals.total_cents,
+            }
+            for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
+            if _is_credit_note(totals)
         ],
     )
     paid_now = [i for i, (_draft, totals) in zip(ids, fresh, strict=True) if totals.amount_due_cents == 0]
@@ -410,7 +459,13 @@ def _write(
 
 
 def invoice_create(
-    *, workspace: Workspace, lines: Sequence[DraftLine], billing_reason: str, source: str, now: datetime
+    *,
+    workspace: Workspace,
+    lines: Sequence[DraftLine],
+    billing_reason: str,
+    source: str,
+    now: datetime,
+    corrects_id: int | None = None,
 ) -> Invoice:
     """Issue one invoice for ``workspace`` (see :func:`issue_invoices`), returned as a model.
 
@@ -421,7 +476,11 @@ def invoice_create(
         (issued,) = issue_invoices(
             [
                 InvoiceDraft(
-                    buyer=Buyer.of(workspace), billing_reason=billing_reason, source=source, lines=lines
+                    buyer=Buyer.of(workspace),
+                    billing_reason=billing_reason,
+                    source=source,
+                    lines=lines,
+                    corrects_id=corrects_id,
                 )
             ],
             now=now,

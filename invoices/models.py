@@ -32,6 +32,20 @@ class InvoiceStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("invoice status", "Failed")
     VOID = "void", pgettext_lazy("invoice status", "Void")
     REFUNDED = "refunded", pgettext_lazy("invoice status", "Refunded")
+    #: A credit note, its amount put on the account balance at issue.
+    CREDITED = "credited", pgettext_lazy("invoice status", "Credited")
+
+
+class DocumentType(models.TextChoices):
+    """An invoice asks for money; a credit note (avoir) gives it back: a document that nets
+    below zero, numbered in its own series (docs/rules/invoices.md#credit-notes)."""
+
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+#: The number prefix of each document type's gap-free yearly series.
+NUMBER_SERIES = {DocumentType.INVOICE: "INV", DocumentType.CREDIT_NOTE: "AV"}
 
 
 class BillingReason(models.TextChoices):
@@ -57,6 +71,8 @@ class LineKind(models.TextChoices):
 #: What a finalized invoice never changes. Migration 0002's trigger protects the same columns.
 PROTECTED_FIELDS = (
     "workspace_id",
+    "document_type",
+    "corrects_id",
     "currency",
     "number",
     "language",
@@ -93,6 +109,13 @@ class Invoice(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="invoices")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    document_type = models.CharField(
+        max_length=16, choices=DocumentType.choices, default=DocumentType.INVOICE
+    )
+    #: The invoice a credit note corrects (its money goes to the account balance).
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
     number = models.CharField(max_length=32, null=True, blank=True, unique=True)
     language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
     billing_reason = models.CharField(max_length=32, choices=BillingReason.choices)
@@ -152,9 +175,19 @@ class Invoice(models.Model):
                 name="invoice_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=models.Q(
-                    total_cents=models.F("subtotal_cents") + models.F("vat_cents"),
-                    amount_due_cents=models.F("total_cents") - models.F("account_credit_applied_cents"),
+                condition=models.Q(total_cents=models.F("subtotal_cents") + models.F("vat_cents"))
+                & (
+                    models.Q(
+                        document_type=DocumentType.INVOICE,
+                        total_cents__gte=0,
+                        amount_due_cents=models.F("total_cents") - models.F("account_credit_applied_cents"),
+                    )
+                    | models.Q(
+                        document_type=DocumentType.CREDIT_NOTE,
+                        total_cents__lt=0,
+                        amount_due_cents=0,
+                        account_credit_applied_cents=0,
+                    )
                 ),
                 name="invoice_totals_add_up",
             ),
@@ -247,13 +280,20 @@ class InvoiceLine(models.Model):
 
 
 class InvoiceNumberCounter(models.Model):
-    """The last number issued in a calendar year; its row is locked while an invoice is numbered."""
+    """The last number issued in a series (``INV``, ``AV``) and calendar year; its row is
+    locked while a document is numbered."""
 
-    year = models.PositiveIntegerField(primary_key=True)
+    series = models.CharField(max_length=8, default="INV")
+    year = models.PositiveIntegerField()
     last_number = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("series", "year"), name="invoice_counter_series_year"),
+        )
+
     def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
+        return f"{self.series}-{self.year}: {self.last_number}"
 
 
 class AccountBalanceEntry(models.Model):

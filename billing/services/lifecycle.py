@@ -42,7 +42,7 @@ from billing.services.core import (
     record_event,
 )
 from billing.services.payments import CHARGE_TASK, charge_invoice
-from billing.services.settlement import invoice_issue
+from billing.services.settlement import corrected_invoice, invoice_issue
 from credits.services import allowance_reset_for_plan_change
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
@@ -137,14 +137,29 @@ def _run(
                 # charge anything but what was previewed.
                 raise errors.StalePreview()
         elif preview.totals.total_cents < 0:
-            account_balance_credit(
-                workspace=workspace,
-                amount_cents=preview.account_credit_cents,
-                currency=workspace.currency,
-                reason=change.action,
-                source=source,
-                now=now,
-            )
+            # A net credit is a credit note correcting the last invoice; its amount, VAT
+            # included, goes to the account balance (docs/rules/invoices.md#credit-notes).
+            corrected = corrected_invoice(workspace)
+            if corrected is None:
+                account_balance_credit(
+                    workspace=workspace,
+                    amount_cents=preview.account_credit_cents,
+                    currency=workspace.currency,
+                    reason=change.action,
+                    source=source,
+                    now=now,
+                )
+            else:
+                invoice = invoice_issue(
+                    workspace=workspace,
+                    lines=change.lines,
+                    billing_reason=change.billing_reason or corrected.billing_reason,
+                    source=source,
+                    now=now,
+                    corrects_id=corrected.pk,
+                )
+                if invoice.total_cents != preview.totals.total_cents:
+                    raise errors.StalePreview()
         record_event(
             subscription,
             change.event_kind,

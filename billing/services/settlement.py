@@ -23,7 +23,7 @@ from domain.vat import vat_cents
 from invoices import services as invoice_services
 from invoices.issuing import InvoiceDraft, IssuedInvoice, issue_invoices
 from invoices.issuing import invoice_create as _invoice_create
-from invoices.models import Invoice, InvoiceStatus, LineKind
+from invoices.models import DocumentType, Invoice, InvoiceStatus, LineKind
 from invoices.totals import DraftLine
 from subscriptions.models import EventKind, Subscription, SubscriptionEvent
 from workspaces.formatting import format_number
@@ -42,15 +42,37 @@ def invoices_issue(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
 
 @transaction.atomic
 def invoice_issue(
-    *, workspace: Workspace, lines: Sequence[DraftLine], billing_reason: str, source: str, now: datetime
+    *,
+    workspace: Workspace,
+    lines: Sequence[DraftLine],
+    billing_reason: str,
+    source: str,
+    now: datetime,
+    corrects_id: int | None = None,
 ) -> Invoice:
-    """Issue one invoice (idempotent on its source) and settle it if it is paid at issue."""
+    """Issue one invoice, or a credit note when the lines net below zero (idempotent on its
+    source), and settle it if it is paid at issue."""
     invoice = _invoice_create(
-        workspace=workspace, lines=lines, billing_reason=billing_reason, source=source, now=now
+        workspace=workspace,
+        lines=lines,
+        billing_reason=billing_reason,
+        source=source,
+        now=now,
+        corrects_id=corrects_id,
     )
     if invoice.status == InvoiceStatus.PAID and invoice.paid_at == now:
         settle_paid(invoice=invoice, now=now)
     return invoice
+
+
+def corrected_invoice(workspace: Workspace) -> Invoice | None:
+    """The invoice a credit note of the workspace corrects: its latest invoice not voided."""
+    return (
+        Invoice.objects.filter(workspace=workspace, document_type=DocumentType.INVOICE)
+        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+        .order_by("-issued_at", "-id")
+        .first()
+    )
 
 
 @transaction.atomic

@@ -119,5 +119,5 @@ def test_the_database_trigger_protects_the_columns_the_code_protects():
 
     from invoices.models import PROTECTED_FIELDS
 
-    migration = importlib.import_module("invoices.migrations.0002_immutability_triggers")
+    migration = importlib.import_module("invoices.migrations.0003_credit_notes")
     assert migration.PROTECTED_INVOICE_COLUMNS == PROTECTED_FIELDS

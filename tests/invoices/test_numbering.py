@@ -66,7 +66,7 @@ def test_a_rolled_back_invoice_gives_its_number_back(workspace, make_invoice):
 
 
 def test_refused_input_consumes_no_number(workspace, make_invoice):
-    with pytest.raises(errors.NegativeInvoiceTotal):
+    with pytest.raises(errors.CreditNoteWithoutInvoice):
         make_invoice(workspace, plan_line(-100))
     assert make_invoice(workspace).number == "INV-2026-000001"
 

@@ -88,7 +88,7 @@ def test_same_source_returns_the_first_invoice_unchanged(workspace, other_worksp
             {},
             errors.InvoiceLineInvalid,
         ),
-        ([plan_line(-500)], {}, errors.NegativeInvoiceTotal),
+        ([plan_line(-500)], {}, errors.CreditNoteWithoutInvoice),
         ([plan_line()], {"billing_reason": "birthday"}, errors.UnknownBillingReason),
         ([plan_line()], {"source": " "}, errors.InvoiceSourceMissing),
     ],

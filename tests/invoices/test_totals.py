@@ -66,12 +66,12 @@ def test_account_credit_is_applied_up_to_the_total():
     assert covered.account_credit_remaining_cents == 8_000
 
 
-def test_a_net_credit_has_no_vat_and_nothing_due():
+def test_a_net_credit_carries_its_vat_and_nothing_is_due():
     totals = compute_totals(
         lines_of(-5_000), vat_rate_bp=2000, reverse_charge=False, account_balance_cents=3_000
     )
-    assert totals.total_cents == -5_000
-    assert totals.vat_cents == 0
+    assert totals.total_cents == -6_000
+    assert totals.vat_cents == -1_000
     assert totals.account_credit_applied_cents == 0
     assert totals.amount_due_cents == 0
     assert totals.account_credit_remaining_cents == 3_000
@@ -110,8 +110,8 @@ def test_totals_properties(amounts, rate_bp, reverse_charge, balance):
     )
     subtotal = sum(amounts)
     assert totals.subtotal_cents == subtotal
-    # VAT: half up, only on a positive, non-reverse-charged subtotal.
-    expected_vat = _expected_vat(subtotal, rate_bp) if subtotal > 0 and not reverse_charge else 0
+    # VAT: half away from zero, a credit carrying it with its sign; none when reverse-charged.
+    expected_vat = 0 if reverse_charge else _expected_vat(subtotal, rate_bp)
     assert totals.vat_cents == expected_vat
     assert totals.total_cents == subtotal + expected_vat
     # Amount due never negative; credit applied never more than the balance or the total.

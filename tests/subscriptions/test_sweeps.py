@@ -120,16 +120,16 @@ def test_a_downgrade_credit_is_consumed_by_the_next_renewal(billed_workspace, ow
     services.apply_change_plan(
         workspace=billed_workspace, actor=owner, price_id=preview.params["price_id"], preview=preview, now=now
     )
-    assert preview.account_credit_cents == 700  # 1 seat: 21/30 × (20 − 10) €
+    assert preview.account_credit_cents == 840  # 1 seat: 21/30 × (20 − 10) € = 7,00 € + 1,40 € VAT
 
     sweep_at(at(2026, 5, 1, 0, 5))
 
     renewal = Invoice.objects.get(workspace=billed_workspace, billing_reason="subscription_cycle")
     assert renewal.total_cents == 1_200
-    assert renewal.account_credit_applied_cents == 700
-    assert renewal.amount_due_cents == 500
+    assert renewal.account_credit_applied_cents == 840
+    assert renewal.amount_due_cents == 360
     assert renewal.status == InvoiceStatus.PAID
-    assert LocalCharge.objects.filter(workspace=billed_workspace).latest("id").amount_cents == 500
+    assert LocalCharge.objects.filter(workspace=billed_workspace).latest("id").amount_cents == 360
 
 
 def test_cancel_keeps_access_to_the_period_end_then_expires_to_free_keeping_purchased_credits(
