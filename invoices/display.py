@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 
 from domain.vat import REVERSE_CHARGE_MENTION_EN, REVERSE_CHARGE_MENTION_FR
 from invoices.formulas import localize_formula
-from invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from workspaces.formatting import format_date, format_money, format_percent
 
 
@@ -34,6 +34,11 @@ class LineView:
 @dataclass(frozen=True)
 class InvoiceView:
     invoice: Invoice
+    #: "Invoice" or "Credit note", in the reader's language.
+    title: str
+    is_credit_note: bool
+    #: The number of the invoice a credit note corrects.
+    corrects_number: str
     number: str
     status: str
     status_label: str
@@ -86,8 +91,12 @@ def present_invoice(invoice: Invoice, locale: str | None = None) -> InvoiceView:
     def money(cents: int) -> str:
         return format_money(cents, currency, locale)
 
+    is_credit_note = invoice.document_type == DocumentType.CREDIT_NOTE
     return InvoiceView(
         invoice=invoice,
+        title=str(DocumentType(invoice.document_type).label),
+        is_credit_note=is_credit_note,
+        corrects_number=(invoice.corrects.number or "") if is_credit_note and invoice.corrects else "",
         number=invoice.number or "",
         status=invoice.status,
         status_label=str(InvoiceStatus(invoice.status).label),

@@ -40,8 +40,8 @@ class DocumentType(models.TextChoices):
     """An invoice asks for money; a credit note (avoir) gives it back: a document that nets
     below zero, numbered in its own series (docs/rules/invoices.md#credit-notes)."""
 
-    INVOICE = "invoice", _("Invoice")
-    CREDIT_NOTE = "credit_note", _("Credit note")
+    INVOICE = "invoice", pgettext_lazy("invoice", "Invoice")
+    CREDIT_NOTE = "credit_note", pgettext_lazy("invoice", "Credit note")
 
 
 #: The number prefix of each document type's gap-free yearly series.

@@ -90,3 +90,18 @@ def test_credit_notes_are_numbered_in_their_own_series(business, owner):
         "INV-2026-000002",
         "INV-2026-000003",
     ]
+
+
+def test_the_credit_note_pdf_names_the_invoice_it_corrects(business, owner, settings, tmp_path):
+    from invoices.services import invoice_pdf_ensure
+    from tests.invoices.pdftext import extract_text
+
+    _change_plan(business, owner, "enterprise", APRIL_10)
+    note = _change_plan(business, owner, "business", APRIL_10)[1].invoice
+
+    text = extract_text(invoice_pdf_ensure(invoice=note).pdf.read())
+
+    assert "Avoir" in text
+    assert "Numéro d'avoir : \nAV-2026-000001" in text
+    assert "Avoir sur la facture INV-2026-000002" in text
+    assert "-16,80" in text
