@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from billing.pages import display
 from billing.services.core import ApplyResult
+from invoices.models import DocumentType
 from workspaces.access import WorkspaceRequest
 from workspaces.errors import DomainError
 
@@ -70,6 +71,12 @@ def payment_sentence(result: ApplyResult) -> str:
     """What happened to the money: invoice charged, payment failed, or account credit."""
     parts = []
     currency = result.preview.currency
+    if result.invoice is not None and result.invoice.document_type == DocumentType.CREDIT_NOTE:
+        parts.append(
+            _("Credit note %(number)s: %(amount)s credited to your account balance, applied to your next invoice.")
+            % {"number": result.invoice.number, "amount": display.money(-result.invoice.total_cents, currency)}
+        )
+        return " ".join(parts)
     if result.invoice is not None:
         if result.payment is not None and not result.payment.succeeded:
             parts.append(
