@@ -10,6 +10,7 @@ due since are added.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from billing.services import (
     preview_subscribe,
     subscription_start_free,
 )
+from demo.timeline import Step, play
 from domain.calendar import midnight
 from domain.periods import Interval, add_interval
 from gateways.local.cards import save_test_card
@@ -34,12 +36,31 @@ _BOUGHT_AT = timedelta(hours=9, minutes=30)
 
 
 def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscription:
-    now = now or timezone.now()
-    owner = Membership.objects.get(workspace=acme, role=Role.OWNER)
+    """Acme's whole billing history, played on its own."""
+    play(acme_billing_history(acme, now=now or timezone.now()))
+    return Subscription.objects.get(workspace=acme)
+
+
+def acme_billing_history(acme: Workspace, *, now: datetime) -> list[Step]:
+    """Acme's dated billing operations: bought a year ago (plus a day), then each monthly
+    renewal as the sweep would have run it, a few minutes after the period ended."""
     today = now.date()
     # A year ago, plus a day: 12 monthly periods, the last one containing today.
     started = add_interval(today, Interval.MONTH, anchor_day=today.day, count=-12) + timedelta(days=1)
     bought_at = midnight(started) + _BOUGHT_AT
+    history: list[Step] = [(bought_at, partial(_buy, acme, bought_at, card_expires=today.year + 3))]
+    for count in range(1, 14):
+        renew_at = midnight(add_interval(started, Interval.MONTH, anchor_day=started.day, count=count)) + (
+            timedelta(minutes=5)
+        )
+        if renew_at > now:
+            break
+        history.append((renew_at, partial(_renew_due, acme, renew_at)))
+    return history
+
+
+def _buy(acme: Workspace, bought_at: datetime, *, card_expires: int) -> None:
+    owner = Membership.objects.get(workspace=acme, role=Role.OWNER)
     subscription_start_free(workspace=acme, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=acme, is_default=True).exists():
         assert DEMO_CARD in TEST_CARDS
@@ -48,7 +69,7 @@ def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscr
             actor=owner,
             number=DEMO_CARD,
             exp_month=12,
-            exp_year=today.year + 3,
+            exp_year=card_expires,
             now=bought_at,
         )
     subscription = Subscription.objects.select_related("plan").get(workspace=acme)
@@ -67,13 +88,15 @@ def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscr
             preview=preview,
             now=bought_at,
         )
-    subscription.refresh_from_db()
-    # Each renewal as the sweep would have run it, a few minutes after the period ended.
+
+
+def _renew_due(acme: Workspace, at: datetime) -> None:
+    """Renew what is due at ``at`` (nothing when a previous run renewed it already)."""
+    subscription = Subscription.objects.get(workspace=acme)
     while (
         subscription.status == SubscriptionStatus.ACTIVE
         and subscription.auto_renew
-        and subscription.current_period_end <= now
+        and subscription.current_period_end <= at
     ):
         apply_renew(workspace=acme, now=subscription.current_period_end + timedelta(minutes=5))
         subscription.refresh_from_db()
-    return subscription

@@ -12,11 +12,13 @@ are kept and only the days not swept yet add anything.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.utils import timezone
 
 from billing.seat_sweeps import run_seat_sweeps
 from billing.services import apply_subscribe, preview_subscribe, subscription_start_free
+from demo.timeline import Step, play
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from gateways.local.cards import save_test_card
@@ -48,11 +50,39 @@ def _bought_on(today: date) -> date:
 
 
 def seed_studio(*, now: datetime | None = None) -> Workspace:
-    now = now or timezone.now()
+    """Studio's whole history, played on its own."""
+    studio, history = studio_history(now=now or timezone.now())
+    play(history)
+    return studio
+
+
+def studio_history(*, now: datetime) -> tuple[Workspace, list[Step]]:
+    """The Studio workspace and its dated operations: bought on 1 January, its members in
+    their roles an hour later, the nine paid members ten days ago with their billing
+    periods, then the daily seat job as beat would have run it every night since."""
     today = day_of(now)
     studio = demo_workspace(STUDIO_NAME, {STUDIO_OWNER: Role.OWNER})
-    owner = Membership.objects.get(workspace=studio, role=Role.OWNER)
     bought_at = midnight(_bought_on(today)) + timedelta(hours=9)
+    joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO)), bought_at) + timedelta(hours=10)
+    history: list[Step] = [
+        (bought_at, partial(_buy, studio, bought_at, card_expires=today.year + 3)),
+        (bought_at + timedelta(hours=1), partial(_join_roles, studio, bought_at + timedelta(hours=1))),
+        (joined_at, partial(_join_paid_seats, studio, joined_at)),
+    ]
+    day = day_of(joined_at) + timedelta(days=1)
+    while day <= today:
+        swept_at = midnight(day) + timedelta(hours=2)
+        history.append((swept_at, partial(run_seat_sweeps, now=swept_at)))
+        day += timedelta(days=1)
+    return studio, history
+
+
+def _owner(studio: Workspace) -> Membership:
+    return Membership.objects.get(workspace=studio, role=Role.OWNER)
+
+
+def _buy(studio: Workspace, bought_at: datetime, *, card_expires: int) -> None:
+    owner = _owner(studio)
     subscription_start_free(workspace=studio, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=studio, is_default=True).exists():
         save_test_card(
@@ -60,7 +90,7 @@ def seed_studio(*, now: datetime | None = None) -> Workspace:
             actor=owner,
             number=DEMO_CARD,
             exp_month=12,
-            exp_year=today.year + 3,
+            exp_year=card_expires,
             now=bought_at,
         )
     if Subscription.objects.select_related("plan").get(workspace=studio).plan.is_free:
@@ -70,21 +100,21 @@ def seed_studio(*, now: datetime | None = None) -> Workspace:
         preview = preview_subscribe(workspace=studio, price_id=price.pk, now=bought_at)
         apply_subscribe(workspace=studio, actor=owner, price_id=price.pk, preview=preview, now=bought_at)
 
+
+def _join_roles(studio: Workspace, at: datetime) -> None:
+    owner = _owner(studio)
     for email, role in STUDIO_ROLES.items():
-        _join(studio, owner, email, role, bought_at + timedelta(hours=1))
-    joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO)), bought_at) + timedelta(hours=10)
+        _join(studio, owner, email, role, at)
+
+
+def _join_paid_seats(studio: Workspace, joined_at: datetime) -> None:
+    owner = _owner(studio)
     for email, interval in STUDIO_SEATS.items():
         membership = _join(studio, owner, email, Role.MEMBER, joined_at)
         if membership is not None and interval != Interval.YEAR:
             services.seat_billing_period_set(
                 workspace=studio, actor=owner, membership=membership, interval=interval, now=joined_at
             )
-    # The daily seat job, as beat would have run it every night since they joined.
-    day = day_of(joined_at) + timedelta(days=1)
-    while day <= today:
-        run_seat_sweeps(now=midnight(day) + timedelta(hours=2))
-        day += timedelta(days=1)
-    return studio
 
 
 def _join(studio: Workspace, owner: Membership, email: str, role: str, at: datetime) -> Membership | None:
