@@ -1,8 +1,9 @@
 """Monthly allowances: how many credits, for which period, and the set-based reset.
 
 docs/rules/credits.md#allowance: the allowance of a period is the plan's flat credits
-+ credits per seat × licensed members *at reset time* + the active add-ons' monthly
-credits; it expires unused at the period's end (no roll-over). docs/rules/credits.md#reset:
++ credits per seat × licences *at reset time* (docs/rules/credits.md#licences: the seats
+paid for, each once, counted by :func:`teams.selectors.licences_sql`) + the active
+add-ons' monthly credits; it expires unused at the period's end (no roll-over). docs/rules/credits.md#reset:
 ``calendar`` plans reset on the 1st of each month, ``renewal`` plans on the
 subscription's renewal day, clamped to the month's last day. A workspace without a
 subscription, or whose subscription expired, is on Free.
@@ -42,6 +43,8 @@ _SWEEP_LOCK_KEY = 0x5EA7C4ED
 @dataclass(frozen=True)
 class Allowance:
     plan_id: int | None
+    #: The plan in force is the free plan (subscribed to Free, no subscription, or it expired).
+    free: bool
     reset: CreditReset
     renewal_day: int
     seats: int
@@ -78,9 +81,10 @@ def allowance_of(workspace: Workspace) -> Allowance:
     computation the reset runs (:data:`credits.sql.ALLOWANCE_OF`), for one workspace."""
     with connection.cursor() as cursor:
         cursor.execute(sql.ALLOWANCE_OF, {"ws": workspace.pk, "licensed": LICENSED_ROLES})
-        plan_id, rule, seats, plan_credits, addon_credits = cursor.fetchone()
+        plan_id, free, rule, seats, plan_credits, addon_credits = cursor.fetchone()
     return Allowance(
         plan_id=plan_id,
+        free=bool(free),
         reset=CreditReset.RENEWAL if rule else CreditReset.CALENDAR,
         renewal_day=int(rule),
         seats=int(seats),

@@ -25,16 +25,26 @@ module is an entry point above this one.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from credits import allowances, errors, ledger, notifications, sql
-from credits.models import CreditGrant, EntryKind, GrantBucket, LedgerEntry, Reservation, ReservationStatus
-from domain.calendar import day_of
+from credits.models import (
+    ALLOWANCE_BUCKETS,
+    CreditBalance,
+    CreditGrant,
+    EntryKind,
+    GrantBucket,
+    LedgerEntry,
+    Reservation,
+    ReservationStatus,
+)
+from domain.calendar import day_of, midnight
 from domain.checks import is_count, is_int
 from workspaces.jobs import enqueue
 from workspaces.models import Membership, User, Workspace
@@ -455,12 +465,83 @@ def allowance_ensure_current(*, workspace: Workspace, now: datetime) -> None:
 
 @transaction.atomic
 def allowance_reset_for_plan_change(*, workspace: Workspace, now: datetime) -> None:
-    """After a plan change, a subscription start or its expiry: expire the current
-    allowance and grant the new plan's allowance for the current credit period.
+    """Bring the allowance in line with the subscription billing has just changed: a plan
+    change, a subscription start, a switch to annual, an expiry
+    (docs/rules/credits.md#plan-changes-and-the-allowance).
 
-    docs/rules/credits.md#reset: seat count changes alone wait for the next reset; a plan
-    change applies now (docs/rules/credits.md#plan-changes-and-the-allowance).
+    * Within the current credit period (the new terms give the same period): an
+      **upgrade** raises the period's allowance to the new plan's at once, and what was
+      used this period still counts; a **downgrade** keeps the allowance until the next
+      reset. Each live allowance grant holds the largest allowance of its bucket granted
+      this period (``amount``) and what is left of it (``remaining``; used = amount −
+      remaining, held credits included): raising it to a larger allowance adds the
+      difference to both, with one ledger entry, and nothing else ever changes it before
+      the reset. So remaining = new allowance − used, and however many changes the period
+      holds it never yields more than the largest plan held in it; calling this twice
+      grants nothing more.
+    * The terms start another credit period (a subscription start or a switch to annual
+      moves the renewal day; a calendar plan to a renewal one) or the workspace falls back
+      to Free (an expiry, docs/rules/credits.md#reset): the current allowance expires and
+      the new period's is granted, as at a reset.
+
+    docs/rules/credits.md#reset: seat count changes alone wait for the next reset.
     """
     with sql.hot_cursor() as cursor:
-        ledger.lock(cursor, workspace.pk, now, roll_over=False)
-        allowances.reset_locked(cursor, [workspace.pk], now)
+        state = ledger.lock(cursor, workspace.pk, now)
+        target = allowances.allowance_of(workspace)
+        period = target.period(day_of(now))
+        if target.free or period != (state.period_start, state.period_end):
+            allowances.reset_locked(cursor, [workspace.pk], now)
+            return
+    _raise_allowance(workspace, state, target, now)
+
+
+def _raise_allowance(
+    workspace: Workspace, state: ledger.State, target: allowances.Allowance, now: datetime
+) -> None:
+    """Raise each live allowance grant of the current period to ``target``'s amount when
+    that is larger (a missing one is granted); the balance row is locked (``state``).
+    Grants are never lowered: a smaller allowance waits for the reset."""
+    assert state.period_start is not None
+    assert state.period_end is not None
+    live = {
+        grant.bucket: grant
+        for grant in CreditGrant.objects.filter(
+            workspace=workspace, bucket__in=ALLOWANCE_BUCKETS, expired_at__isnull=True
+        )
+    }
+    wanted = {
+        GrantBucket.PLAN_ALLOWANCE: target.plan_credits,
+        GrantBucket.ADDON_ALLOWANCE: target.addon_credits,
+    }
+    for bucket, credits in wanted.items():
+        grant = live.get(bucket)
+        more = credits - (grant.amount if grant is not None else 0)
+        if more <= 0:
+            continue
+        if grant is None:
+            grant = CreditGrant.objects.create(
+                workspace=workspace,
+                bucket=bucket,
+                amount=credits,
+                remaining=credits,
+                period_start=state.period_start,
+                period_end=state.period_end,
+                expires_at=midnight(state.period_end),
+                created_at=now,
+            )
+        else:
+            CreditGrant.objects.filter(pk=grant.pk).update(
+                amount=F("amount") + more, remaining=F("remaining") + more
+            )
+        ledger.append_entry(
+            workspace=workspace,
+            state=state,
+            amount=more,
+            kind=EntryKind.GRANT,
+            grant=grant,
+            now=now,
+            note="allowance raised by a plan change",
+        )
+        state = replace(state, balance=state.balance + more, allowance_total=state.allowance_total + more)
+    CreditBalance.objects.filter(workspace=workspace).update(allowance_total=state.allowance_total)

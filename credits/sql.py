@@ -24,6 +24,8 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
+from teams.selectors import licences_sql
+
 ALLOWANCE_SQL_LIST = "('plan_allowance', 'addon_allowance')"
 
 
@@ -252,13 +254,14 @@ FOR UPDATE
 # The allowance (docs/rules/credits.md#allowance) of each workspace of a ``due`` CTE (its
 # ``workspace_id``; its other columns are carried along): the plan in force is the
 # subscription's unless it expired, else the free plan; plan credits = flat + per seat x
-# licensed members (``%(licensed)s``) at this moment; add-on credits = the active add-ons'
-# monthly credits. ``rule`` indexes the period arrays of
-# :func:`credits.allowances._period_table`: 0 = calendar, 1-31 = renewal on that day
-# (docs/rules/credits.md#reset).
-_ALLOWANCE = """
+# licences at this moment (docs/rules/credits.md#licences: the seats paid for, each once,
+# as teams defines them in :func:`teams.selectors.licences_sql`; ``%(licensed)s`` binds the
+# licensed roles); add-on credits = the active add-ons' monthly credits. ``rule`` indexes
+# the period arrays of :func:`credits.allowances._period_table`: 0 = calendar, 1-31 =
+# renewal on that day (docs/rules/credits.md#reset).
+_ALLOWANCE = f"""
 ruled AS (
-    SELECT d.*, p.id AS plan_id, p.credits_flat, p.credits_per_seat, s.id AS subscription_id,
+    SELECT d.*, p.id AS plan_id, p.is_free, p.credits_flat, p.credits_per_seat, s.id AS subscription_id,
            CASE WHEN p.credit_reset = 'renewal' AND s.id IS NOT NULL THEN s.billing_anchor_day ELSE 0 END AS rule
     FROM due d
     LEFT JOIN subscriptions_subscription s ON s.workspace_id = d.workspace_id AND s.status <> 'expired'
@@ -269,10 +272,7 @@ ruled AS (
            COALESCE(r.credits_flat, 0) + COALESCE(r.credits_per_seat, 0) * seats.n AS plan_credits,
            COALESCE(addons.credits, 0) AS addon_credits
     FROM ruled r
-    CROSS JOIN LATERAL (
-        SELECT count(*)::bigint AS n FROM workspaces_membership m
-        WHERE m.workspace_id = r.workspace_id AND m.role = ANY(%(licensed)s::text[])
-    ) seats
+    CROSS JOIN LATERAL (SELECT {licences_sql("r.workspace_id")} AS n) seats
     LEFT JOIN LATERAL (
         SELECT SUM(sa.quantity * a.monthly_credits)::bigint AS credits
         FROM subscriptions_subscriptionaddon sa JOIN subscriptions_addon a ON a.id = sa.addon_id
@@ -284,7 +284,7 @@ ruled AS (
 #: :data:`RESET_LOCKED` grants, read without writing (:func:`credits.allowances.allowance_of`).
 ALLOWANCE_OF = f"""
 WITH due AS (SELECT w.id AS workspace_id FROM workspaces_workspace w WHERE w.id = %(ws)s), {_ALLOWANCE}
-SELECT a.plan_id, a.rule, a.seats, a.plan_credits, a.addon_credits FROM allowance a
+SELECT a.plan_id, COALESCE(a.is_free, false), a.rule, a.seats, a.plan_credits, a.addon_credits FROM allowance a
 """
 
 # The reset of already-locked workspaces ``%(ids)s``, in one statement:

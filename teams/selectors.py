@@ -1,5 +1,6 @@
 """Reads of seats, scoped by workspace (docs/rules/plans.md#seats): the one place seats
-are counted, for the members page, the caps and what the subscription bills for them.
+are counted, for the members page, the caps, what the subscription bills for them and the
+licences the AI credit allowance counts (:func:`licences_sql`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from domain.periods import Interval
@@ -73,8 +75,59 @@ def extra_seat_cap(subscription: Subscription, plan: Plan | None = None) -> int:
 
 
 def licensed_count(workspace: Workspace) -> int:
-    """Members whose role holds a licence (docs/rules/roles.md#licensed-roles)."""
+    """Members whose role holds a licence (docs/rules/roles.md#licensed-roles): the members
+    holding a seat, what the member caps and the seat sync count. The licences the
+    allowance counts also include the seats paid for and still empty (:func:`licence_count`)."""
     return Membership.objects.filter(workspace=workspace, role__in=LICENSED_ROLES).count()
+
+
+def licences_sql(workspace: str, *, roles: str = "%(licensed)s") -> str:
+    """docs/rules/credits.md#licences as one SQL scalar expression (``bigint``): the seats
+    the workspace ``workspace`` (an SQL expression: a column or a placeholder) pays for,
+    each counted once. ``roles`` binds the licensed roles as a text array
+    (``list(LICENSED_ROLES)``).
+
+    On a plan that charges for seats: the plan's included seats in use (by the members
+    not holding a paid seat), plus every extra seat bought in advance
+    (``Subscription.extra_seats``, filled or empty), plus every active paid seat (a
+    :class:`~teams.models.Seat` row); never fewer than the members holding a licence.
+    On a plan whose seats are free, or without a live subscription (Free): the members
+    holding a licence. Guests and visitors are never licences.
+
+    The one definition of the rule: the set-based allowance reset embeds it
+    (:data:`credits.sql.RESET_LOCKED`) and :func:`licence_count` runs it.
+    """
+    return f"""(
+    SELECT GREATEST(
+               lm.members,
+               CASE WHEN lp.id IS NULL OR lp.seats_are_free THEN lm.members
+                    ELSE LEAST(lp.included_seats, lm.members - lm.seated) + ls.extra_seats + lm.paid END
+           )::bigint
+    FROM (
+        SELECT count(*) AS members,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM teams_seat t WHERE t.membership_id = m.id AND t.status = '{SeatStatus.ACTIVE.value}'
+               )) AS seated,
+               (SELECT count(*) FROM teams_seat t
+                WHERE t.workspace_id = {workspace} AND t.status = '{SeatStatus.ACTIVE.value}') AS paid
+        FROM workspaces_membership m
+        WHERE m.workspace_id = {workspace} AND m.role = ANY({roles}::text[])
+    ) lm
+    LEFT JOIN subscriptions_subscription ls
+        ON ls.workspace_id = {workspace} AND ls.status <> '{SubscriptionStatus.EXPIRED.value}'
+    LEFT JOIN subscriptions_plan lp ON lp.id = ls.plan_id
+)"""
+
+
+_LICENCE_COUNT = f"SELECT {licences_sql('%(ws)s')}"
+
+
+def licence_count(workspace: Workspace) -> int:
+    """The licences of docs/rules/credits.md#licences now: the very SQL the allowance
+    reset counts (:func:`licences_sql`), for one workspace (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LICENCE_COUNT, {"ws": workspace.pk, "licensed": list(LICENSED_ROLES)})
+        return int(cursor.fetchone()[0])
 
 
 def paid_seat_count(workspace: Workspace) -> int:

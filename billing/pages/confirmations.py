@@ -73,8 +73,13 @@ def payment_sentence(result: ApplyResult) -> str:
     currency = result.preview.currency
     if result.invoice is not None and result.invoice.document_type == DocumentType.CREDIT_NOTE:
         parts.append(
-            _("Credit note %(number)s: %(amount)s credited to your account balance, applied to your next invoice.")
-            % {"number": result.invoice.number, "amount": display.money(-result.invoice.total_cents, currency)}
+            _(
+                "Credit note %(number)s: %(amount)s credited to your account balance, applied to your next invoice."
+            )
+            % {
+                "number": result.invoice.number,
+                "amount": display.money(-result.invoice.total_cents, currency),
+            }
         )
         return " ".join(parts)
     if result.invoice is not None:

@@ -8,19 +8,19 @@ instead of letting every selector fetch it again.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
-from django.db import connection
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery
 
 from billing.pages.cards import AnnualOffer, Extras, OverviewPage, PlanOption, SubscriptionCard, UsersCard
 from domain.periods import Interval
 from gateways.base import CardInfo
 from subscriptions import pricing
 from subscriptions import selectors as billing_selectors
-from subscriptions.models import AddOn, Plan, Price, Subscription, SubscriptionAddOn, SubscriptionStatus
+from subscriptions.models import Price, Subscription, SubscriptionAddOn, SubscriptionStatus
 from teams import selectors as team_selectors
 from teams.models import Seat, SeatStatus
 from workspaces.models import Membership, Workspace
@@ -42,67 +42,56 @@ class LoadedSubscription:
     has_addons: bool
 
 
-def _columns(model: type[Any], alias: str) -> str:
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+def _count(rows: QuerySet[Any]) -> Subquery:
+    """``SELECT COUNT(*)`` of ``rows`` as a subquery: no GROUP BY, so 0 when none match."""
+    return Subquery(
+        rows.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
+    )
 
 
-_SUBSCRIPTION_FIELDS = Subscription._meta.concrete_fields
-_PLAN_FIELDS = Plan._meta.concrete_fields
-_PRICE_FIELDS = Price._meta.concrete_fields
+@cache
+def _subscriptions_loaded() -> QuerySet[Subscription]:
+    """Subscriptions with their plan and price, TEAMS' seat counts, the plan's annual price
+    in the same currency and whether add-ons are on: every card of the Overview.
 
-#: The subscription, its plan and price, TEAMS' seat counts, whether add-ons are on and
-#: the plan's annual price in the same currency: every card of the Overview in one
-#: statement. Raw SQL on purpose: the Overview is the hot page and its benchmark
-#: (``python -m bench subscription_page``, bar: at most 2.0 × the floor page) fails with
-#: this read as an ORM query (annotated subqueries, the annual price fetched by id):
-#: ratio 2.18 (1.97-2.38 over 3 runs) against 1.73 (1.56-1.84) with it raw, interleaved
-#: on the same machine; 2.9 ms against 0.54 ms a call in-process, the SQL itself taking
-#: under 0.1 ms. Each model is built by ``Model.from_db`` from its own full row.
-LOAD_SUBSCRIPTION_SQL = f"""
-SELECT {_columns(Subscription, "s")}, {_columns(Plan, "pl")}, {_columns(Price, "pr")},
-       {_columns(Price, "annual")},
-       (SELECT COUNT(*) FROM {Membership._meta.db_table} m
-         WHERE m."workspace_id" = s."workspace_id" AND m."role" = ANY(%(licensed_roles)s)) AS licensed,
-       (SELECT COUNT(*) FROM {Seat._meta.db_table} t
-         WHERE t."workspace_id" = s."workspace_id" AND t."status" = %(seat_active)s) AS paid_seats,
-       (SELECT COUNT(*) FROM {Seat._meta.db_table} t
-         WHERE t."workspace_id" = s."workspace_id" AND t."status" = %(seat_active)s AND t."coterm") AS coterm_seats,
-       EXISTS (SELECT 1 FROM {SubscriptionAddOn._meta.db_table} sa
-               JOIN {AddOn._meta.db_table} ad ON ad."id" = sa."addon_id"
-               WHERE sa."subscription_id" = s."id" AND ad."is_active") AS has_addons
-FROM {Subscription._meta.db_table} s
-JOIN {Plan._meta.db_table} pl ON pl."id" = s."plan_id"
-JOIN {Price._meta.db_table} pr ON pr."id" = s."price_id"
-LEFT JOIN LATERAL (
-    SELECT a.* FROM {Price._meta.db_table} a
-    WHERE a."plan_id" = s."plan_id" AND a."interval" = %(year)s AND a."currency" = pr."currency" AND a."is_active"
-    ORDER BY a."id" LIMIT 1
-) annual ON TRUE
-WHERE s."workspace_id" = %(workspace)s
-"""
-
-
-def _instance(model: type[Any], fields: Sequence[Any], values: Sequence[Any]) -> Any:
-    return model.from_db(connection.alias, [field.attname for field in fields], list(values))
+    Built once, on first use: each call only filters it (building the subqueries is
+    most of what this query costs in Python).
+    """
+    same_workspace = OuterRef("workspace_id")
+    active_seats = Seat.objects.filter(workspace_id=same_workspace, status=SeatStatus.ACTIVE)
+    annual = Price.objects.filter(
+        plan_id=OuterRef("plan_id"),
+        interval=Interval.YEAR,
+        currency=OuterRef("price__currency"),
+        is_active=True,
+    ).order_by("id")
+    return (
+        Subscription.objects.select_related("plan", "price")
+        .annotate(
+            licensed=_count(
+                Membership.objects.filter(workspace_id=same_workspace, role__in=team_selectors.LICENSED_ROLES)
+            ),
+            paid_seats=_count(active_seats),
+            coterm_seats=_count(active_seats.filter(coterm=True)),
+            annual_price_id=Subquery(annual.values("id")[:1]),
+            has_addons=Exists(
+                SubscriptionAddOn.objects.filter(subscription_id=OuterRef("pk"), addon__is_active=True)
+            ),
+        )
+        .order_by()
+    )
 
 
 def load_subscription(workspace: Workspace) -> LoadedSubscription:
     """The workspace's subscription with its plan and price, its licensed members and paid
     seats (what TEAMS' ``seat_summary`` counts), its plan's annual price in its currency
-    and whether it has add-ons: one query (three when the workspace predates billing and
-    has no row yet)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LOAD_SUBSCRIPTION_SQL,
-            {
-                "workspace": workspace.pk,
-                "licensed_roles": list(team_selectors.LICENSED_ROLES),
-                "seat_active": SeatStatus.ACTIVE.value,
-                "year": Interval.YEAR.value,
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
+    and whether it has add-ons.
+
+    One query, plus one for the annual price when it is not the subscription's own (a
+    monthly subscription); three when the workspace predates billing and has no row yet.
+    """
+    subscription = next(iter(_subscriptions_loaded().filter(workspace=workspace)[:1]), None)
+    if subscription is None:
         free = billing_selectors.subscription_of(workspace)
         free.workspace = workspace
         return LoadedSubscription(
@@ -113,28 +102,20 @@ def load_subscription(workspace: Workspace) -> LoadedSubscription:
             annual_price=None,
             has_addons=False,
         )
-    columns = iter(row)
-
-    def take(fields: Sequence[Any]) -> list[Any]:
-        return [next(columns) for _ in fields]
-
-    subscription: Subscription = _instance(Subscription, _SUBSCRIPTION_FIELDS, take(_SUBSCRIPTION_FIELDS))
-    subscription.plan = _instance(Plan, _PLAN_FIELDS, take(_PLAN_FIELDS))
-    subscription.price = _instance(Price, _PRICE_FIELDS, take(_PRICE_FIELDS))
     subscription.workspace = workspace
-    annual = take(_PRICE_FIELDS)
-    licensed, paid_seats, coterm_seats, has_addons = columns
+    annual_id = subscription.annual_price_id  # type: ignore[attr-defined]
     annual_price: Price | None = None
-    if annual[0] is not None:  # the LEFT JOIN found one
-        annual_price = _instance(Price, _PRICE_FIELDS, annual)
-        annual_price.plan = subscription.plan
+    if annual_id == subscription.price_id:
+        annual_price = subscription.price
+    elif annual_id is not None:
+        annual_price = Price.objects.get(pk=annual_id)
     return LoadedSubscription(
         subscription=subscription,
-        licensed=int(licensed),
-        paid_seats=int(paid_seats),
-        coterm_seats=int(coterm_seats),
+        licensed=int(subscription.licensed),  # type: ignore[attr-defined]
+        paid_seats=int(subscription.paid_seats),  # type: ignore[attr-defined]
+        coterm_seats=int(subscription.coterm_seats),  # type: ignore[attr-defined]
         annual_price=annual_price,
-        has_addons=bool(has_addons),
+        has_addons=bool(subscription.has_addons),  # type: ignore[attr-defined]
     )
 
 
