@@ -1,7 +1,7 @@
 """Issue 5, acceptance 4: the subscription Overview page under load, against a floor page
 measured in the same run (rows: seconds per request, ratio = ours / floor, lower is better).
 
-* **Page**: ``/<workspace>/workspace/subscription/`` for the demo Acme workspace (seed 001's
+* **Page**: ``/<workspace>/workspace/subscription/`` for the demo Acme workspace (the Overview's
   data: Team Starter monthly, a card, a year of invoices, 30 days of usage, purchases),
   signed in as its admin, served by gunicorn on 127.0.0.1 and fetched by 16 concurrent
   keep-alive clients (a bounded number of requests each).

@@ -208,7 +208,7 @@ CELERY_BEAT_SCHEDULE["teams-seat-sweeps"] = {
     "task": "billing.tasks.run_seat_sweeps_task",
     "schedule": crontab(hour=2, minute=0),
 }
-# Teams: "contact sales" when a team needs more than max_members (seed 002).
+# Teams: "contact sales" when a team needs more than max_members (docs/rules/plans.md#member-caps).
 SALES_EMAIL = env.str("SALES_EMAIL", default="sales@seatcredit.test")
 
 # Payments: the offline "local" gateway. The Stripe keys are read so a deployment can

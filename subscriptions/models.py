@@ -112,7 +112,7 @@ class Channel(models.TextChoices):
 
 
 class CancelReason(models.TextChoices):
-    # The eight reasons of seed 001.
+    # The eight reasons (docs/rules/lifecycle.md#cancel).
     TOO_EXPENSIVE = "too_expensive", _("Cost too high")
     MISSING_FEATURES = "missing_features", _("Missing features")
     HARD_TO_USE = "hard_to_use", _("Difficult to use")

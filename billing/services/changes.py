@@ -418,7 +418,7 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
     delta = new_billable - ctx.billable_seats
     if delta and sub.status != SubscriptionStatus.TRIALING and sub.price.seat_amount:
         # Seats added are charged from today, seats removed credited from today (day
-        # units) or from next month (annual), seed 002.
+        # units) or from next month (annual), docs/rules/proration.md#removing-a-seat.
         start, end = _period(ctx)
         amount = int(sub.price.seat_amount) * abs(delta)
         prorate = charge_proration if delta > 0 else removal_credit_proration

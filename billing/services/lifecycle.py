@@ -116,7 +116,7 @@ def _run(
                 if unpaid is not None:
                     invoice_void(invoice=unpaid, now=now)
         if change.syncs_seats:
-            # The seat rows now say what the invoice below bills (seed 002): co-termed
+            # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming): co-termed
             # seats on it, seats on their own interval on their own renewals.
             seats_sync(workspace=workspace, now=now)
         invoice = None
@@ -280,7 +280,7 @@ def apply_subscribe(
 
 
 def preview_change_plan(*, workspace: Workspace, price_id: int, now: datetime | None = None) -> Preview:
-    """Change plan now, prorated (seed 001): net = the new plan's remaining time − the old
+    """Change plan now, prorated (docs/rules/lifecycle.md#change-plan): net = the new plan's remaining time − the old
     plan's unused time, both by :func:`~domain.proration.charge_proration` over the
     same span. A positive net is invoiced and charged now; a negative one goes to the
     account balance. The billing period stays; annual cannot go back to monthly."""
@@ -341,7 +341,7 @@ def apply_customize(
 def preview_cancel(
     *, workspace: Workspace, reason: str, comment: str = "", now: datetime | None = None
 ) -> Preview:
-    """Cancel with one of seed 001's eight reasons (free text required for "Other"):
+    """Cancel with one of the eight reasons (docs/rules/lifecycle.md#cancel) (free text required for "Other"):
     auto-renew off, access until the period ends, then expiry to Free."""
     return compute_preview(
         workspace, _now(now), lambda ctx: status_changes.compute_cancel(ctx, reason, comment)

@@ -115,7 +115,7 @@ def purchase_source(invoice: Invoice) -> str:
 def settle_paid(*, invoice: Invoice, now: datetime) -> None:
     """What a paid invoice grants, run once it is paid (idempotent).
 
-    Purchased extra credits become a purchased grant only now (seed 001: credits follow
+    Purchased extra credits become a purchased grant only now (docs/rules/plans.md#extra-credits: credits follow
     payment), and a subscription in dunning on this invoice is active again.
     """
     credits, amount = _credit_lines(invoice)

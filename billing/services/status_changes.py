@@ -27,8 +27,6 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 
-#: Subscriptions bought on mobile are capped at 3 members (seed 002).
-
 
 def compute_cancel(ctx: Context, reason: object, comment: object) -> Change:
     if not isinstance(reason, str) or reason not in CancelReason.values:
@@ -136,7 +134,7 @@ def compute_expire(ctx: Context, reason: str) -> Change:
         billing_reason=None,
         event_kind=EventKind.EXPIRED,
         updates=free_terms(ctx.workspace, ctx.today),
-        # Purchased credits are kept; the plan allowance becomes Free's (seed 001).
+        # Purchased credits are kept; the plan allowance becomes Free's (docs/rules/lifecycle.md#expiry).
         resets_allowance=True,
         event_data={
             "reason": reason,
