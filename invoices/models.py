@@ -233,6 +233,10 @@ class Invoice(models.Model):
     def pdf_filename(self) -> str:
         return f"{self.number}.pdf"
 
+    @property
+    def receipt_filename(self) -> str:
+        return f"{self.number}-receipt.pdf"
+
 
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")

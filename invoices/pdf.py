@@ -18,11 +18,18 @@ from invoices.models import Invoice
 TEMPLATE = "invoices/pdf/invoice.html"
 
 
-def invoice_pdf_html(invoice: Invoice) -> str:
-    """The invoice's HTML, in the invoice's language (French by default)."""
+def invoice_pdf_html(invoice: Invoice, *, receipt: bool = False) -> str:
+    """The invoice's HTML, in the invoice's language (French by default). The invoice
+    itself says nothing that changes after issue (no payment status); the ``receipt``
+    says when and how it was paid (docs/rules/invoices.md#pdf-and-receipt)."""
     with translation.override(invoice.language):
         return render_to_string(
-            TEMPLATE, {"invoice": present_invoice(invoice, invoice.language), "language": invoice.language}
+            TEMPLATE,
+            {
+                "invoice": present_invoice(invoice, invoice.language),
+                "language": invoice.language,
+                "receipt": receipt,
+            },
         )
 
 
@@ -32,5 +39,10 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The PDF bytes of a finalized invoice."""
+    """The PDF bytes of a finalized invoice, frozen at issue."""
     return html_to_pdf(invoice_pdf_html(invoice))
+
+
+def render_receipt_pdf(invoice: Invoice) -> bytes:
+    """The PDF bytes of a paid invoice's receipt: the invoice, with its payment."""
+    return html_to_pdf(invoice_pdf_html(invoice, receipt=True))

@@ -223,7 +223,8 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
 
 
 def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
-    """Email the payment receipt with the PDF attached, once per paid invoice.
+    """Email the payment receipt, with the invoice's stored PDF and the receipt's PDF
+    attached, once per paid invoice.
 
     Returns whether an email was sent now. The invoice is claimed before sending (so two
     workers never both send it) and released again if sending fails, for a retry.
@@ -244,6 +245,7 @@ def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
             message = EmailMessage(subject=subject, body=body, to=recipients)
             with invoice.pdf.open("rb") as stored:
                 message.attach(invoice.pdf_filename, stored.read(), "application/pdf")
+            message.attach(invoice.receipt_filename, pdf.render_receipt_pdf(invoice), "application/pdf")
             message.send()
     except Exception:
         Invoice.objects.filter(pk=invoice.pk).update(receipt_sent_at=None)

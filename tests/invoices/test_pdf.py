@@ -48,13 +48,15 @@ def test_pdf_is_a_french_invoice_with_the_legal_mentions(workspace, make_invoice
         "Total TTC\n190,80\u00a0€",
         "Crédit de compte appliqué\n0,00\u00a0€",
         "Montant dû\n190,80\u00a0€",
-        "Statut du paiement : \nEn attente",
         "Pénalités de retard : trois fois le taux d'intérêt légal",
         "Indemnité forfaitaire pour frais de recouvrement : 40 €",
         "Pas d'escompte pour paiement anticipé",
     ]:
         assert expected in text, expected
     assert "Autoliquidation" not in text
+    # Frozen at issue: nothing that changes later, such as the payment status.
+    assert "En attente" not in text
+    assert "Statut du paiement" not in text
 
 
 def test_reverse_charged_pdf_carries_the_mention_and_no_vat(workspace, make_invoice):
