@@ -2,15 +2,22 @@
 
 :func:`run_seat_sweeps` is idempotent and safe to run late or twice for the same day:
 
-1. seats of workspaces back on a plan with free seats (Free, expired) end, unbilled;
+1. seats of workspaces back on a plan with free seats (Free, expired) end with their
+   subscription: charges not invoiced are cancelled, the time a seat on its own interval
+   paid beyond the end is credited (:func:`teams.services.seat_end_with_subscription`);
 2. co-termed seats follow their subscription into its new period (its renewal billed
    them, see :func:`teams.selectors.coterm_paid_seat_count`); a seat whose subscription
    moved to another interval keeps its own period and renews on its anniversary;
-3. seats not co-termed whose period ended are renewed for their next period;
-4. pending seat charges are invoiced: every change of one workspace and one day on ONE
+3. period changes whose seat's paid unit has ended take effect
+   (:func:`teams.services.seat_period_changes_apply`);
+4. seats not co-termed whose period ended are renewed for their next period, never past
+   the end of a cancelled subscription: a renewal falling due before it is charged up to
+   it only (``Seat.paid_until``), and the rest of the period if the subscription is
+   reactivated and renews;
+5. pending seat charges are invoiced: every change of one workspace and one day on ONE
    invoice (source ``seats:<workspace>:<day>``) the day after; renewals on the day they
    fall due (source ``seat-renewals:<workspace>:<day>``);
-5. seat invoices are charged through the payment gateway, outside any transaction
+6. seat invoices are charged through the payment gateway, outside any transaction
    (key ``invoice:<id>:attempt:1``), then marked paid or failed; a failed one follows
    the subscription's dunning (retries 1, 3, 5 and 7 days later).
 """
@@ -28,14 +35,22 @@ from billing.services.collection import collect
 from billing.services.settlement import invoice_issue
 from domain.calendar import day_of, midnight
 from domain.periods import Interval, period_containing
-from domain.proration import charge_proration
+from domain.proration import Proration, charge_proration, removal_credit_proration
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
 from invoices.totals import DraftLine
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
-from teams.services import lock_seats, seat_line_description
+from teams.services import (
+    charge_up_to,
+    lock_seats,
+    seat_end_with_subscription,
+    seat_line_description,
+    seat_period_changes_apply,
+    subscription_end,
+    subscription_runs_at,
+)
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -48,12 +63,14 @@ def run_seat_sweeps(*, now: datetime) -> dict[str, int]:
     """Run every seat step for ``now``; returns how many rows each step touched."""
     ended = end_seats_without_paid_plan(now=now)
     synced = sync_coterm_periods(now=now)
+    period_changes = apply_period_changes(now=now)
     renewed = renew_due_seats(now=now)
     invoices = invoice_pending_charges(now=now)
     paid, failed = collect_seat_payments(now=now)
     return {
         "seats_ended": ended,
         "coterm_synced": synced,
+        "seat_period_changes": period_changes,
         "seats_renewed": renewed,
         "seat_invoices": len(invoices),
         "seat_payments_succeeded": paid,
@@ -62,22 +79,31 @@ def run_seat_sweeps(*, now: datetime) -> dict[str, int]:
 
 
 def end_seats_without_paid_plan(*, now: datetime) -> int:
-    """Seats end when their workspace falls back to a plan whose seats are free."""
+    """Seats end when their workspace falls back to a plan whose seats are free (billing's
+    expiry ends them already; this catches any left), as the expiry ends them."""
     unpaid = Subscription.objects.filter(workspace_id=OuterRef("workspace_id")).filter(
         Q(plan__seats_are_free=True) | Q(status=SubscriptionStatus.EXPIRED)
     )
-    with transaction.atomic():
-        seat_ids = list(
-            Seat.objects.filter(status=SeatStatus.ACTIVE).filter(Exists(unpaid)).values_list("pk", flat=True)
-        )
-        if not seat_ids:
-            return 0
-        SeatCharge.objects.filter(seat_id__in=seat_ids, status=ChargeStatus.PENDING).update(
-            status=ChargeStatus.CANCELED, canceled_at=now
-        )
-        return Seat.objects.filter(pk__in=seat_ids, status=SeatStatus.ACTIVE).update(
-            status=SeatStatus.REMOVED, removed_at=now, membership=None
-        )
+    workspace_ids = (
+        Seat.objects.filter(status=SeatStatus.ACTIVE)
+        .filter(Exists(unpaid))
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    ended = 0
+    for workspace_id in list(workspace_ids):
+        with transaction.atomic():
+            lock_seats(workspace_id)
+            workspace = Workspace.objects.get(pk=workspace_id)
+            subscription = subscription_of(workspace)
+            if subscription_runs_at(subscription, now):
+                continue  # subscribed again meanwhile
+            for seat in Seat.objects.select_for_update().filter(
+                workspace=workspace, status=SeatStatus.ACTIVE
+            ):
+                seat_end_with_subscription(seat, subscription, workspace=workspace, now=now)
+                ended += 1
+    return ended
 
 
 def sync_coterm_periods(*, now: datetime) -> int:
@@ -107,20 +133,25 @@ def sync_coterm_periods(*, now: datetime) -> int:
     return synced + detached
 
 
-def _subscription_renews(subscription: Subscription, at: datetime) -> bool:
-    if subscription.pk is None or subscription.plan.seats_are_free:
-        return False
-    if subscription.status == SubscriptionStatus.EXPIRED:
-        return False
-    # A cancelled subscription keeps its seats until its own period ends, not beyond.
-    return bool(subscription.auto_renew) or at < subscription.current_period_end
+def apply_period_changes(*, now: datetime) -> int:
+    """Period changes whose seat's current paid unit has ended take effect (one
+    transaction per workspace; an applied change is no longer due)."""
+    workspace_ids = (
+        Seat.objects.filter(status=SeatStatus.ACTIVE, pending_at__lte=now)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        seat_period_changes_apply(workspace_id=workspace_id, now=now) for workspace_id in list(workspace_ids)
+    )
 
 
 def renew_due_seats(*, now: datetime) -> int:
     """Seats on their own interval renew on their anniversary: one renewal charge per
     seat and period (a unique constraint makes a second run a no-op)."""
+    due = Q(period_end__lte=now) | Q(paid_until__lte=now)
     workspace_ids = (
-        Seat.objects.filter(status=SeatStatus.ACTIVE, coterm=False, period_end__lte=now)
+        Seat.objects.filter(due, status=SeatStatus.ACTIVE, coterm=False)
         .values_list("workspace_id", flat=True)
         .distinct()
     )
@@ -131,51 +162,86 @@ def renew_due_seats(*, now: datetime) -> int:
             workspace = Workspace.objects.get(pk=workspace_id)
             subscription = subscription_of(workspace)
             seats = Seat.objects.select_for_update().filter(
-                workspace=workspace, status=SeatStatus.ACTIVE, coterm=False, period_end__lte=now
+                due, workspace=workspace, status=SeatStatus.ACTIVE, coterm=False
             )
             for seat in seats:
                 renewed += _renew_seat(seat, subscription, now)
     return renewed
 
 
+def _renewal_charge(
+    seat: Seat, subscription: Subscription, proration: Proration, start: date, end: date, now: datetime
+) -> int:
+    """Record one renewal charge of ``seat`` for ``[start, end)``; 0 if it exists already."""
+    try:
+        with transaction.atomic():
+            SeatCharge.objects.create(
+                workspace_id=seat.workspace_id,
+                seat=seat,
+                kind=ChargeKind.RENEWAL,
+                day=start,
+                amount_cents=proration.amount_cents,
+                original_amount_cents=proration.amount_cents,
+                currency=seat.currency,
+                description=seat_line_description(
+                    plan_name=subscription.plan.name,
+                    email=seat.user_email,
+                    proration=proration,
+                    price_cents=seat.price_cents,
+                    currency=seat.currency,
+                ),
+                remaining_units=proration.remaining_units,
+                total_units=proration.total_units,
+                unit=proration.unit,
+                period_start=midnight(start),
+                period_end=midnight(end),
+                created_at=now,
+            )
+    except IntegrityError:
+        logger.info("Seat %s already renewed for the period starting %s", seat.pk, start)
+        return 0
+    return 1
+
+
+def _end_seat(seat: Seat, at: datetime) -> None:
+    seat.status = SeatStatus.REMOVED
+    seat.removed_at = at
+    seat.membership = None
+
+
 def _renew_seat(seat: Seat, subscription: Subscription, now: datetime) -> int:
+    """Renew ``seat`` period after period up to ``now``, never past its subscription's end
+    (docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats): a renewal falling due
+    before a cancelled subscription's end is charged up to it only, and the rest of that
+    period once the subscription renews after all (reactivated)."""
     count = 0
-    while seat.period_end <= now:
-        if not _subscription_renews(subscription, seat.period_end):
-            seat.status = SeatStatus.REMOVED
-            seat.removed_at = seat.period_end
-            seat.membership = None
+    while True:
+        if seat.paid_until is not None and seat.paid_until <= now:
+            # The short renewal reached its subscription's end.
+            if not subscription_runs_at(subscription, seat.paid_until):
+                _end_seat(seat, seat.paid_until)
+                break
+            start, end = day_of(seat.period_start), day_of(seat.period_end)
+            resumed = day_of(seat.paid_until)
+            rest = removal_credit_proration(seat.price_cents, start, end, resumed, Interval(seat.interval))
+            count += _renewal_charge(seat, subscription, rest, resumed, end, now)
+            seat.paid_until = None
+            continue
+        if seat.period_end > now:
+            break
+        if not subscription_runs_at(subscription, seat.period_end):
+            _end_seat(seat, seat.period_end)
             break
         start = day_of(seat.period_end)
         _, end = period_containing(seat.anchor_date, Interval(seat.interval), start)
         proration = charge_proration(seat.price_cents, start, end, start, Interval(seat.interval))
-        try:
-            with transaction.atomic():
-                SeatCharge.objects.create(
-                    workspace_id=seat.workspace_id,
-                    seat=seat,
-                    kind=ChargeKind.RENEWAL,
-                    day=start,
-                    amount_cents=proration.amount_cents,
-                    original_amount_cents=proration.amount_cents,
-                    currency=seat.currency,
-                    description=seat_line_description(
-                        plan_name=subscription.plan.name,
-                        email=seat.user_email,
-                        proration=proration,
-                        price_cents=seat.price_cents,
-                        currency=seat.currency,
-                    ),
-                    remaining_units=proration.remaining_units,
-                    total_units=proration.total_units,
-                    unit=proration.unit,
-                    period_start=midnight(start),
-                    period_end=midnight(end),
-                    created_at=now,
-                )
-            count += 1
-        except IntegrityError:
-            logger.info("Seat %s already renewed for the period starting %s", seat.pk, start)
+        charge_end = end
+        ends = subscription_end(subscription)
+        if ends is not None and start < ends < end:
+            proration = charge_up_to(seat.price_cents, start, end, ends, seat.interval)
+            charge_end = ends
+            seat.paid_until = midnight(ends)
+        count += _renewal_charge(seat, subscription, proration, start, charge_end, now)
         seat.period_start = midnight(start)
         seat.period_end = midnight(end)
     seat.save()

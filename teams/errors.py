@@ -67,3 +67,13 @@ class NoPaidSeat(SeatError):
 class UnknownSeatPeriod(SeatError):
     code = "unknown_seat_period"
     message = _("Choose weekly, monthly or annual billing.")
+
+
+class OwnershipNeedsSeat(SeatError):
+    """docs/rules/roles.md#ownership-transfer: the new owner already holds a seat."""
+
+    code = "ownership_needs_seat"
+    message = _(
+        "Ownership can only be transferred to a member who holds a seat (an admin, a billing admin "
+        "or a member), never to a guest or a visitor. Change their role first."
+    )

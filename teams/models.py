@@ -9,7 +9,9 @@ interval renews on its own anniversary.
 
 Adding a member who needs a paid seat records a pending :class:`SeatCharge`; the
 daily seat job invoices the pending charges the day after (one invoice per workspace
-and day). Removing one credits the unused time to the account balance.
+and day). Removing one credits the unused time to the account balance. A change of a
+seat's billing period waits on the seat (``pending_interval``) until its current paid unit
+ends; no seat is renewed past its subscription's end (``paid_until``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ class Seat(models.Model):
     credit_count = models.PositiveSmallIntegerField(default=0)
     #: What its last removal put on the account balance: taken back if re-added the same day.
     last_credit_cents = models.PositiveBigIntegerField(default=0)
+    #: The current period is paid only up to this instant, before ``period_end``: a renewal
+    #: charged up to its subscription's end (docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats).
+    paid_until = models.DateTimeField(null=True, blank=True)
+    #: The billing period chosen for the seat, taking effect at ``pending_at``: the end of
+    #: its current paid unit (docs/rules/proration.md#changing-a-seats-period); blank if none.
+    pending_interval = models.CharField(max_length=8, choices=SeatInterval.choices, blank=True, default="")
+    pending_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("added_at", "id")
@@ -82,10 +91,22 @@ class Seat(models.Model):
             models.CheckConstraint(
                 condition=models.Q(interval__in=SeatInterval.values), name="seat_interval_valid"
             ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(pending_interval="", pending_at__isnull=True)
+                    | models.Q(pending_interval__in=SeatInterval.values, pending_at__isnull=False)
+                ),
+                name="seat_pending_interval_valid",
+            ),
         )
         indexes = (
             models.Index(fields=("workspace", "status"), name="seat_workspace_status"),
             models.Index(fields=("status", "coterm", "period_end"), name="seat_renewal_due"),
+            models.Index(
+                fields=("pending_at",),
+                condition=models.Q(pending_at__isnull=False),
+                name="seat_period_change_due",
+            ),
         )
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from domain.calendar import day_of
 from subscriptions.models import Channel, Price
 from subscriptions.selectors import subscription_of
 from teams import errors as team_errors
@@ -28,7 +29,7 @@ from teams.models import SeatInterval
 from workspaces import errors
 from workspaces import selectors as workspace_selectors
 from workspaces.access import WorkspaceRequest, workspace_view
-from workspaces.formatting import format_money
+from workspaces.formatting import format_date, format_money
 from workspaces.forms import InvitationForm, RoleChangeForm
 from workspaces.models import Invitation, Membership
 from workspaces.permissions import Capability
@@ -230,11 +231,19 @@ def seat_billing_period(request: WorkspaceRequest, membership_id: int) -> HttpRe
         )
     except errors.DomainError as exc:
         return _members_page(request, refusal=_refusal(exc), status=400)
-    messages.success(
-        request,
-        _("The seat of %(email)s now has %(period)s billing.")
-        % {"email": membership.user.email, "period": str(SeatInterval(seat.interval).label).lower()},
-    )
+    if seat.pending_interval and seat.pending_at:
+        # docs/rules/proration.md#changing-a-seats-period: at the end of the paid unit.
+        message = _("The seat of %(email)s will have %(period)s billing from %(date)s.") % {
+            "email": membership.user.email,
+            "period": str(SeatInterval(seat.pending_interval).label).lower(),
+            "date": format_date(day_of(seat.pending_at), active_locale(), "long"),
+        }
+    else:
+        message = _("The seat of %(email)s now has %(period)s billing.") % {
+            "email": membership.user.email,
+            "period": str(SeatInterval(seat.interval).label).lower(),
+        }
+    messages.success(request, message)
     return redirect("member_list", workspace_id=request.workspace.pk)
 
 

@@ -29,6 +29,13 @@ docs/rules/proration.md#adding-a-seat, docs/rules/proration.md#removing-a-seat):
   pays for more seats than it has members beyond its capacity.
 - Re-adding the same person the same day takes the same seat back, with its charge:
   nothing is charged twice.
+- A change of a billed seat's billing period waits on the seat until its current paid
+  unit ends (its week, its month, an annual seat's current month); the daily seat job
+  applies it (:func:`seat_period_changes_apply`). Changing back before then costs nothing.
+- No seat outlives its subscription: a seat renewal falling due before a cancelled
+  subscription's end is charged only up to it (:func:`charge_up_to`, ``Seat.paid_until``),
+  and when the subscription ends its seats end with it, the time paid beyond the end
+  credited by the removal rule (:func:`seat_end_with_subscription`).
 
 Every seat write takes the workspace's seat lock first (a transaction-scoped advisory
 lock), then the subscription row (``FOR NO KEY UPDATE``, as billing's changes take
@@ -42,13 +49,16 @@ changed the subscription).
 # day_of and midnight are re-exported for billing's and demo's callers until they import
 # them from domain.calendar, where they are defined.
 from domain.calendar import day_of, midnight
-from teams.services.billing_periods import seat_billing_period_set
+from teams.services.billing_periods import seat_billing_period_set, seat_period_changes_apply
 from teams.services.common import (
+    charge_up_to,
     lock_seats,
     period_for,
     seat_check_invitation,
     seat_line_description,
     seat_price_cents,
+    subscription_end,
+    subscription_runs_at,
 )
 from teams.services.members import member_add, seat_on_member_joined
 from teams.services.memberships import (
@@ -66,6 +76,7 @@ from teams.services.releases import (
     SeatRelease,
     member_remove,
     preview_member_removal,
+    seat_end_with_subscription,
     seat_on_role_change,
 )
 from teams.services.sync import seats_sync
@@ -81,6 +92,7 @@ __all__ = [
     "ownership_transfer",
     "RemovalPreview",
     "SeatRelease",
+    "charge_up_to",
     "day_of",
     "lock_seats",
     "member_add",
@@ -90,9 +102,13 @@ __all__ = [
     "preview_member_removal",
     "seat_billing_period_set",
     "seat_check_invitation",
+    "seat_end_with_subscription",
     "seat_line_description",
     "seat_on_member_joined",
     "seat_on_role_change",
+    "seat_period_changes_apply",
     "seat_price_cents",
     "seats_sync",
+    "subscription_end",
+    "subscription_runs_at",
 ]

@@ -1,23 +1,30 @@
-"""The billing period of a paid seat (weekly, monthly or annual; seed 002)."""
+"""The billing period of a paid seat (weekly, monthly or annual; seed 002,
+docs/rules/proration.md#changing-a-seats-period)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
-from subscriptions.models import Channel
+from subscriptions.models import Channel, Subscription
 from teams import errors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterval, SeatStatus
 from teams.services.common import (
+    charge_up_to,
+    charged_period,
     lock_seats,
     period_for,
     record_charge,
     seat_price_cents,
+    subscription_end,
     subscription_locked,
+    subscription_runs_at,
+    unit_end,
 )
 from teams.services.members import subscription_bills_from_today
 from teams.services.releases import apply_money, release_terms
@@ -35,13 +42,17 @@ def seat_billing_period_set(
 ) -> Seat:
     """Choose weekly, monthly or annual billing for a member's paid seat (seed 002: web
     subscriptions only). On the subscription's interval the seat is co-termed with it;
-    on another it renews on its own anniversary, from today.
+    on another it has a period of its own.
 
     A seat not invoiced yet is simply planned again on the new period (nothing was
-    billed); a billed one gets its unused time credited, as on removal, and a new
-    prorated charge for the new period, invoiced the day after. A co-termed seat without
-    a pending charge of its own was billed by the subscription's invoice (its purchase,
-    plan change or renewal): it counts as billed.
+    billed). A billed one (an invoiced charge, or a co-termed seat the subscription's
+    invoice billed) keeps what it paid for: the change waits on the seat
+    (``pending_interval``) until its current paid unit ends — its week, its month, or for
+    an annual seat its current month — and the daily seat job applies it then
+    (:func:`seat_period_changes_apply`). Changing back before then cancels it: nothing is
+    credited, nothing charged. A co-termed seat leaving the subscription's interval no
+    longer counts in the subscription's renewal from the request on: it keeps the period
+    it was billed for as its own until the change applies.
     """
     require_capability(actor, Capability.MANAGE_MEMBERS)
     if actor.workspace_id != workspace.pk:
@@ -59,7 +70,10 @@ def seat_billing_period_set(
     )
     if seat is None:
         raise errors.NoPaidSeat()
-    if seat.interval == interval:
+    if seat.pending_at is not None and seat.pending_at <= now:
+        # A change whose unit ended already, not applied yet by the daily job: it comes first.
+        seat = _apply(seat, subscription, workspace=workspace, now=now)
+    if seat.interval == interval and not seat.pending_interval:
         return seat
     price_cents = seat_price_cents(subscription, interval)
     today = day_of(now)
@@ -68,18 +82,12 @@ def seat_billing_period_set(
     billed_by_subscription = (
         seat.coterm and not pending and subscription_bills_from_today(subscription, today)
     )
-    if invoiced or billed_by_subscription:
-        release = release_terms(seat, subscription, today, own_seat=True)
-        seat = apply_money(release, workspace=workspace, source_prefix="seat-period", now=now)
-        seat.last_credit_cents = 0
-        charge_from = today
-        kind = ChargeKind.PERIOD_CHANGE
-    else:
-        SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
-            status=ChargeStatus.CANCELED, canceled_at=now
-        )
-        charge_from = min(day_of(seat.added_at), today)
-        kind = ChargeKind.ADDED
+    if invoiced or billed_by_subscription or seat.pending_interval:
+        return _schedule(seat, subscription, interval, today)
+    SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
+        status=ChargeStatus.CANCELED, canceled_at=now
+    )
+    charge_from = min(day_of(seat.added_at), today)
     period = period_for(subscription, interval, charge_from)
     seat.interval = interval
     seat.coterm = period.coterm
@@ -92,7 +100,7 @@ def seat_billing_period_set(
         return seat  # the subscription's next invoice bills it with the plan
     record_charge(
         seat=seat,
-        kind=kind,
+        kind=ChargeKind.ADDED,
         plan_name=subscription.plan.name,
         proration=charge_proration(price_cents, period.start, period.end, charge_from, Interval(interval)),
         day=today,
@@ -101,3 +109,114 @@ def seat_billing_period_set(
         now=now,
     )
     return seat
+
+
+def _rejoin(seat: Seat, subscription: Subscription) -> None:
+    """A seat back on the subscription's interval with no change pending is co-termed
+    again, on the subscription's period (its renewal bills it)."""
+    seat.coterm = seat.interval == subscription.price.interval
+    if seat.coterm:
+        start, end = charged_period(seat, subscription)
+        seat.period_start, seat.period_end = midnight(start), midnight(end)
+
+
+def _schedule(seat: Seat, subscription: Subscription, interval: str, today: date) -> Seat:
+    """Record the change on the seat, effective at the end of its current paid unit."""
+    if interval == seat.interval:
+        # Changed back before the unit ended: nothing happened, nothing is due.
+        seat.pending_interval, seat.pending_at = "", None
+        _rejoin(seat, subscription)
+        seat.save()
+        return seat
+    start, end = charged_period(seat, subscription)
+    if seat.coterm:
+        # The subscription's renewal no longer bills it: it keeps the period it was billed
+        # for, as its own, until the change applies.
+        seat.coterm = False
+        seat.period_start, seat.period_end = midnight(start), midnight(end)
+    seat.pending_interval = interval
+    seat.pending_at = midnight(unit_end(seat, start, end, today))
+    seat.save()
+    return seat
+
+
+def _apply(seat: Seat, subscription: Subscription, *, workspace: Workspace, now: datetime) -> Seat:
+    """Apply the seat's pending period change, due at ``seat.pending_at`` (the caller holds
+    the seat lock and the seat row).
+
+    An annual seat gets the months after its current one credited, as the removal rule
+    counts them on the last day of that month (the month of the request); a weekly or
+    monthly seat has nothing left to credit. The seat then starts on its new interval
+    at that instant, charged by the adding rule (a co-termed one by the subscription's
+    invoice when the subscription's period is over but not renewed yet), never past the
+    end of a cancelled subscription."""
+    assert seat.pending_at is not None
+    effective = day_of(seat.pending_at)
+    interval = seat.pending_interval
+    if not subscription_runs_at(subscription, seat.pending_at):
+        # The subscription ended: its seats end with it (billing's expiry, the daily job).
+        seat.pending_interval, seat.pending_at = "", None
+        seat.save()
+        return seat
+    try:
+        price_cents = seat_price_cents(subscription, interval)
+    except errors.SeatPeriodUnavailable:
+        # The plan no longer sells it: the seat stays on its interval.
+        seat.pending_interval, seat.pending_at = "", None
+        _rejoin(seat, subscription)
+        seat.save()
+        return seat
+    start, end = day_of(seat.period_start), day_of(seat.period_end)
+    if seat.interval == Interval.YEAR and start < effective < end:
+        # apply_money saves and returns the seat row afresh.
+        release = release_terms(seat, subscription, effective - timedelta(days=1), own_seat=True)
+        seat = apply_money(release, workspace=workspace, source_prefix="seat-period", now=now)
+        seat.last_credit_cents = 0
+    period = period_for(subscription, interval, effective)
+    seat.interval = interval
+    seat.coterm = period.coterm
+    seat.anchor_date = period.anchor
+    seat.period_start = midnight(period.start)
+    seat.period_end = midnight(period.end)
+    seat.price_cents = price_cents
+    seat.pending_interval, seat.pending_at, seat.paid_until = "", None, None
+    if period.coterm and not subscription_bills_from_today(subscription, effective):
+        seat.save()
+        return seat  # the subscription's next invoice bills it with the plan
+    proration = charge_proration(price_cents, period.start, period.end, effective, Interval(interval))
+    charge_end = period.end
+    ends = subscription_end(subscription)
+    if ends is not None and effective < ends < period.end:
+        # No seat is paid past its subscription's end (docs/rules/lifecycle.md).
+        proration = charge_up_to(price_cents, period.start, period.end, ends, interval)
+        charge_end = ends
+        seat.paid_until = midnight(ends)
+    seat.save()
+    record_charge(
+        seat=seat,
+        kind=ChargeKind.PERIOD_CHANGE,
+        plan_name=subscription.plan.name,
+        proration=proration,
+        day=day_of(now),
+        start=effective,
+        end=charge_end,
+        now=now,
+    )
+    return seat
+
+
+@transaction.atomic
+def seat_period_changes_apply(*, workspace_id: Any, now: datetime) -> int:
+    """The daily seat job: apply the workspace's period changes whose unit has ended
+    (idempotent: an applied change is no longer pending). Returns how many were applied."""
+    lock_seats(workspace_id)
+    workspace = Workspace.objects.get(pk=workspace_id)
+    subscription = subscription_locked(workspace)
+    due = Seat.objects.select_for_update().filter(
+        workspace=workspace, status=SeatStatus.ACTIVE, pending_at__lte=now
+    )
+    applied = 0
+    for seat in due.order_by("pending_at", "id"):
+        _apply(seat, subscription, workspace=workspace, now=now)
+        applied += 1
+    return applied

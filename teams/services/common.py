@@ -11,9 +11,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from domain.calendar import day_of, midnight
-from domain.periods import Interval, add_interval, period_containing
-from domain.proration import Proration
-from subscriptions.models import Channel, Price, Subscription
+from domain.money import round_half_up
+from domain.periods import Interval, add_interval, months_between, period_containing
+from domain.proration import Proration, removal_credit_proration
+from subscriptions.models import Channel, Price, Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
 from teams import errors, selectors
 from teams.models import Seat, SeatCharge, SeatInterval
@@ -43,6 +44,23 @@ def subscription_locked(workspace: Workspace) -> Subscription:
         .first()
     )
     return subscription if subscription is not None else subscription_of(workspace)
+
+
+def subscription_runs_at(subscription: Subscription, at: datetime) -> bool:
+    """Whether the subscription still bills paid seats at ``at``: a paid plan, not expired,
+    renewing, or cancelled but not ended yet (it ends at ``current_period_end``)."""
+    if subscription.pk is None or subscription.plan.seats_are_free:
+        return False
+    if subscription.status == SubscriptionStatus.EXPIRED:
+        return False
+    return bool(subscription.auto_renew) or at < subscription.current_period_end
+
+
+def subscription_end(subscription: Subscription) -> date | None:
+    """The day a cancelled subscription ends (auto-renew off), None while it renews."""
+    if subscription.auto_renew:
+        return None
+    return day_of(subscription.current_period_end)
 
 
 # --- prices, periods, formulas -------------------------------------------------------
@@ -94,6 +112,59 @@ def charged_period(seat: Seat, subscription: Subscription) -> tuple[date, date]:
     if seat.coterm and seat.interval == subscription.price.interval and subscription.pk is not None:
         return day_of(subscription.current_period_start), day_of(subscription.current_period_end)
     return day_of(seat.period_start), day_of(seat.period_end)
+
+
+def paid_end(seat: Seat, end: date) -> date:
+    """Where the paid part of the seat's period ``[…, end)`` stops: ``end``, or earlier when
+    a renewal was charged only up to its subscription's end (``Seat.paid_until``)."""
+    if seat.paid_until is None:
+        return end
+    return min(end, day_of(seat.paid_until))
+
+
+def _prorated(price_cents: int, units: int, like: Proration) -> Proration:
+    return Proration(
+        remaining_units=units,
+        total_units=like.total_units,
+        unit=like.unit,
+        amount_cents=round_half_up(price_cents * units, like.total_units),
+    )
+
+
+def charge_up_to(price_cents: int, start: date, end: date, until: date, interval: str) -> Proration:
+    """The charge for the period ``[start, end)`` held only up to ``until`` (its
+    subscription ends then; docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats):
+    the whole price less what the removal rule would credit on ``until``, so that what
+    is charged and what a removal credits always add up to the units of the period.
+    Days: ``until - start`` days of the period's; annual: the months up to the one
+    ``until`` falls in, that one included."""
+    beyond = removal_credit_proration(price_cents, start, end, until, Interval(interval))
+    return _prorated(price_cents, beyond.total_units - beyond.remaining_units, beyond)
+
+
+def removal_credit(seat: Seat, start: date, end: date, at: date) -> Proration | None:
+    """The removal rule's credit on ``at`` for the seat's period ``[start, end)``
+    (docs/rules/proration.md#removing-a-seat), counting only the time paid: of a period
+    paid up to ``Seat.paid_until``, the units between ``at`` and that day. None when
+    ``at`` is outside the paid part of the period."""
+    until = paid_end(seat, end)
+    if not start <= at < until:
+        return None
+    credit = removal_credit_proration(seat.price_cents, start, end, at, Interval(seat.interval))
+    if until == end:
+        return credit
+    unpaid = removal_credit_proration(seat.price_cents, start, end, until, Interval(seat.interval))
+    return _prorated(seat.price_cents, credit.remaining_units - unpaid.remaining_units, credit)
+
+
+def unit_end(seat: Seat, start: date, end: date, today: date) -> date:
+    """The end of the seat's current paid unit on ``today``: the end of its week or month;
+    for an annual seat, the end of its current month (months counted from ``start``, as
+    the removal rule counts them)."""
+    if seat.interval != Interval.YEAR or not start <= today < end:
+        return end
+    months = months_between(start, today)
+    return min(end, add_interval(start, Interval.MONTH, anchor_day=start.day, count=months + 1))
 
 
 def money(amount_cents: int, currency: str) -> str:

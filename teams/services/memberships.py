@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from teams import errors as seat_errors
 from teams.services.common import seat_check_invitation
 from teams.services.members import seat_on_member_joined
 from teams.services.releases import member_remove, seat_on_role_change
 from workspaces import errors
 from workspaces.models import INVITATION_VALIDITY, Invitation, Membership, Role, User, Workspace
-from workspaces.permissions import Capability
+from workspaces.permissions import Capability, holds_licence
 from workspaces.services import require_capability
 
 
@@ -148,12 +149,17 @@ def membership_change_role(
 
 @transaction.atomic
 def ownership_transfer(*, workspace: Workspace, actor: Membership, new_owner: Membership) -> None:
-    """The owner hands the workspace to another member and becomes an admin."""
+    """The owner hands the workspace to another member, whose role already holds a seat
+    (an admin, a billing admin or a member; never a guest or a visitor:
+    docs/rules/roles.md#ownership-transfer), and becomes an admin. The seats do not move:
+    both roles hold a licence before and after."""
     if actor.role != Role.OWNER or actor.workspace_id != workspace.pk:
         raise errors.PermissionDenied(_("Only the owner can transfer ownership."))
     new_owner = Membership.objects.select_for_update().get(pk=new_owner.pk, workspace=workspace)
     if new_owner.pk == actor.pk:
         return
+    if not holds_licence(new_owner.role):
+        raise seat_errors.OwnershipNeedsSeat()
     Membership.objects.filter(pk=actor.pk).update(role=Role.ADMIN)
     try:
         with transaction.atomic():

@@ -8,8 +8,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from domain.calendar import day_of
-from domain.periods import Interval
-from domain.proration import Proration, removal_credit_proration
+from domain.proration import Proration
 from invoices.services import account_balance_credit
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
@@ -19,6 +18,7 @@ from teams.services.common import (
     charged_period,
     check_room,
     lock_seats,
+    removal_credit,
     seat_line_description,
     subscription_locked,
 )
@@ -74,8 +74,8 @@ def release_terms(seat: Seat, subscription: Subscription, today: date, *, own_se
     credit = None
     # A co-termed seat is billed with the subscription: nothing of a trial was paid.
     unpaid_trial = seat.coterm and subscription.status == SubscriptionStatus.TRIALING
-    if start <= today < end and not unpaid_trial:
-        credit = removal_credit_proration(seat.price_cents, start, end, today, Interval(seat.interval))
+    if not unpaid_trial:
+        credit = removal_credit(seat, start, end, today)
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))
     credit_amount = credit.amount_cents if credit else 0
     netted = min(credit_amount, pending)
@@ -155,6 +155,30 @@ def _release(release: SeatRelease, *, workspace: Workspace, now: datetime) -> No
     seat.status = SeatStatus.REMOVED
     seat.removed_at = now
     seat.membership = None
+    seat.save()
+
+
+def seat_end_with_subscription(
+    seat: Seat, subscription: Subscription, *, workspace: Workspace, now: datetime
+) -> None:
+    """The subscription ended (an expiry, a fall back to a plan whose seats are free): the
+    seat ends with it, today (docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats).
+
+    Charges not invoiced yet are cancelled (the seat ends unbilled for them). A seat on
+    its own interval paid beyond the end gets the unused part credited to the account
+    balance by the removal rule (docs/rules/proration.md#removing-a-seat), less what those
+    cancelled charges would have paid. A co-termed seat was billed with the subscription,
+    whose period is what ended: nothing of it is left. The caller holds the seat lock.
+    """
+    if not seat.coterm:
+        release = release_terms(seat, subscription, day_of(now), own_seat=True)
+        if release.credit_cents:
+            seat = apply_money(release, workspace=workspace, source_prefix="seat-removal", now=now)
+    SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
+        status=ChargeStatus.CANCELED, canceled_at=now
+    )
+    seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
+    seat.pending_interval, seat.pending_at = "", None
     seat.save()
 
 

@@ -10,8 +10,9 @@ from domain.calendar import day_of, midnight
 from domain.seat_plan import SeatState, plan_seats, wanted_paid_seats
 from subscriptions.selectors import seat_prices
 from teams import selectors
-from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
+from teams.models import Seat, SeatStatus
 from teams.services.common import lock_seats, period_for, subscription_locked
+from teams.services.releases import seat_end_with_subscription
 from workspaces.models import Membership, Role, Workspace
 from workspaces.permissions import LICENSED_ROLES
 
@@ -31,6 +32,10 @@ def seat_state(seat: Seat) -> SeatState:
     )
 
 
+def _terms(seat: Seat) -> tuple[object, ...]:
+    return (seat.interval, seat.price_cents, seat.coterm, seat.period_start, seat.period_end, seat.pending_at)
+
+
 @transaction.atomic
 def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     """Match the paid seats to the subscription after billing changed it (a purchase, a
@@ -48,8 +53,10 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
 
     A charge not invoiced yet stays due (it pays for time the seat was held, which the
     change's invoice counted as billed), except when the workspace falls back to a plan
-    whose seats are free (an expiry): then the seats end unbilled, as the daily job ends
-    them. Returns how many seats were added, ended or changed.
+    whose seats are free (an expiry): then the seats end with the subscription
+    (:func:`seat_end_with_subscription`: charges not invoiced cancelled, the time paid
+    beyond the end credited). A seat the change co-terms drops a period change it was
+    waiting for. Returns how many seats were added, ended or changed.
     """
     lock_seats(workspace.pk)
     subscription = subscription_locked(workspace)
@@ -74,23 +81,25 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
     for state in planned.ended:
         seat = locked[state.id]
         if free:
-            SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
-                status=ChargeStatus.CANCELED, canceled_at=now
-            )
-        seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
-        seat.save()
+            seat_end_with_subscription(seat, subscription, workspace=workspace, now=now)
+        else:
+            seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
+            seat.save()
         changed += 1
     today = day_of(now)
     period = period_for(subscription, interval, today)
     coterm_period = (midnight(period.start), midnight(period.end))
     for terms in planned.kept:
         seat = locked[terms.seat.id]
-        before = (seat.interval, seat.price_cents, seat.coterm, seat.period_start, seat.period_end)
+        before = _terms(seat)
         seat.interval, seat.price_cents, seat.coterm = terms.interval, terms.price_cents, terms.coterm
         if terms.coterm:
             seat.anchor_date = period.anchor
             seat.period_start, seat.period_end = coterm_period
-        if (seat.interval, seat.price_cents, seat.coterm, seat.period_start, seat.period_end) != before:
+            # The subscription's invoice bills it from now on, on its interval: a period
+            # change that was waiting for the seat's unit to end no longer applies.
+            seat.pending_interval, seat.pending_at, seat.paid_until = "", None, None
+        if _terms(seat) != before:
             seat.save()
             changed += 1
     if planned.added:

@@ -8,16 +8,15 @@ from io import StringIO
 import time_machine
 from django.core.management import call_command
 
-from billing import services as billing
 from domain.money import round_half_up
-from gateways.local.cards import save_test_card
 from invoices.models import Invoice
-from subscriptions.models import LocalCharge, Price
+from subscriptions.models import LocalCharge
 from teams import services as teams
+from tests import factories
 from tests.factories import UserFactory
+from tests.factories import subscribe as subscribe  # for the modules that import it from here
 from workspaces.models import Membership, Role, Workspace
 
-VISA_OK = "4242424242424242"
 NBSP = "\u00a0"
 
 
@@ -25,23 +24,8 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def price_id(plan: str, interval: str) -> int:
-    return Price.objects.get(plan__code=plan, interval=interval, currency="EUR", is_active=True).pk
-
-
 def save_card(workspace: Workspace, owner: Membership, *, now: datetime) -> None:
-    save_test_card(workspace=workspace, actor=owner, number=VISA_OK, exp_month=12, exp_year=2039, now=now)
-
-
-def subscribe(
-    workspace: Workspace, owner: Membership, plan: str, interval: str, *, now: datetime, extra_seats: int = 0
-):
-    pid = price_id(plan, interval)
-    preview = billing.preview_subscribe(workspace=workspace, price_id=pid, extra_seats=extra_seats, now=now)
-    result = billing.apply_subscribe(
-        workspace=workspace, actor=owner, price_id=pid, extra_seats=extra_seats, preview=preview, now=now
-    )
-    return preview, result
+    factories.save_card(workspace, owner, now=now)
 
 
 def add_member(

@@ -4,15 +4,15 @@ before the seat rows were synced with billing: what it bills does not change."""
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.apps import apps
 
 from billing.services.renewals import renew_due_subscriptions
-from subscriptions.models import Price, Subscription
+from subscriptions.models import Subscription
 from teams.models import Seat, SeatStatus
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, SubscriptionRowFactory
 from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -22,27 +22,26 @@ backfill = importlib.import_module(
 ).seat_billed_licences
 
 
-def _subscribed(workspace, plan: str, *, extra_seats: int = 0) -> Subscription:
-    price = Price.objects.get(plan__code=plan, interval="month", currency="EUR", is_active=True)
-    return Subscription.objects.update_or_create(
+def _bought_before_seat_sync(workspace, plan: str, *, extra_seats: int = 0) -> Subscription:
+    """Monthly ``plan`` since 1 May 2026, the row written directly: the migration's input is
+    a subscription bought before seats were synced with billing, a state the services no
+    longer produce (a purchase now syncs the seats)."""
+    return SubscriptionRowFactory(
         workspace=workspace,
-        defaults={
-            "plan": price.plan,
-            "price": price,
-            "current_period_start": datetime(2026, 5, 1, tzinfo=UTC),
-            "current_period_end": datetime(2026, 6, 1, tzinfo=UTC),
-            "billing_anchor_day": 1,
-            "extra_seats": extra_seats,
-        },
-    )[0]
+        plan_code=plan,
+        interval="month",
+        start=date(2026, 5, 1),
+        extra_seats=extra_seats,
+        card=False,
+    )
 
 
 def test_billed_licences_get_cotermed_seats_once(workspace, owner, other_workspace):
     for _ in range(3):
         MembershipFactory(workspace=workspace, role=Role.MEMBER)
     MembershipFactory(workspace=workspace, role=Role.GUEST)
-    _subscribed(workspace, "pro", extra_seats=0)  # 4 licences, 3 included: 1 billed seat
-    _subscribed(other_workspace, "business")  # 2 licences, none included: 2 billed seats
+    _bought_before_seat_sync(workspace, "pro", extra_seats=0)  # 4 licences, 3 included: 1 billed seat
+    _bought_before_seat_sync(other_workspace, "business")  # 2 licences, none included: 2 billed seats
 
     backfill(apps, None)
     backfill(apps, None)
@@ -72,8 +71,8 @@ def test_billed_licences_get_cotermed_seats_once(workspace, owner, other_workspa
 def test_extra_seats_and_free_plans_need_no_seat(workspace, owner, other_workspace):
     for _ in range(4):
         MembershipFactory(workspace=workspace, role=Role.MEMBER)
-    _subscribed(workspace, "pro", extra_seats=2)  # 5 licences ≤ 3 included + 2 extra
-    _subscribed(other_workspace, "free")
+    _bought_before_seat_sync(workspace, "pro", extra_seats=2)  # 5 licences ≤ 3 included + 2 extra
+    _bought_before_seat_sync(other_workspace, "free")
 
     backfill(apps, None)
 

@@ -18,6 +18,7 @@ from invoices.models import InvoiceStatus
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import Seat, SeatCharge, SeatStatus
+from tests.factories import subscribe
 from tests.integration.helpers import (
     add_member,
     at,
@@ -26,7 +27,6 @@ from tests.integration.helpers import (
     invoices,
     lines_of,
     save_card,
-    subscribe,
     tick,
     with_vat,
 )
@@ -127,7 +127,8 @@ def test_free_to_pro_with_five_members_bills_two_seats_on_one_invoice_and_nothin
     bought = at(2026, 3, 10, 9)
     save_card(workspace, owner, now=bought)
 
-    preview, result = subscribe(workspace, owner, "pro", "month", now=bought)
+    result = subscribe(workspace, owner, "pro", "month", now=bought)
+    preview = result.preview
 
     assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
         ("plan", "Pro, 1 month × 12,99\u00a0€", PRO_MONTH),

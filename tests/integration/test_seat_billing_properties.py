@@ -19,7 +19,8 @@ from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import Seat, SeatStatus
-from tests.integration.helpers import add_member, at, price_id, save_card, subscribe, tick
+from tests.factories import price_id, subscribe
+from tests.integration.helpers import add_member, at, save_card, tick
 
 pytestmark = pytest.mark.django_db
 

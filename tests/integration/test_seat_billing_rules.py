@@ -16,17 +16,8 @@ from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from tests.integration.helpers import (
-    add_member,
-    at,
-    invoices,
-    lines_of,
-    price_id,
-    save_card,
-    subscribe,
-    tick,
-    with_vat,
-)
+from tests.factories import price_id, subscribe
+from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, tick, with_vat
 
 pytestmark = pytest.mark.django_db
 
@@ -194,11 +185,13 @@ def test_switching_to_annual_brings_an_annual_seat_under_the_subscription(worksp
 
 def test_a_seat_billed_by_the_subscription_is_credited_when_it_moves_to_monthly(workspace, owner):
     """The seat's year was on the subscription's invoice: moving it to monthly billing
-    credits that year (seed 002's removal rule) instead of charging the seat twice."""
+    credits that year (seed 002's removal rule) instead of charging the seat twice, when
+    its current month ends (docs/rules/proration.md#changing-a-seats-period): January is
+    not paid twice."""
     for n in range(3):
         add_member(workspace, owner, f"m{n}@team.test", now=at(2026, 1, 1, 8))
     save_card(workspace, owner, now=at(2026, 1, 1, 8))
-    _preview, result = subscribe(workspace, owner, "pro", "year", now=at(2026, 1, 1, 9))
+    result = subscribe(workspace, owner, "pro", "year", now=at(2026, 1, 1, 9))
     assert lines_of(result.invoice) == [("plan", PRO_YEAR), ("seats", PRO_YEAR)]
     seated = Seat.objects.get(workspace=workspace).membership
 
@@ -206,12 +199,16 @@ def test_a_seat_billed_by_the_subscription_is_credited_when_it_moves_to_monthly(
         workspace=workspace, actor=owner, membership=seated, interval="month", now=at(2026, 1, 1, 10)
     )
 
-    # 11 of 12 months back (January was used), the first month charged the day after.
+    # Nothing until January ends; then 11 of 12 months back (January was used), the first
+    # month, February, charged the day after.
+    assert account_balance_cents(workspace) == 0
+    assert "seat_invoices: 0" in tick(at(2026, 1, 2, 0, 30))
+    tick(at(2026, 2, 1, 0, 30))
     assert account_balance_cents(workspace) == 8_249
-    tick(at(2026, 1, 2, 0, 30))
+    tick(at(2026, 2, 2, 0, 30))
     seat_invoice = invoices(workspace)[-1]
     assert lines_of(seat_invoice) == [("seat_proration", PRO_MONTH)]
-    assert seat_invoice.account_credit_applied_cents == with_vat(PRO_MONTH)
+    assert seat_invoice.account_credit_applied_cents == 1_559  # 12,99 € + 2,60 € VAT
     assert team_selectors.next_renewal(workspace).lines[-1].kind == "plan"  # no seat on it any more
 
 
@@ -222,11 +219,7 @@ def test_seats_taken_during_a_trial_are_billed_by_its_end_not_by_the_seat_job(wo
     for n in range(2):
         add_member(workspace, owner, f"m{n}@team.test", now=at(2026, 3, 1, 8))
     save_card(workspace, owner, now=at(2026, 3, 1, 8))
-    pid = price_id("pro", "month")
-    preview = billing.preview_subscribe(workspace=workspace, price_id=pid, trial=True, now=at(2026, 3, 1, 9))
-    billing.apply_subscribe(
-        workspace=workspace, actor=owner, price_id=pid, trial=True, preview=preview, now=at(2026, 3, 1, 9)
-    )
+    subscribe(workspace, owner, "pro", "month", now=at(2026, 3, 1, 9), trial=True)
     add_member(workspace, owner, "kept@team.test", now=at(2026, 3, 3, 9))
     gone = add_member(workspace, owner, "gone@team.test", now=at(2026, 3, 3, 10))
     assert Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE).count() == 2

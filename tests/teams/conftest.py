@@ -1,4 +1,5 @@
-"""Team fixtures: workspaces on a paid plan, with a test card on file."""
+"""Team fixtures and helpers: workspaces on a paid plan, members joining, what a refused
+seat change must leave untouched."""
 
 from __future__ import annotations
 
@@ -6,62 +7,62 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import translation
 
-from domain.periods import Interval, add_interval
-from subscriptions.models import (
-    CardOutcome,
-    Channel,
-    PaymentMethod,
-    Plan,
-    Price,
-    Subscription,
-    SubscriptionStatus,
-)
-from tests.factories import MembershipFactory, UserFactory
-from workspaces.models import Membership, Role, Workspace
+from invoices.selectors import account_balance_cents
+from subscriptions.models import Plan, Subscription
+from teams import services as membership_services
+from teams.models import Seat, SeatCharge
+from tests.factories import MembershipFactory, SubscriptionRowFactory, UserFactory
+from workspaces.models import Invitation, Membership, Role, Workspace
 
 
 def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def subscribe(
-    workspace: Workspace,
-    *,
-    plan: str = "pro",
-    interval: str = Interval.YEAR,
-    start: date = date(2026, 1, 1),
-    channel: str = Channel.WEB,
-    extra_seats: int = 0,
-    card: str | None = CardOutcome.SUCCEEDS,
-) -> Subscription:
-    """Put ``workspace`` on a paid plan from ``start`` (the state a subscription purchase leaves)."""
-    price = Price.objects.get(plan__code=plan, interval=interval, currency="EUR", is_active=True)
-    end = add_interval(start, Interval(interval), anchor_day=start.day)
-    subscription, _ = Subscription.objects.update_or_create(
-        workspace=workspace,
-        defaults={
-            "plan": price.plan,
-            "price": price,
-            "status": SubscriptionStatus.ACTIVE,
-            "current_period_start": datetime(start.year, start.month, start.day, tzinfo=UTC),
-            "current_period_end": datetime(end.year, end.month, end.day, tzinfo=UTC),
-            "billing_anchor_day": start.day,
-            "channel": channel,
-            "extra_seats": extra_seats,
-        },
+MARCH_1 = date(2026, 3, 1)
+
+
+def join(workspace, actor, email, role=Role.MEMBER) -> Membership:
+    invitation = membership_services.invitation_create(
+        workspace=workspace, actor=actor, email=email, role=role
     )
-    if card:
-        PaymentMethod.objects.create(
-            workspace=workspace, brand="Visa", last4="4242", exp_month=12, exp_year=2099, card_token=card
-        )
-    return subscription
+    return membership_services.invitation_accept(token=invitation.token, user=UserFactory(email=email))
+
+
+def snapshot(workspace):
+    """Everything a refused seat change must leave untouched."""
+    return (
+        sorted(Membership.objects.filter(workspace=workspace).values_list("pk", "role")),
+        sorted(
+            Invitation.objects.filter(workspace=workspace).values_list("email", "accepted_at", "revoked_at")
+        ),
+        sorted(Seat.objects.filter(workspace=workspace).values_list("pk", "status", "membership_id")),
+        sorted(SeatCharge.objects.filter(workspace=workspace).values_list("pk", "status", "amount_cents")),
+        account_balance_cents(workspace),
+    )
+
+
+def french(message) -> str:
+    with translation.override("fr"):
+        return str(message)
+
+
+def subscribe(workspace: Workspace, **options) -> Subscription:
+    """The name tests/browser/test_team_flow.py imports (that suite is not edited here):
+    a :class:`~tests.factories.SubscriptionRowFactory` row, as it always was. Other tests
+    subscribe through billing with :func:`tests.factories.subscribe`."""
+    return SubscriptionRowFactory(workspace=workspace, **options)
 
 
 @pytest.fixture
 def pro_annual(workspace) -> Subscription:
-    """docs/rules/proration.md#example-1-annual-seat-added: Pro, annual, from 1 January 2026, card on file."""
-    return subscribe(workspace)
+    """docs/rules/proration.md#example-1-annual-seat-added: Pro, annual, from 1 January 2026, card on file.
+
+    The row written directly (no purchase invoice, charge or seat sync): the tests using it
+    count every invoice and charge the seat rules make."""
+    return SubscriptionRowFactory(workspace=workspace)
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from subscriptions.models import LocalCharge
 from teams import selectors, services
 from teams import services as membership_services
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from tests.factories import UserFactory
-from tests.teams.conftest import at, subscribe
+from tests.factories import SubscriptionRowFactory, UserFactory
+from tests.teams.conftest import at
 from workspaces.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,8 @@ def join(workspace, actor, email, role=Role.MEMBER) -> Membership:
 def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_10_months(
     workspace, owner, pro_annual, other_workspace
 ):
-    subscribe(other_workspace)
+    # The row alone: the test proves that the other workspace has no invoice at all.
+    SubscriptionRowFactory(workspace=other_workspace)
     with time_machine.travel(at(date(2026, 3, 1)), tick=False):
         for email in ("a@team.test", "b@team.test", "c@team.test"):
             join(workspace, owner, email)
@@ -83,7 +84,8 @@ def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_1
 def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_31_on_next_invoice(
     workspace, owner, add_members
 ):
-    subscribe(workspace, interval=Interval.MONTH, start=date(2026, 3, 1))
+    # The row alone: the seat's invoice is the workspace's only one.
+    SubscriptionRowFactory(workspace=workspace, interval=Interval.MONTH, start=date(2026, 3, 1))
     add_members(2)  # owner + 2: the three included seats are taken
     with time_machine.travel(at(date(2026, 3, 3)), tick=False):
         member = join(workspace, owner, "march@team.test")

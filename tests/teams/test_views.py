@@ -12,8 +12,8 @@ from domain.money import round_half_up
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel
 from teams.models import Seat, SeatStatus
-from tests.factories import MembershipFactory, UserFactory
-from tests.teams.conftest import at, subscribe
+from tests.factories import MembershipFactory, SubscriptionRowFactory, UserFactory, subscribe
+from tests.teams.conftest import at
 from workspaces.models import Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +190,8 @@ def test_inviting_beyond_50_shows_the_message_and_a_contact_sales_link(client, w
 
 
 def test_promoting_a_guest_on_a_full_mobile_team_is_refused_on_the_page(client, workspace, owner, member):
-    subscribe(workspace, channel=Channel.MOBILE)
+    # Bought in the app stores: no web purchase to go through.
+    SubscriptionRowFactory(workspace=workspace, channel=Channel.MOBILE)
     MembershipFactory(workspace=workspace, role=Role.MEMBER)
     guest = MembershipFactory(workspace=workspace, role=Role.GUEST)
     client.force_login(owner.user)
@@ -209,13 +210,19 @@ def test_an_admin_sets_a_seat_to_monthly_billing(client, workspace, team):
         )
         assert response.status_code == 302
         body = client.get(response["Location"]).content.decode()
-    assert "Le siège de paid@team.test a désormais une facturation mensuelle." in body
+    assert "Le siège de paid@team.test passera à une facturation mensuelle le 1 juillet 2026." in body
     seat = Seat.objects.get()
-    assert (seat.interval, seat.coterm) == ("month", False)
+    # docs/rules/proration.md#changing-a-seats-period: from 1 July, the end of June.
+    assert (seat.interval, seat.pending_interval, seat.pending_at) == (
+        "year",
+        "month",
+        at(date(2026, 7, 1), 0),
+    )
 
 
 def test_billing_periods_are_refused_on_a_mobile_subscription(client, workspace, owner):
-    subscribe(workspace, channel=Channel.MOBILE)
+    # Bought in the app stores: no web purchase to go through.
+    SubscriptionRowFactory(workspace=workspace, channel=Channel.MOBILE)
     member = MembershipFactory(workspace=workspace, role=Role.MEMBER)
     client.force_login(owner.user)
     response = client.post(
@@ -236,7 +243,7 @@ def test_an_unknown_period_is_refused(client, workspace, team):
 
 
 def test_pages_of_one_workspace_never_show_another(client, workspace, team, other_workspace):
-    subscribe(other_workspace)
+    subscribe(other_workspace, plan="pro", interval="year", now=at(date(2026, 1, 1)))
     client.force_login(team[Role.OWNER].user)
     body = page(client, workspace).content.decode()
     for email in Membership.objects.filter(workspace=other_workspace).values_list("user__email", flat=True):
