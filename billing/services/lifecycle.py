@@ -49,6 +49,7 @@ from invoices.models import Invoice, InvoiceStatus
 from invoices.services import account_balance_credit, invoice_void
 from subscriptions import errors
 from subscriptions.models import (
+    EventKind,
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
@@ -82,24 +83,26 @@ def _run(
     now: datetime,
     compute: Compute,
     token: str = "",
+    pay_first: bool = False,
 ) -> ApplyResult:
-    """Recompute under the row lock, refuse a stale preview, write, then charge.
+    """Recompute under the row lock, refuse a stale preview, then write and charge.
 
     A confirmation whose ``token`` was applied already is that first operation, returned
     again (a double submit, a replayed request); without a token every call is a new
     operation. The invoice's source is the token, never the state or the date
     (docs/rules/lifecycle.md#one-operation-per-confirmation).
 
+    With ``pay_first`` (a customer's own change), a change that costs money is invoiced
+    and charged first, and applied only once paid; a declined charge voids the invoice
+    and changes nothing (docs/rules/lifecycle.md#pay-then-apply). When the gateway cannot
+    tell (outcome unknown), the change is applied and the charge retried in a task.
+
     Locks: the workspace's seat lock first, then the subscription row (the order of
     :mod:`teams.services`), so the licences and paid seats the change is priced from
     cannot move before :func:`teams.services.seats_sync` matches them to it.
     """
     with transaction.atomic():
-        lock_seats(workspace.pk)
-        subscription = lock_subscription(workspace, now)
-        ctx = load_context(workspace, subscription, now)
-        change = compute(ctx)
-        preview = build_preview(ctx, change)
+        subscription, ctx, change, preview = _locked_change(workspace, now, compute)
         first = _applied_before(subscription, token, preview)
         if first is not None:
             return first
@@ -107,82 +110,28 @@ def _run(
             raise errors.StalePreview()
         if preview.total_due_now_cents > 0 and not ctx.has_payment_method:
             raise errors.PaymentMethodRequired()
-        void_invoice_id = change.event_data.get("void_invoice") if change.expires else None
-        _save(subscription, change.updates)
-        if change.expires:
-            SubscriptionAddOn.objects.filter(subscription=subscription).delete()
-            if void_invoice_id:
-                unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
-                if unpaid is not None:
-                    invoice_void(invoice=unpaid, now=now)
-        if change.syncs_seats:
-            # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming): co-termed
-            # seats on it, seats on their own interval on their own renewals.
-            seats_sync(workspace=workspace, now=now)
-        invoice = None
         source = change.source or f"{change.action}:{subscription.pk}:{token or uuid.uuid4().hex}"
-        if change.billing_reason and preview.totals.total_cents > 0:
-            invoice = invoice_issue(
-                workspace=workspace,
-                lines=change.lines,
-                billing_reason=change.billing_reason,
-                source=source,
-                now=now,
-            )
-            if (invoice.total_cents, invoice.amount_due_cents) != (
-                preview.totals.total_cents,
-                preview.totals.amount_due_cents,
-            ):
-                # The account balance moved between our read and the invoice: never
-                # charge anything but what was previewed.
-                raise errors.StalePreview()
-        elif preview.totals.total_cents < 0:
-            # A net credit is a credit note correcting the last invoice; its amount, VAT
-            # included, goes to the account balance (docs/rules/invoices.md#credit-notes).
-            corrected = corrected_invoice(workspace)
-            if corrected is None:
-                account_balance_credit(
-                    workspace=workspace,
-                    amount_cents=preview.account_credit_cents,
-                    currency=workspace.currency,
-                    reason=change.action,
-                    source=source,
-                    now=now,
-                )
-            else:
-                invoice = invoice_issue(
-                    workspace=workspace,
-                    lines=change.lines,
-                    billing_reason=change.billing_reason or corrected.billing_reason,
-                    source=source,
-                    now=now,
-                    corrects_id=corrected.pk,
-                )
-                if invoice.total_cents != preview.totals.total_cents:
-                    raise errors.StalePreview()
-        record_event(
-            subscription,
-            change.event_kind,
-            now=now,
-            actor=actor,
-            data={
-                **change.event_data,
-                "invoice": invoice.pk if invoice is not None else None,
-                "total_cents": preview.totals.total_cents,
-                "account_credit_cents": preview.account_credit_cents,
-                "token": token,
-            },
-        )
-        if change.resets_allowance:
-            allowance_reset_for_plan_change(workspace=workspace, now=now)
+        charged_first = pay_first and bool(change.billing_reason) and preview.total_due_now_cents > 0
+        if charged_first:
+            invoice: Invoice | None = _issue_for(workspace, change, preview, source, now)
+        else:
+            invoice = _apply(workspace, subscription, change, preview, actor, source, token, now)
     payment = None
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
         try:
-            payment = charge_invoice(invoice_id=invoice.pk, attempt=1, now=now)
+            payment = charge_invoice(
+                invoice_id=invoice.pk, attempt=1, now=now, on_decline="void" if charged_first else "dunning"
+            )
         except PaymentError as exc:
             # The gateway could not tell: the charge task retries later with the same key.
             enqueue(CHARGE_TASK, invoice.pk, 1, now.isoformat(), countdown=60)
             payment = PaymentOutcome(succeeded=False, message=str(exc.message))
+        if charged_first and payment.succeeded is False and _is_void(invoice):
+            _record_declined(workspace, invoice, payment, actor, token, now)
+        elif charged_first:
+            with transaction.atomic():
+                subscription, _ctx, _change, _preview = _locked_change(workspace, now, lambda _ctx: change)
+                _apply(workspace, subscription, change, preview, actor, source, token, now)
     if invoice is not None:
         invoice.refresh_from_db()
     if change.expires:
@@ -197,6 +146,129 @@ def _run(
         account_credit_cents=preview.account_credit_cents,
         payment=payment,
     )
+
+
+def _locked_change(
+    workspace: Workspace, now: datetime, compute: Compute
+) -> tuple[Subscription, Context, Change, Preview]:
+    lock_seats(workspace.pk)
+    subscription = lock_subscription(workspace, now)
+    ctx = load_context(workspace, subscription, now)
+    change = compute(ctx)
+    return subscription, ctx, change, build_preview(ctx, change)
+
+
+def _is_void(invoice: Invoice) -> bool:
+    return Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.VOID).exists()
+
+
+def _issue_for(workspace: Workspace, change: Change, preview: Preview, source: str, now: datetime) -> Invoice:
+    """The change's invoice, exactly as previewed (never charge anything but that)."""
+    assert change.billing_reason
+    invoice = invoice_issue(
+        workspace=workspace, lines=change.lines, billing_reason=change.billing_reason, source=source, now=now
+    )
+    if (invoice.total_cents, invoice.amount_due_cents) != (
+        preview.totals.total_cents,
+        preview.totals.amount_due_cents,
+    ):
+        # The account balance moved between our read and the invoice.
+        raise errors.StalePreview()
+    return invoice
+
+
+def _record_declined(
+    workspace: Workspace,
+    invoice: Invoice,
+    payment: PaymentOutcome,
+    actor: Membership | None,
+    token: str,
+    now: datetime,
+) -> None:
+    subscription = Subscription.objects.get(workspace=workspace)
+    record_event(
+        subscription,
+        EventKind.PAYMENT_FAILED,
+        now=now,
+        actor=actor,
+        data={"invoice": invoice.pk, "reason": payment.message, "change_applied": False, "token": token},
+    )
+
+
+def _apply(
+    workspace: Workspace,
+    subscription: Subscription,
+    change: Change,
+    preview: Preview,
+    actor: Membership | None,
+    source: str,
+    token: str,
+    now: datetime,
+) -> Invoice | None:
+    """Write the change: the subscription, its seats, its invoice or credit note, the
+    event and the allowance (inside the caller's transaction, rows locked)."""
+    void_invoice_id = change.event_data.get("void_invoice") if change.expires else None
+    _save(subscription, change.updates)
+    if change.expires:
+        SubscriptionAddOn.objects.filter(subscription=subscription).delete()
+        if void_invoice_id:
+            unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
+            if unpaid is not None:
+                invoice_void(invoice=unpaid, now=now)
+    if change.syncs_seats:
+        # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming):
+        # co-termed seats on it, seats on their own interval on their own renewals.
+        seats_sync(workspace=workspace, now=now)
+    invoice = None
+    if change.billing_reason and preview.totals.total_cents > 0:
+        invoice = _issue_for(workspace, change, preview, source, now)
+    elif preview.totals.total_cents < 0:
+        invoice = _credit(workspace, change, preview, source, now)
+    record_event(
+        subscription,
+        change.event_kind,
+        now=now,
+        actor=actor,
+        data={
+            **change.event_data,
+            "invoice": invoice.pk if invoice is not None else None,
+            "total_cents": preview.totals.total_cents,
+            "account_credit_cents": preview.account_credit_cents,
+            "token": token,
+        },
+    )
+    if change.resets_allowance:
+        allowance_reset_for_plan_change(workspace=workspace, now=now)
+    return invoice
+
+
+def _credit(
+    workspace: Workspace, change: Change, preview: Preview, source: str, now: datetime
+) -> Invoice | None:
+    """A net credit is a credit note correcting the last invoice; its amount, VAT
+    included, goes to the account balance (docs/rules/invoices.md#credit-notes)."""
+    corrected = corrected_invoice(workspace)
+    if corrected is None:
+        account_balance_credit(
+            workspace=workspace,
+            amount_cents=preview.account_credit_cents,
+            currency=workspace.currency,
+            reason=change.action,
+            source=source,
+            now=now,
+        )
+        return None
+    invoice = invoice_issue(
+        workspace=workspace,
+        lines=change.lines,
+        billing_reason=change.billing_reason or corrected.billing_reason,
+        source=source,
+        now=now,
+        corrects_id=corrected.pk,
+    )
+    if invoice.total_cents != preview.totals.total_cents:
+        raise errors.StalePreview()
+    return invoice
 
 
 _UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
@@ -224,7 +296,13 @@ def _user_op(
     check_manager(actor, workspace)
     fingerprint, token = confirmed(preview)
     return _run(
-        workspace=workspace, actor=actor, expected=fingerprint, now=_now(now), compute=compute, token=token
+        workspace=workspace,
+        actor=actor,
+        expected=fingerprint,
+        now=_now(now),
+        compute=compute,
+        token=token,
+        pay_first=True,
     )
 
 

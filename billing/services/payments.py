@@ -10,6 +10,7 @@ failure, the owner and admins emailed each time, expiry to Free after the last o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from billing.services.dunning import record_payment_failure
 from billing.services.settlement import invoice_pay
 from gateways.base import CardDeclined, CardInfo, ChargeResult, get_gateway
 from invoices.models import Invoice, InvoiceStatus
+from invoices.services import invoice_mark_payment_failed, invoice_void
 from subscriptions.models import EventKind, PaymentMethod, Subscription
 from workspaces.models import Membership, Workspace
 
@@ -32,10 +34,14 @@ def charge_key(invoice_id: int, attempt: int) -> str:
     return f"invoice:{invoice_id}:attempt:{attempt}"
 
 
-def charge_invoice(*, invoice_id: int, attempt: int, now: datetime) -> PaymentOutcome:
+def charge_invoice(
+    *, invoice_id: int, attempt: int, now: datetime, on_decline: Literal["dunning", "void"] = "dunning"
+) -> PaymentOutcome:
     """Charge what an open or failed invoice still asks for, then record the outcome.
 
-    Call it outside any transaction. A paid invoice is not charged again. A gateway
+    Call it outside any transaction. A paid invoice is not charged again. A decline puts
+    the invoice in dunning, or with ``on_decline="void"`` (a change that waits for its
+    payment, docs/rules/lifecycle.md#pay-then-apply) voids it. A gateway
     :class:`~gateways.base.PaymentError` (outcome unknown) propagates, so the
     task can retry with the same attempt number, hence the same idempotency key.
     """
@@ -59,6 +65,13 @@ def charge_invoice(*, invoice_id: int, attempt: int, now: datetime) -> PaymentOu
         )
     except CardDeclined as exc:
         result = ChargeResult(succeeded=False, reference="", failure_message=str(exc.message))
+    if not result.succeeded and on_decline == "void":
+        with transaction.atomic():
+            failed = invoice_mark_payment_failed(
+                invoice=invoice, now=now, next_attempt_at=None, reason=result.failure_message
+            )
+            invoice_void(invoice=failed, now=now)
+        return PaymentOutcome(succeeded=False, message=result.failure_message)
     if not result.succeeded:
         return record_payment_failure(
             invoice=invoice, attempt=attempt, now=now, reason=result.failure_message

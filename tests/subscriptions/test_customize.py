@@ -20,17 +20,8 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from tests.subscriptions.conftest import (
-    APRIL_1,
-    APRIL_10,
-    NBSP,
-    VISA_DECLINED,
-    _sub,
-    add_members,
-    at,
-    save_card,
-    subscribe,
-)
+from tests.factories import VISA_DECLINED, subscribe
+from tests.subscriptions.conftest import APRIL_1, APRIL_10, NBSP, _sub, add_members, at, save_card
 
 # --- Customizing: extra seats and extra credits ----------------------------------------
 
@@ -76,17 +67,20 @@ def test_purchased_credits_wait_for_the_payment(billed_workspace, owner):
         workspace=billed_workspace, actor=owner, extra_seats=0, credit_packs=2, preview=preview, now=APRIL_10
     )
 
+    # Declined: nothing is applied, the invoice is voided, no dunning (pay then apply).
     assert result.payment.succeeded is False
-    assert result.invoice.status == InvoiceStatus.FAILED
+    assert result.invoice.status == InvoiceStatus.VOID
     assert not CreditGrant.objects.filter(workspace=billed_workspace, bucket=GrantBucket.PURCHASED).exists()
-    assert _sub(billed_workspace).status == SubscriptionStatus.PAST_DUE
+    assert _sub(billed_workspace).status == SubscriptionStatus.ACTIVE
 
     save_card(billed_workspace, owner)
-    outcome = services.charge_invoice(
-        invoice_id=result.invoice.pk, attempt=2, now=APRIL_10 + timedelta(hours=1)
+    later = APRIL_10 + timedelta(hours=1)
+    preview = services.preview_customize(workspace=billed_workspace, extra_seats=0, credit_packs=2, now=later)
+    paid = services.apply_customize(
+        workspace=billed_workspace, actor=owner, extra_seats=0, credit_packs=2, preview=preview, now=later
     )
 
-    assert outcome.succeeded
+    assert paid.payment.succeeded
     assert (
         CreditGrant.objects.get(workspace=billed_workspace, bucket=GrantBucket.PURCHASED).amount == 2_000_000
     )

@@ -8,21 +8,24 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
+from django.urls import reverse
 
 from billing import services
 from credits import services as credit_services
 from credits.models import CreditGrant, DailyUsage, GrantBucket
-from gateways.local.cards import save_test_card
-from invoices.models import Invoice, InvoiceStatus
-from subscriptions.models import Price, Subscription, SubscriptionStatus
-from tests.factories import MembershipFactory
+from invoices.issuing import Buyer, InvoiceDraft, issue_invoices
+from invoices.models import InvoiceStatus
+from invoices.services import account_balance_credit
+from invoices.totals import DraftLine
+from subscriptions.models import Subscription
+from tests import factories
+from tests.factories import VISA_DECLINED, VISA_OK, MembershipFactory, subscribe
 from workspaces.models import Membership, Role
 
 #: The subscription started on 2 October 2025 (seed 001's "2 oct. 2025")...
 START = datetime(2025, 10, 2, 9, 30, tzinfo=UTC)
 #: ...and the pages are looked at ten days later.
 NOW = datetime(2025, 10, 12, 10, 0, tzinfo=UTC)
-VISA_OK = "4242424242424242"
 
 
 def text(response) -> str:
@@ -39,10 +42,6 @@ def owner_of(workspace) -> Membership:
     return Membership.objects.get(workspace=workspace, role=Role.OWNER)
 
 
-def price_id(plan: str, interval: str = "month") -> int:
-    return Price.objects.get(plan__code=plan, interval=interval, currency="EUR", is_active=True).pk
-
-
 def add_team(workspace) -> dict[str, Membership]:
     """Seed 001's team: owner, admin, billing admin, two members (5 licences) and a guest."""
     return {
@@ -56,34 +55,7 @@ def add_team(workspace) -> dict[str, Membership]:
 
 
 def save_card(workspace, number: str = VISA_OK, *, now: datetime = START):
-    return save_test_card(
-        workspace=workspace, actor=owner_of(workspace), number=number, exp_month=12, exp_year=2030, now=now
-    )
-
-
-def subscribe(
-    workspace,
-    plan: str = "team-starter",
-    interval: str = "month",
-    *,
-    extra_seats: int = 0,
-    trial: bool = False,
-    now: datetime = START,
-):
-    services.subscription_start_free(workspace=workspace, now=now - timedelta(days=30))
-    pid = price_id(plan, interval)
-    preview = services.preview_subscribe(
-        workspace=workspace, price_id=pid, trial=trial, extra_seats=extra_seats, now=now
-    )
-    return services.apply_subscribe(
-        workspace=workspace,
-        actor=owner_of(workspace),
-        price_id=pid,
-        trial=trial,
-        extra_seats=extra_seats,
-        preview=preview,
-        now=now,
-    )
+    return factories.save_card(workspace, number=number, now=now, exp_year=2030)
 
 
 def use_credits(workspace, credits: int, *, now: datetime = NOW, days: int = 5) -> None:
@@ -111,7 +83,7 @@ def seed_001_workspace(workspace) -> dict[str, Membership]:
     22 570 000 of 28 000 000 credits left (80,61 %)."""
     team = add_team(workspace)
     save_card(workspace)
-    subscribe(workspace, extra_seats=5)
+    subscribe(workspace, plan="team-starter", now=START, extra_seats=5)
     use_credits(workspace, 5_430_000)
     return team
 
@@ -133,51 +105,64 @@ def gift_credits(workspace, *, credits: int, when: datetime) -> CreditGrant:
     )
 
 
-def set_status(workspace, status: str, **fields) -> Subscription:
-    """Put the subscription in a state the pages must show (set directly: this is a page
-    test, the transitions have their own tests)."""
-    Subscription.objects.filter(workspace=workspace).update(status=status, **fields)
-    return Subscription.objects.get(workspace=workspace)
+def cancel(workspace, reason: str, *, now: datetime = NOW) -> Subscription:
+    """Cancel the subscription at ``now`` with ``reason``, through billing."""
+    preview = services.preview_cancel(workspace=workspace, reason=reason, now=now)
+    return services.apply_cancel(
+        workspace=workspace, actor=owner_of(workspace), reason=reason, preview=preview, now=now
+    ).subscription
 
 
 def make_past_due(workspace) -> Subscription:
-    return set_status(workspace, SubscriptionStatus.PAST_DUE, past_due_since=NOW - timedelta(days=1))
+    """The card on file is declined at the subscription's next renewal: the subscription
+    is past due (docs/rules/dunning.md). A customer's own change never is: a declined
+    change is simply not applied (docs/rules/lifecycle.md#pay-then-apply)."""
+    subscription = Subscription.objects.get(workspace=workspace)
+    renewal_at = subscription.current_period_end + timedelta(minutes=5)
+    save_card(workspace, VISA_DECLINED, now=renewal_at)
+    services.apply_renew(workspace=workspace, now=renewal_at)
+    return Subscription.objects.get(workspace=workspace)
 
 
-_number = iter(range(500_000, 10_000_000))
+_bulk = iter(range(1, 10_000_000))
 
 
 def bulk_invoices(
     workspace, count: int, *, status: str = InvoiceStatus.PAID, first_day: date = date(2024, 1, 1)
 ):
-    """``count`` finalized invoices, inserted in one statement (query-count tests)."""
-    rows = []
-    for index in range(count):
-        number = next(_number)
-        issued = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=index)
-        rows.append(
-            Invoice(
-                workspace=workspace,
-                currency="EUR",
-                status=status,
-                number=f"INV-2024-{number:06d}",
-                billing_reason="subscription_cycle",
-                source=f"bulk:{number}",
-                issued_at=issued,
-                paid_at=issued if status == InvoiceStatus.PAID else None,
-                subtotal_cents=15_900,
-                vat_rate_bp=2_000,
-                vat_cents=3_180,
-                total_cents=19_080,
-                amount_due_cents=19_080,
-            )
+    """``count`` monthly Team Starter invoices (190,80 € each) issued on ``first_day`` in one
+    batch by the issuing service (query-count tests). Paid ones are paid at issue by an
+    account credit put on the balance just before: one service call each, whatever ``count``."""
+    issued_at = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    batch = next(_bulk)
+    if status == InvoiceStatus.PAID:
+        account_balance_credit(
+            workspace=workspace,
+            amount_cents=19_080 * count,
+            currency="EUR",
+            reason="bulk prepayment",
+            source=f"bulk:{batch}",
+            now=issued_at,
         )
-    Invoice.objects.bulk_create(rows, batch_size=1_000)
+    line = DraftLine(kind="plan", description="Team Starter, 1 month × 159,00 €", amount_cents=15_900)
+    buyer = Buyer.of(workspace)
+    issue_invoices(
+        [
+            InvoiceDraft(
+                buyer=buyer, billing_reason="subscription_cycle", source=f"bulk:{batch}:{n}", lines=[line]
+            )
+            for n in range(count)
+        ],
+        now=issued_at,
+    )
 
 
 def bulk_ledger(workspace, count: int) -> None:
     """``count`` ledger entries in one INSERT … SELECT generate_series, plus a purchase
-    grant per 100 entries and a year of daily usage: a big ledger, read by no page."""
+    grant per 100 entries and a year of daily usage: a big ledger, read by no page.
+
+    Written directly, bypassing the ledger's invariants (its sum is not the cached
+    balance): the volume is the point, and a service call per entry would take minutes."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -205,3 +190,26 @@ def bulk_ledger(workspace, count: int) -> None:
             for n in range(365)
         ]
     )
+
+
+def seed_001_next_to_another_tenant(workspace, other_workspace) -> dict[str, Membership]:
+    """Seed 001's workspace (:func:`seed_001_workspace`), next to another tenant with its
+    own paid plan and data."""
+    team = seed_001_workspace(workspace)
+    save_card(other_workspace, "5555555555554444")
+    subscribe(other_workspace, plan="business", now=START)
+    bulk_invoices(other_workspace, 3)
+    buy_credits(other_workspace, credits=7_000_000, paid_cents=3_500, when=START, source="other:1")
+    return team
+
+
+def url(name, workspace, **query):
+    path = reverse(name, args=[workspace.pk])
+    if query:
+        path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return path
+
+
+def get(client, membership, name, **query):
+    client.force_login(membership.user)
+    return client.get(url(name, membership.workspace, **query))

@@ -15,8 +15,8 @@ from billing.sweeps import run_billing_sweeps
 from credits.models import CreditGrant, GrantBucket
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import CancelReason, EventKind, LocalCharge, Subscription, SubscriptionEvent
-from tests.factories import MembershipFactory, UserFactory
-from tests.subscriptions.conftest import VISA_DECLINED, at, db_state, price_id, save_card, subscribe
+from tests.factories import VISA_DECLINED, MembershipFactory, UserFactory, price_id, subscribe
+from tests.subscriptions.conftest import at, db_state, save_card
 from workspaces.models import Role
 
 ZERO = {"expired": 0, "trials_ended": 0, "renewed": 0, "charges_queued": 0, "dunning_retries": 0,
@@ -250,22 +250,23 @@ def test_a_declined_card_goes_past_due_then_4_retries_then_expired_with_the_emai
 
 
 def test_a_new_card_during_dunning_recovers_at_the_next_retry(billed_workspace, owner):
-    save_card(billed_workspace, owner, VISA_DECLINED)
-    # A declined card is still a card on file: the subscription starts, its charge fails.
-    result = subscribe(billed_workspace, owner, "business", now=at(2026, 4, 1, 9))
-    assert result.payment.succeeded is False
+    subscribe(billed_workspace, owner, "business", now=at(2026, 4, 1, 9))
+    save_card(billed_workspace, owner, VISA_DECLINED, now=at(2026, 4, 20))
+    # The 1 May renewal is declined: the subscription is past due.
+    sweep_at(at(2026, 5, 1, 0, 5))
     assert _sub(billed_workspace).status == "past_due"
-    save_card(billed_workspace, owner, now=at(2026, 4, 1, 12))
+    save_card(billed_workspace, owner, now=at(2026, 5, 1, 12))
 
-    summary = sweep_at(at(2026, 4, 2, 9, 5))
+    summary = sweep_at(at(2026, 5, 2, 0, 10))
 
     assert summary["dunning_retries"] == 1
     subscription = _sub(billed_workspace)
     assert subscription.status == "active"
     assert subscription.next_dunning_at is None
-    invoice = Invoice.objects.get(workspace=billed_workspace, billing_reason="subscription_create")
+    invoice = Invoice.objects.get(workspace=billed_workspace, billing_reason="subscription_cycle")
     assert invoice.status == InvoiceStatus.PAID
-    assert sweep_at(at(2026, 4, 4, 9, 5)) == ZERO
+    assert invoice.amount_due_cents == 2_400
+    assert sweep_at(at(2026, 5, 4, 0, 10)) == ZERO
 
 
 def test_a_trial_reminds_once_3_days_before_then_charges_the_card(billed_workspace, owner):
