@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from billing.pages import display
 from billing.services.core import ApplyResult
-from invoices.models import DocumentType
+from invoices.models import DocumentType, InvoiceStatus
 from workspaces.access import WorkspaceRequest
 from workspaces.errors import DomainError
 
@@ -105,9 +105,25 @@ def payment_sentence(result: ApplyResult) -> str:
 
 
 def outcome_of(result: ApplyResult, headline: str) -> Outcome:
-    """The headline and what happened to the money; a warning when the payment failed."""
-    sentence = payment_sentence(result)
+    """The headline and what happened to the money; a warning when the payment failed.
+
+    A declined change is not applied (docs/rules/lifecycle.md#pay-then-apply): the
+    message then says so instead of the headline."""
     failed = result.payment is not None and not result.payment.succeeded
+    if failed and result.invoice is not None and result.invoice.status == InvoiceStatus.VOID:
+        assert result.payment is not None
+        return Outcome(
+            level=messages.ERROR,
+            message=_(
+                "Nothing was changed: the payment of %(amount)s was declined (%(reason)s). "
+                "Update the payment method, then try again."
+            )
+            % {
+                "amount": display.money(result.invoice.total_cents, result.preview.currency),
+                "reason": result.payment.message.rstrip("."),
+            },
+        )
+    sentence = payment_sentence(result)
     return Outcome(
         level=messages.WARNING if failed else messages.SUCCESS,
         message=f"{headline} {sentence}".strip(),
