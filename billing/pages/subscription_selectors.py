@@ -24,6 +24,7 @@ from subscriptions.models import Price, Subscription, SubscriptionAddOn, Subscri
 from teams import selectors as team_selectors
 from teams.models import Seat, SeatStatus
 from workspaces.models import Membership, Workspace
+from workspaces.permissions import LICENSED_ROLES
 
 _ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED)
 
@@ -68,9 +69,7 @@ def _subscriptions_loaded() -> QuerySet[Subscription]:
     return (
         Subscription.objects.select_related("plan", "price")
         .annotate(
-            licensed=_count(
-                Membership.objects.filter(workspace_id=same_workspace, role__in=team_selectors.LICENSED_ROLES)
-            ),
+            licensed=_count(Membership.objects.filter(workspace_id=same_workspace, role__in=LICENSED_ROLES)),
             paid_seats=_count(active_seats),
             coterm_seats=_count(active_seats.filter(coterm=True)),
             annual_price_id=Subquery(annual.values("id")[:1]),
