@@ -46,11 +46,11 @@ from teams.services import (
     charge_up_to,
     lock_seats,
     seat_end_with_subscription,
-    seat_line_description,
     seat_period_changes_apply,
     subscription_end,
     subscription_runs_at,
 )
+from teams.services.common import record_charge
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -175,27 +175,15 @@ def _renewal_charge(
     """Record one renewal charge of ``seat`` for ``[start, end)``; 0 if it exists already."""
     try:
         with transaction.atomic():
-            SeatCharge.objects.create(
-                workspace_id=seat.workspace_id,
+            record_charge(
                 seat=seat,
                 kind=ChargeKind.RENEWAL,
+                plan_name=subscription.plan.name,
+                proration=proration,
                 day=start,
-                amount_cents=proration.amount_cents,
-                original_amount_cents=proration.amount_cents,
-                currency=seat.currency,
-                description=seat_line_description(
-                    plan_name=subscription.plan.name,
-                    email=seat.user_email,
-                    proration=proration,
-                    price_cents=seat.price_cents,
-                    currency=seat.currency,
-                ),
-                remaining_units=proration.remaining_units,
-                total_units=proration.total_units,
-                unit=proration.unit,
-                period_start=midnight(start),
-                period_end=midnight(end),
-                created_at=now,
+                start=start,
+                end=end,
+                now=now,
             )
     except IntegrityError:
         logger.info("Seat %s already renewed for the period starting %s", seat.pk, start)
