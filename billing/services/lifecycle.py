@@ -19,42 +19,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from billing import notifications
 from billing.services import changes, status_changes
+from billing.services.applying import (
+    applied_before,
+    apply_change,
+    is_void,
+    issue_for,
+    locked_change,
+    record_declined,
+)
 from billing.services.core import (
     ApplyResult,
     Change,
     Context,
     PaymentOutcome,
     Preview,
-    build_preview,
     check_actor,
     check_manager,
     compute_preview,
     confirmed,
-    load_context,
-    lock_subscription,
-    record_event,
 )
 from billing.services.payments import CHARGE_TASK, charge_invoice
-from billing.services.settlement import corrected_invoice, invoice_issue
-from credits.services import allowance_reset_for_plan_change
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import account_balance_credit, invoice_void
 from subscriptions import errors
-from subscriptions.models import (
-    EventKind,
-    Subscription,
-    SubscriptionAddOn,
-    SubscriptionEvent,
-)
-from teams.services import lock_seats, seats_sync
 from workspaces.jobs import enqueue
 from workspaces.models import Membership, Workspace
 
@@ -63,16 +56,6 @@ Compute = Callable[[Context], Change]
 
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else timezone.now()
-
-
-# --- Applying ----------------------------------------------------------------------------
-
-
-def _save(subscription: Subscription, updates: dict[str, Any]) -> None:
-    for name, value in updates.items():
-        setattr(subscription, name, value)
-    subscription.clean_fields(exclude=["workspace", "plan", "price", "dunning_invoice"])
-    subscription.save(update_fields=[*updates, "updated_at"])
 
 
 def _run(
@@ -102,8 +85,8 @@ def _run(
     cannot move before :func:`teams.services.seats_sync` matches them to it.
     """
     with transaction.atomic():
-        subscription, ctx, change, preview = _locked_change(workspace, now, compute)
-        first = _applied_before(subscription, token, preview)
+        subscription, ctx, change, preview = locked_change(workspace, now, compute)
+        first = applied_before(subscription, token, preview)
         if first is not None:
             return first
         if expected is not None and preview.fingerprint != expected:
@@ -113,9 +96,9 @@ def _run(
         source = change.source or f"{change.action}:{subscription.pk}:{token or uuid.uuid4().hex}"
         charged_first = pay_first and bool(change.billing_reason) and preview.total_due_now_cents > 0
         if charged_first:
-            invoice: Invoice | None = _issue_for(workspace, change, preview, source, now)
+            invoice: Invoice | None = issue_for(workspace, change, preview, source, now)
         else:
-            invoice = _apply(workspace, subscription, change, preview, actor, source, token, now)
+            invoice = apply_change(workspace, subscription, change, preview, actor, source, token, now)
     payment = None
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
         try:
@@ -126,12 +109,12 @@ def _run(
             # The gateway could not tell: the charge task retries later with the same key.
             enqueue(CHARGE_TASK, invoice.pk, 1, now.isoformat(), countdown=60)
             payment = PaymentOutcome(succeeded=False, message=str(exc.message))
-        if charged_first and payment.succeeded is False and _is_void(invoice):
-            _record_declined(workspace, invoice, payment, actor, token, now)
+        if charged_first and payment.succeeded is False and is_void(invoice):
+            record_declined(workspace, invoice, payment, actor, token, now)
         elif charged_first:
             with transaction.atomic():
-                subscription, _ctx, _change, _preview = _locked_change(workspace, now, lambda _ctx: change)
-                _apply(workspace, subscription, change, preview, actor, source, token, now)
+                subscription, _ctx, _change, _preview = locked_change(workspace, now, lambda _ctx: change)
+                apply_change(workspace, subscription, change, preview, actor, source, token, now)
     if invoice is not None:
         invoice.refresh_from_db()
     if change.expires:
@@ -145,148 +128,6 @@ def _run(
         invoice=invoice,
         account_credit_cents=preview.account_credit_cents,
         payment=payment,
-    )
-
-
-def _locked_change(
-    workspace: Workspace, now: datetime, compute: Compute
-) -> tuple[Subscription, Context, Change, Preview]:
-    lock_seats(workspace.pk)
-    subscription = lock_subscription(workspace, now)
-    ctx = load_context(workspace, subscription, now)
-    change = compute(ctx)
-    return subscription, ctx, change, build_preview(ctx, change)
-
-
-def _is_void(invoice: Invoice) -> bool:
-    return Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.VOID).exists()
-
-
-def _issue_for(workspace: Workspace, change: Change, preview: Preview, source: str, now: datetime) -> Invoice:
-    """The change's invoice, exactly as previewed (never charge anything but that)."""
-    assert change.billing_reason
-    invoice = invoice_issue(
-        workspace=workspace, lines=change.lines, billing_reason=change.billing_reason, source=source, now=now
-    )
-    if (invoice.total_cents, invoice.amount_due_cents) != (
-        preview.totals.total_cents,
-        preview.totals.amount_due_cents,
-    ):
-        # The account balance moved between our read and the invoice.
-        raise errors.StalePreview()
-    return invoice
-
-
-def _record_declined(
-    workspace: Workspace,
-    invoice: Invoice,
-    payment: PaymentOutcome,
-    actor: Membership | None,
-    token: str,
-    now: datetime,
-) -> None:
-    subscription = Subscription.objects.get(workspace=workspace)
-    record_event(
-        subscription,
-        EventKind.PAYMENT_FAILED,
-        now=now,
-        actor=actor,
-        data={"invoice": invoice.pk, "reason": payment.message, "change_applied": False, "token": token},
-    )
-
-
-def _apply(
-    workspace: Workspace,
-    subscription: Subscription,
-    change: Change,
-    preview: Preview,
-    actor: Membership | None,
-    source: str,
-    token: str,
-    now: datetime,
-) -> Invoice | None:
-    """Write the change: the subscription, its seats, its invoice or credit note, the
-    event and the allowance (inside the caller's transaction, rows locked)."""
-    void_invoice_id = change.event_data.get("void_invoice") if change.expires else None
-    _save(subscription, change.updates)
-    if change.expires:
-        SubscriptionAddOn.objects.filter(subscription=subscription).delete()
-        if void_invoice_id:
-            unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
-            if unpaid is not None:
-                invoice_void(invoice=unpaid, now=now)
-    if change.syncs_seats:
-        # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming):
-        # co-termed seats on it, seats on their own interval on their own renewals.
-        seats_sync(workspace=workspace, now=now)
-    invoice = None
-    if change.billing_reason and preview.totals.total_cents > 0:
-        invoice = _issue_for(workspace, change, preview, source, now)
-    elif preview.totals.total_cents < 0:
-        invoice = _credit(workspace, change, preview, source, now)
-    record_event(
-        subscription,
-        change.event_kind,
-        now=now,
-        actor=actor,
-        data={
-            **change.event_data,
-            "invoice": invoice.pk if invoice is not None else None,
-            "total_cents": preview.totals.total_cents,
-            "account_credit_cents": preview.account_credit_cents,
-            "token": token,
-        },
-    )
-    if change.resets_allowance:
-        allowance_reset_for_plan_change(workspace=workspace, now=now)
-    return invoice
-
-
-def _credit(
-    workspace: Workspace, change: Change, preview: Preview, source: str, now: datetime
-) -> Invoice | None:
-    """A net credit is a credit note correcting the last invoice; its amount, VAT
-    included, goes to the account balance (docs/rules/invoices.md#credit-notes)."""
-    corrected = corrected_invoice(workspace)
-    if corrected is None:
-        account_balance_credit(
-            workspace=workspace,
-            amount_cents=preview.account_credit_cents,
-            currency=workspace.currency,
-            reason=change.action,
-            source=source,
-            now=now,
-        )
-        return None
-    invoice = invoice_issue(
-        workspace=workspace,
-        lines=change.lines,
-        billing_reason=change.billing_reason or corrected.billing_reason,
-        source=source,
-        now=now,
-        corrects_id=corrected.pk,
-    )
-    if invoice.total_cents != preview.totals.total_cents:
-        raise errors.StalePreview()
-    return invoice
-
-
-_UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
-
-
-def _applied_before(subscription: Subscription, token: str, preview: Preview) -> ApplyResult | None:
-    """The result of the operation this token confirmed already, if any."""
-    if not token:
-        return None
-    event = SubscriptionEvent.objects.filter(subscription=subscription, data__token=token).first()
-    if event is None:
-        return None
-    invoice_id = event.data.get("invoice")
-    return ApplyResult(
-        subscription=subscription,
-        preview=preview,
-        invoice=Invoice.objects.filter(pk=invoice_id).first() if invoice_id else None,
-        account_credit_cents=int(event.data.get("account_credit_cents") or 0),
     )
 
 

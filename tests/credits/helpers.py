@@ -7,7 +7,6 @@ import datetime as dt
 from django.db.models import Sum
 
 from credits.models import CreditBalance, CreditGrant, LedgerEntry
-from subscriptions.models import AddOn, Plan, Price, Subscription, SubscriptionAddOn
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
@@ -30,31 +29,6 @@ def assert_ledger_consistent(workspace) -> None:
     for amount, balance_after in ledger.order_by("id").values_list("amount", "balance_after"):
         running += amount
         assert balance_after == running, dump_ledger(workspace)
-
-
-def subscribe(workspace, plan_code: str, *, anchor: dt.date, interval: str = "month", status: str = "active"):
-    """Put the workspace on a plan, anchored (renewal day) on ``anchor``."""
-    plan = Plan.objects.get(code=plan_code)
-    price = Price.objects.get(plan=plan, interval=interval, is_active=True)
-    start = dt.datetime.combine(anchor, dt.time(), dt.UTC)
-    subscription, _ = Subscription.objects.update_or_create(
-        workspace=workspace,
-        defaults={
-            "plan": plan,
-            "price": price,
-            "status": status,
-            "current_period_start": start,
-            "current_period_end": start + dt.timedelta(days=31),
-            "billing_anchor_day": anchor.day,
-        },
-    )
-    return subscription
-
-
-def add_addon(subscription, code: str, quantity: int = 1):
-    return SubscriptionAddOn.objects.create(
-        subscription=subscription, addon=AddOn.objects.get(code=code), quantity=quantity
-    )
 
 
 def dump_ledger(workspace) -> list:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from credits import selectors
 from credits.models import GrantBucket, LedgerEntry
 from demo.credits import seed_acme_credits
-from tests.credits.helpers import assert_ledger_consistent, subscribe, utc
+from tests.credits.helpers import assert_ledger_consistent, utc
+from tests.factories import subscribe
 from workspaces import demo
 
 NOW = utc(2026, 3, 25, 16)
@@ -18,7 +17,7 @@ NOW = utc(2026, 3, 25, 16)
 @pytest.mark.django_db
 def test_seed_acme_credits_is_idempotent_and_shows_the_spec_figures():
     acme = demo.seed_acme()
-    subscribe(acme, "team-starter", anchor=dt.date(2026, 1, 12))
+    subscribe(acme, plan="team-starter", now=utc(2026, 1, 12, 9))
     seed_acme_credits(acme, now=NOW)
     entries = LedgerEntry.objects.filter(workspace=acme).count()
     seed_acme_credits(acme, now=NOW)

@@ -18,8 +18,8 @@ from django.utils import timezone
 from credits import errors, selectors, services, simulation
 from credits.models import CreditBalance, CreditGrant, DailyUsage, GrantBucket, LedgerEntry
 from credits.sweeps import run_credit_sweeps
-from tests.credits.helpers import assert_ledger_consistent, subscribe, utc
-from tests.factories import MembershipFactory
+from tests.credits.helpers import assert_ledger_consistent, utc
+from tests.factories import MembershipFactory, subscribe
 from workspaces.models import Role
 
 
@@ -80,8 +80,7 @@ def test_starter_is_25_per_licence_reset_on_the_renewal_day_the_3rd(workspace, m
     MembershipFactory(workspace=workspace, role=Role.ADMIN)
     MembershipFactory(workspace=workspace, role=Role.GUEST)  # holds no licence
     with time_machine.travel(utc(2026, 3, 3, 8), tick=False):
-        subscribe(workspace, "starter", anchor=dt.date(2026, 3, 3), interval="year")
-        services.allowance_reset_for_plan_change(workspace=workspace, now=timezone.now())
+        subscribe(workspace, plan="starter", interval="year", now=timezone.now())
         grant = _allowance(workspace)
         assert grant.amount == 25 * 3  # owner, member, admin
         assert (grant.period_start, grant.period_end) == (dt.date(2026, 3, 3), dt.date(2026, 4, 3))
@@ -98,8 +97,7 @@ def test_starter_is_25_per_licence_reset_on_the_renewal_day_the_3rd(workspace, m
 @pytest.mark.django_db
 def test_renewal_on_the_31st_resets_on_30_april(workspace):
     with time_machine.travel(utc(2026, 3, 31, 12), tick=False):
-        subscribe(workspace, "starter", anchor=dt.date(2026, 1, 31))
-        services.allowance_reset_for_plan_change(workspace=workspace, now=timezone.now())
+        subscribe(workspace, plan="starter", now=timezone.now())  # renewal day: the 31st
         assert (_allowance(workspace).period_start, _allowance(workspace).period_end) == (
             dt.date(2026, 3, 31),
             dt.date(2026, 4, 30),
@@ -120,8 +118,7 @@ def test_renewal_on_the_31st_resets_on_30_april(workspace):
 @pytest.mark.django_db
 def test_enterprise_resets_on_the_calendar_month_whatever_the_renewal_day(workspace, member):
     with time_machine.travel(utc(2026, 3, 17, 12), tick=False):
-        subscribe(workspace, "enterprise", anchor=dt.date(2026, 3, 17))
-        services.allowance_reset_for_plan_change(workspace=workspace, now=timezone.now())
+        subscribe(workspace, plan="enterprise", now=timezone.now())
         grant = _allowance(workspace)
         assert grant.amount == 100 * 2
         assert (grant.period_start, grant.period_end) == (dt.date(2026, 3, 1), dt.date(2026, 4, 1))
@@ -133,8 +130,7 @@ def test_enterprise_resets_on_the_calendar_month_whatever_the_renewal_day(worksp
 @pytest.mark.django_db
 def test_seat_changes_apply_at_the_next_reset(workspace, member):
     with time_machine.travel(utc(2026, 3, 3, 8), tick=False):
-        subscribe(workspace, "starter", anchor=dt.date(2026, 3, 3))
-        services.allowance_reset_for_plan_change(workspace=workspace, now=timezone.now())
+        subscribe(workspace, plan="starter", now=timezone.now())
         assert _allowance(workspace).amount == 50
     with time_machine.travel(utc(2026, 3, 20, 8), tick=False):
         MembershipFactory(workspace=workspace, role=Role.MEMBER)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from credits import selectors, services
-from tests.credits.helpers import subscribe, utc
-from tests.factories import MembershipFactory
+from tests.credits.helpers import utc
+from tests.factories import MembershipFactory, subscribe
 from workspaces.models import Role
 
 NOW = utc(2026, 3, 20, 9)
@@ -20,8 +20,7 @@ def busy(workspace, other_workspace):
     """A Starter workspace (2 licences = 50 credits) with usage, purchases and a hold,
     and another tenant with its own data."""
     member = MembershipFactory(workspace=workspace, role=Role.MEMBER)
-    subscribe(workspace, "starter", anchor=dt.date(2026, 1, 3))
-    services.allowance_reset_for_plan_change(workspace=workspace, now=utc(2026, 3, 3, 8))
+    subscribe(workspace, plan="starter", now=utc(2026, 3, 3, 8))  # renewal day: the 3rd
     services.credits_grant_free(
         workspace=workspace, credits=30, reason="gift", source="g", now=utc(2026, 3, 4, 8)
     )

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from credits import apikeys, selectors, services
 from credits.models import ApiKey, DailyUsage, LedgerEntry
-from tests.credits.helpers import assert_ledger_consistent, subscribe
+from tests.credits.helpers import assert_ledger_consistent
+from tests.factories import subscribe
 from workspaces.models import Role
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -204,8 +205,7 @@ def test_invalid_forms_are_refused_and_charge_nothing(client, workspace, page, m
 def test_the_balance_is_hidden_on_free_and_from_members(client, workspace, page, owner, member):
     _login(client, owner)
     assert "Le solde des crédits n’est pas affiché sur le forfait Free." in client.get(page).content.decode()
-    subscribe(workspace, "starter", anchor=timezone.now().date())
-    services.allowance_reset_for_plan_change(workspace=workspace, now=timezone.now())
+    subscribe(workspace, plan="starter", now=timezone.now())
     content = client.get(page).content.decode()
     assert "crédits disponibles" in content
     assert "50 crédits restants sur 50" in content

@@ -12,9 +12,9 @@ from domain.money import round_half_up
 from invoices.models import Invoice
 from subscriptions.models import LocalCharge
 from teams import services as teams
-from tests import factories
 from tests.factories import UserFactory
-from tests.factories import subscribe as subscribe  # for the modules that import it from here
+from tests.factories import save_card as save_card
+from tests.factories import subscribe as subscribe
 from workspaces.models import Membership, Role, Workspace
 
 NBSP = "\u00a0"
@@ -22,10 +22,6 @@ NBSP = "\u00a0"
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-def save_card(workspace: Workspace, owner: Membership, *, now: datetime) -> None:
-    factories.save_card(workspace, owner, now=now)
 
 
 def add_member(

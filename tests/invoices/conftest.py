@@ -1,27 +1,11 @@
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from billing import services as billing
-from invoices.totals import DraftLine
+from tests.factories import InvoiceFactory
+from tests.factories import plan_line as plan_line  # for the modules that import it from here
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-
-
-def plan_line(amount_cents: int = 24_000, **overrides) -> DraftLine:
-    fields: dict[str, Any] = {
-        "kind": "plan",
-        "description": "Business, 30 of 30 days × 240,00 €",
-        "amount_cents": amount_cents,
-        "quantity": 1,
-        "unit_amount_cents": amount_cents,
-        "period_start": datetime(2026, 3, 1, tzinfo=UTC),
-        "period_end": datetime(2026, 3, 31, tzinfo=UTC),
-        "metadata": {"plan": "business"},
-    }
-    fields.update(overrides)
-    return DraftLine(**fields)
 
 
 @pytest.fixture(autouse=True)
@@ -32,16 +16,17 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def make_invoice():
-    """Issue an invoice through the service, one new source per call."""
-    counter = iter(range(1, 10_000))
+    """Issue an invoice through the service (:class:`~tests.factories.InvoiceFactory`), one
+    new source per call."""
 
     def make(workspace, *lines, now=NOW, source=None, billing_reason="subscription_cycle"):
-        return billing.invoice_issue(
+        options = {"source": source} if source else {}
+        return InvoiceFactory(
             workspace=workspace,
             lines=list(lines) or [plan_line()],
             billing_reason=billing_reason,
-            source=source or f"test:{next(counter)}",
-            now=now,
+            issued_at=now,
+            **options,
         )
 
     return make

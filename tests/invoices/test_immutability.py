@@ -5,6 +5,7 @@ from django.db import IntegrityError, connection, transaction
 
 from invoices import errors
 from invoices.models import Invoice, InvoiceLine
+from tests.factories import DraftInvoiceFactory, DraftInvoiceLineFactory
 from tests.invoices.conftest import NOW
 
 
@@ -101,10 +102,8 @@ def test_database_refuses_deleting_a_finalized_invoice(invoice):
 
 def test_a_draft_can_still_be_edited(workspace):
     # Drafts only exist inside invoice_create's transaction; the guard is about finalization.
-    draft = Invoice.objects.create(
-        workspace=workspace, currency="EUR", billing_reason="manual", source="d", created_at=NOW
-    )
-    line = InvoiceLine.objects.create(invoice=draft, kind="plan", description="Plan", amount_cents=100)
+    draft = DraftInvoiceFactory(workspace=workspace, source="d", created_at=NOW)
+    line = DraftInvoiceLineFactory(invoice=draft, kind="plan", description="Plan", amount_cents=100)
     assert _raw("UPDATE invoices_invoiceline SET amount_cents = 200 WHERE id = %s", [line.pk]) == 1
     assert _raw("UPDATE invoices_invoice SET subtotal_cents = 200, total_cents = 200, amount_due_cents = 200"
                 " WHERE id = %s", [draft.pk]) == 1  # fmt: skip

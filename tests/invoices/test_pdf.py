@@ -6,6 +6,7 @@ import pytest
 
 from invoices import errors, pdf, services
 from invoices.models import Invoice
+from tests.factories import DraftInvoiceFactory
 from tests.invoices.conftest import plan_line
 from tests.invoices.pdftext import extract_text
 
@@ -103,12 +104,6 @@ def test_a_lost_race_keeps_the_first_stored_file(workspace, make_invoice, monkey
 
 
 def test_a_draft_has_no_pdf(workspace):
-    draft = Invoice.objects.create(
-        workspace=workspace,
-        currency="EUR",
-        billing_reason="manual",
-        source="d",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    draft = DraftInvoiceFactory(workspace=workspace, source="d", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(errors.InvoicePdfUnavailable):
         services.invoice_pdf_ensure(invoice=draft)

@@ -4,14 +4,15 @@ import pytest
 
 from billing import services
 from credits.models import CreditGrant
-from gateways.local.cards import save_test_card
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
-from subscriptions.models import LocalCharge, PaymentMethod, Price, Subscription, SubscriptionEvent
-from tests.factories import MembershipFactory
+from subscriptions.models import LocalCharge, PaymentMethod, Subscription, SubscriptionEvent
+from tests import factories
+from tests.factories import VISA_DECLINED as VISA_DECLINED
+from tests.factories import VISA_OK, MembershipFactory
+from tests.factories import price_id as price_id
+from tests.factories import subscribe as subscribe
 from workspaces.models import Role
 
-VISA_OK = "4242424242424242"
-VISA_DECLINED = "4000000000000002"
 NBSP = "\u00a0"
 
 
@@ -19,44 +20,20 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def price_id(plan: str, interval: str = "month", currency: str = "EUR") -> int:
-    return Price.objects.get(plan__code=plan, interval=interval, currency=currency, is_active=True).pk
+APRIL_1 = at(2026, 4, 1, 9)
+APRIL_10 = at(2026, 4, 10, 9)  # day 10 of a 30-day month: 21 of 30 days remain
+
+
+def _sub(workspace) -> Subscription:
+    return Subscription.objects.select_related("plan", "price").get(workspace=workspace)
+
+
+def _charges(workspace):
+    return list(LocalCharge.objects.filter(workspace=workspace).order_by("id"))
 
 
 def save_card(workspace, actor, number: str = VISA_OK, *, now: datetime | None = None):
-    return save_test_card(
-        workspace=workspace,
-        actor=actor,
-        number=number,
-        exp_month=12,
-        exp_year=2039,
-        now=now or at(2026, 1, 1),
-    )
-
-
-def subscribe(
-    workspace,
-    actor,
-    plan: str,
-    interval: str = "month",
-    *,
-    now: datetime,
-    extra_seats: int = 0,
-    trial: bool = False,
-):
-    pid = price_id(plan, interval, workspace.currency)
-    preview = services.preview_subscribe(
-        workspace=workspace, price_id=pid, trial=trial, extra_seats=extra_seats, now=now
-    )
-    return services.apply_subscribe(
-        workspace=workspace,
-        actor=actor,
-        price_id=pid,
-        trial=trial,
-        extra_seats=extra_seats,
-        preview=preview,
-        now=now,
-    )
+    return factories.save_card(workspace, actor, number, now=now or at(2026, 1, 1))
 
 
 def add_members(workspace, count: int, role: str = Role.MEMBER):
@@ -104,3 +81,20 @@ def other_billed(other_workspace):
     save_card(other_workspace, owner, now=at(2026, 4, 1))
     subscribe(other_workspace, owner, "business", now=at(2026, 4, 1, 8))
     return other_workspace
+
+
+@pytest.fixture
+def on_starter(billed_workspace, owner):
+    """Starter monthly since 1 April 2026 with three licensed members (30,00 €/month)."""
+    add_members(billed_workspace, 2)
+    add_members(billed_workspace, 1, Role.GUEST)  # holds no licence: not billed
+    save_card(billed_workspace, owner)
+    subscribe(billed_workspace, owner, "starter", now=APRIL_1)
+    return billed_workspace
+
+
+@pytest.fixture
+def on_team_starter(billed_workspace, owner, other_billed):
+    save_card(billed_workspace, owner)
+    subscribe(billed_workspace, owner, "team-starter", now=APRIL_1)
+    return billed_workspace

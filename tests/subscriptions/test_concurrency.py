@@ -1,7 +1,7 @@
 """The set-based renewal run next to other invoicing, in real parallel transactions."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -10,9 +10,9 @@ from billing.services.renewals import renew_due_subscriptions
 from invoices import issuing as invoice_issuing
 from invoices.models import Invoice
 from invoices.totals import DraftLine
-from subscriptions.models import Price, Subscription
-from teams.models import Seat
-from tests.factories import MembershipFactory, WorkspaceFactory
+from subscriptions.models import Subscription
+from teams.services import seats_sync
+from tests.factories import MembershipFactory, SubscriptionRowFactory, WorkspaceFactory
 from workspaces.models import Role
 
 NOW = datetime(2026, 6, 1, 0, 5, tzinfo=UTC)
@@ -42,36 +42,24 @@ def _run_in_threads(targets):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive_numbers():
-    price = Price.objects.get(plan__code="business", interval="month", currency="EUR", is_active=True)
     due = []
     for n in range(30):
         workspace = WorkspaceFactory(name=f"Due {n}")
-        owner = MembershipFactory(workspace=workspace, role=Role.OWNER)
+        MembershipFactory(workspace=workspace, role=Role.OWNER)
+        # The row a purchase of Business monthly on 1 May leaves, written directly: a
+        # purchase would issue its own invoice and take a number the test counts.
         due.append(
-            Subscription.objects.create(
+            SubscriptionRowFactory(
                 workspace=workspace,
-                plan=price.plan,
-                price=price,
-                current_period_start=datetime(2026, 5, 1, tzinfo=UTC),
-                current_period_end=datetime(2026, 6, 1, tzinfo=UTC),
-                billing_anchor_day=1,
+                plan_code="business",
+                interval="month",
+                start=date(2026, 5, 1),
+                card=False,
             )
         )
         # Business has no included seat: the owner holds a paid seat, co-termed (the
         # state the purchase left), which the renewal bills.
-        Seat.objects.create(
-            workspace=workspace,
-            membership=owner,
-            user=owner.user,
-            user_email=owner.user.email,
-            interval="month",
-            coterm=True,
-            anchor_date=datetime(2026, 5, 1, tzinfo=UTC).date(),
-            period_start=datetime(2026, 5, 1, tzinfo=UTC),
-            period_end=datetime(2026, 6, 1, tzinfo=UTC),
-            price_cents=int(price.seat_amount),
-            currency="EUR",
-        )
+        seats_sync(workspace=workspace, now=datetime(2026, 5, 1, tzinfo=UTC))
     others = [WorkspaceFactory(name=f"Direct {n}") for n in range(3)]
 
     def sweep():

@@ -20,7 +20,8 @@ from gateways.local.gateway import (
     read_setup_token,
 )
 from subscriptions.models import CardOutcome, LocalCharge, PaymentMethod
-from tests.subscriptions.conftest import VISA_DECLINED, at, save_card
+from tests.factories import VISA_DECLINED
+from tests.subscriptions.conftest import at, save_card
 from workspaces.errors import DomainError
 
 
@@ -190,7 +191,7 @@ def test_the_customer_id_is_stable(workspace):
 def test_an_unreachable_gateway_is_retried_with_the_same_key(workspace, owner, monkeypatch):
     from billing import services
     from invoices.models import InvoiceStatus
-    from tests.subscriptions.conftest import price_id
+    from tests.factories import price_id
 
     save_card(workspace, owner)
     calls = []

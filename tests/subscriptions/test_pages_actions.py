@@ -18,13 +18,13 @@ from billing import services
 from invoices.models import Invoice
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionStatus
+from tests.factories import price_id, subscribe
 from tests.subscriptions.test_pages_support import (
     NOW,
+    START,
     add_team,
-    price_id,
     save_card,
     seed_001_workspace,
-    subscribe,
     text,
 )
 from workspaces.formatting import format_money
@@ -45,7 +45,7 @@ def _at_now():
 def acme(workspace, other_workspace):
     team = seed_001_workspace(workspace)
     save_card(other_workspace)
-    subscribe(other_workspace, "business")
+    subscribe(other_workspace, plan="business", now=START)
     return team
 
 
@@ -54,9 +54,9 @@ def business(workspace, other_workspace):
     """Business monthly (20 € per seat) for 5 licences, a card on file."""
     team = add_team(workspace)
     save_card(workspace)
-    subscribe(workspace, "business")
+    subscribe(workspace, plan="business", now=START)
     save_card(other_workspace)
-    subscribe(other_workspace, "business")
+    subscribe(other_workspace, plan="business", now=START)
     return team
 
 

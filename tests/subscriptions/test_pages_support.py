@@ -19,7 +19,7 @@ from invoices.services import account_balance_credit
 from invoices.totals import DraftLine
 from subscriptions.models import Subscription
 from tests import factories
-from tests.factories import VISA_DECLINED, VISA_OK, MembershipFactory, subscribe
+from tests.factories import VISA_DECLINED, VISA_OK, InvoiceFactory, MembershipFactory, subscribe
 from workspaces.models import Membership, Role
 
 #: The subscription started on 2 October 2025 (seed 001's "2 oct. 2025")...
@@ -114,13 +114,17 @@ def cancel(workspace, reason: str, *, now: datetime = NOW) -> Subscription:
 
 
 def make_past_due(workspace) -> Subscription:
-    """The card on file is declined at the subscription's next renewal: the subscription
-    is past due (docs/rules/dunning.md). A customer's own change never is: a declined
-    change is simply not applied (docs/rules/lifecycle.md#pay-then-apply)."""
-    subscription = Subscription.objects.get(workspace=workspace)
-    renewal_at = subscription.current_period_end + timedelta(minutes=5)
-    save_card(workspace, VISA_DECLINED, now=renewal_at)
-    services.apply_renew(workspace=workspace, now=renewal_at)
+    """The day before ``NOW``, the card on file is declined for a seat invoice: the
+    subscription is past due (docs/rules/dunning.md)."""
+    yesterday = NOW - timedelta(days=1)
+    save_card(workspace, VISA_DECLINED, now=yesterday)
+    line = DraftLine(
+        kind="seat_proration", description="Team Starter, 1 seat, 21 of 31 days × 15,00 €", amount_cents=1_016
+    )
+    invoice = InvoiceFactory(
+        workspace=workspace, lines=[line], billing_reason="seat_change", issued_at=yesterday
+    )
+    services.charge_invoice(invoice_id=invoice.pk, attempt=1, now=yesterday)
     return Subscription.objects.get(workspace=workspace)
 
 

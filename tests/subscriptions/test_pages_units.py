@@ -16,6 +16,7 @@ from invoices.formulas import localize_formula
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams.selectors import seat_summary
+from tests.factories import subscribe
 from tests.subscriptions.test_pages_support import (
     NOW,
     START,
@@ -24,7 +25,6 @@ from tests.subscriptions.test_pages_support import (
     gift_credits,
     save_card,
     seed_001_workspace,
-    subscribe,
 )
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -128,7 +128,7 @@ def test_credits_card_agrees_with_the_credit_summary(workspace, other_workspace)
     buy_credits(workspace, credits=3_000_000, paid_cents=1_500, when=START, source="invoice:a")
     gift_credits(workspace, credits=500_000, when=START)
     save_card(other_workspace)
-    subscribe(other_workspace, "business")
+    subscribe(other_workspace, plan="business", now=START)
     buy_credits(other_workspace, credits=9_000_000, paid_cents=4_500, when=START, source="invoice:b")
     for moment in (NOW, NOW + timedelta(days=25)):  # inside the period, then after its end
         summary = credit_summary(workspace, now=moment)
@@ -186,7 +186,7 @@ def test_load_subscription_agrees_with_the_selectors(workspace, other_workspace)
 def test_trial_days_left_round_up(workspace):
     with time_machine.travel(NOW, tick=False):
         add_team(workspace)
-        subscribe(workspace, trial=True)
+        subscribe(workspace, plan="team-starter", now=START, trial=True)
         subscription = Subscription.objects.select_related("plan", "price").get(workspace=workspace)
         assert subscription.status == SubscriptionStatus.TRIALING
         card = subscription_selectors.subscription_card(

@@ -12,6 +12,7 @@ from subscriptions.models import (
     EventKind,
     SubscriptionEvent,
 )
+from tests.factories import price_id, subscribe
 from tests.subscriptions.conftest import (
     APRIL_1,
     APRIL_10,
@@ -21,9 +22,7 @@ from tests.subscriptions.conftest import (
     add_members,
     at,
     db_state,
-    price_id,
     save_card,
-    subscribe,
 )
 
 # --- Changing plan (seed 001: immediate and prorated) ---------------------------------

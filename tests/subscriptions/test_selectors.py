@@ -5,19 +5,18 @@ import pytest
 from billing.services import subscription_start_free
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions import selectors
-from subscriptions.models import Plan, Price, Subscription
+from subscriptions.models import Plan, Subscription
 from teams import selectors as team_selectors
-from tests.factories import WorkspaceFactory
-from tests.subscriptions.conftest import add_members, at, save_card, subscribe
+from tests.factories import PriceFactory, WorkspaceFactory, subscribe
+from tests.subscriptions.conftest import add_members, at, save_card
 from workspaces import selectors as workspace_selectors
 from workspaces.models import Role
 
 
 def test_the_catalog_lists_public_plans_with_prices_in_the_workspace_currency(workspace):
     business = Plan.objects.get(code="business")
-    Price.objects.create(plan=business, interval="month", currency="USD", base_amount=0, seat_amount=2_200)
-    usd_only = Plan.objects.create(code="usd-only", name="USD only", rank=99)
-    Price.objects.create(plan=usd_only, interval="month", currency="USD", base_amount=100)
+    PriceFactory(plan=business, currency="USD", seat_amount=2_200)
+    PriceFactory(plan__code="usd-only", plan__name="USD only", plan__rank=99, currency="USD", base_amount=100)
 
     catalog = list(selectors.plan_catalog(workspace))
 

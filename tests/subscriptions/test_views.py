@@ -178,18 +178,12 @@ def test_a_stranger_with_a_valid_link_is_404(client, workspace):
 
 def test_operators_expire_a_subscription_through_the_service(client, workspace, owner, other_workspace):
     from subscriptions.models import EventKind, Subscription, SubscriptionEvent
-    from tests.subscriptions.conftest import at, save_card, subscribe
+    from tests.factories import SubscriptionFactory, subscribe
+    from tests.subscriptions.conftest import at, save_card
 
     save_card(workspace, owner)
     subscribe(workspace, owner, "business", now=at(2026, 4, 1))
-    other = Subscription.objects.create(
-        workspace=other_workspace,
-        plan=Subscription.objects.get(workspace=workspace).plan,
-        price=Subscription.objects.get(workspace=workspace).price,
-        current_period_start=at(2026, 4, 1),
-        current_period_end=at(2026, 5, 1),
-        billing_anchor_day=1,
-    )
+    other = SubscriptionFactory(workspace=other_workspace, plan_code="business", now=at(2026, 4, 1))
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     subscription = Subscription.objects.get(workspace=workspace)
 

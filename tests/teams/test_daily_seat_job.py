@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
+from billing.services.renewals import renew_due_subscriptions
 from domain.periods import Interval
 from invoices.models import Invoice
 from subscriptions.models import LocalCharge, Subscription
@@ -85,10 +86,7 @@ def test_cotermed_seats_follow_the_subscription_into_its_next_period(
         join(workspace, owner, "coterm@team.test")
     assert selectors.coterm_paid_seat_count(workspace) == 1
     # Billing renewed the subscription (and billed its co-termed seats with it).
-    Subscription.objects.filter(workspace=workspace).update(
-        current_period_start=datetime(2027, 1, 1, tzinfo=UTC),
-        current_period_end=datetime(2028, 1, 1, tzinfo=UTC),
-    )
+    renew_due_subscriptions(now=at(date(2027, 1, 1), 0))
     run_seat_sweeps(now=at(date(2027, 1, 1), 5))
     seat = Seat.objects.get()
     assert (seat.period_start, seat.period_end) == (
@@ -102,6 +100,8 @@ def test_seats_end_unbilled_when_the_workspace_falls_back_to_free(workspace, own
     add_members(2)
     with time_machine.travel(at(MARCH_1), tick=False):
         join(workspace, owner, "gone@team.test")
+    # Written directly: no service leaves a subscription expired (an expiry falls back to
+    # Free and syncs the seats itself), but the job must end the seats of one that is.
     Subscription.objects.filter(workspace=workspace).update(status="expired")
     result = run_seat_sweeps(now=at(date(2026, 3, 2)))
     assert result["seats_ended"] == 1

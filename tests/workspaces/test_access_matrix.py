@@ -9,7 +9,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import translation
 
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import (
+    ApiKeyFactory,
+    InvitationFactory,
+    InvoiceFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from workspaces import permissions
 from workspaces.models import Invitation, Membership, Role
 
@@ -52,12 +58,7 @@ def test_every_tenant_url_declares_a_capability():
 
 def _sample_kwargs(workspace) -> dict[str, object]:
     """Values for the URL parameters of tenant routes, all inside ``workspace``."""
-    invitation = Invitation.objects.create(
-        workspace=workspace,
-        email="invitee@example.test",
-        role=Role.MEMBER,
-        expires_at="2999-01-01T00:00:00Z",
-    )
+    invitation = InvitationFactory(workspace=workspace, email="invitee@example.test", role=Role.MEMBER)
     target = MembershipFactory(workspace=workspace, role=Role.MEMBER)
     invoice = _sample_invoice(workspace)
     return {
@@ -69,23 +70,17 @@ def _sample_kwargs(workspace) -> dict[str, object]:
 
 
 def _sample_api_key(workspace):
-    from credits.apikeys import api_key_create
-
-    return api_key_create(workspace=workspace, actor=None, name="Matrix key")[0]
+    return ApiKeyFactory(workspace=workspace, name="Matrix key")
 
 
 def _sample_invoice(workspace):
-    from django.utils import timezone
-
-    from invoices.issuing import invoice_create
     from invoices.totals import DraftLine
 
-    return invoice_create(
+    return InvoiceFactory(
         workspace=workspace,
         lines=[DraftLine(kind="plan", description="Business, 30 of 30 days × 240,00 €", amount_cents=24_000)],
         billing_reason="manual",
         source="access-matrix",
-        now=timezone.now(),
     )
 
 
