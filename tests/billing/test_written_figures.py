@@ -8,19 +8,20 @@ import pytest
 from billing import services
 from billing.sweeps import renew
 from invoices.models import Invoice, InvoiceLine
-from subscriptions.models import AddOn, LocalCharge, Subscription, SubscriptionAddOn
+from subscriptions.models import AddOn, LocalCharge, Subscription
+from tests.factories import SubscriptionAddOnFactory
 from tests.subscriptions.conftest import at, save_card, subscribe
 
 pytestmark = pytest.mark.django_db
 
 
 def _period_ends(workspace) -> list[str]:
-    return [
-        line.period_end.date().isoformat()
-        for line in InvoiceLine.objects.filter(
-            invoice__workspace=workspace, kind__in=("plan", "seats")
-        ).order_by("id")
-    ]
+    ends = (
+        InvoiceLine.objects.filter(invoice__workspace=workspace, kind__in=("plan", "seats"))
+        .order_by("id")
+        .values_list("period_end", flat=True)
+    )
+    return [end.date().isoformat() for end in ends if end is not None]
 
 
 def test_a_subscription_bought_on_the_31st_renews_on_the_last_day_of_short_months(billed_workspace, owner):
@@ -53,7 +54,7 @@ def test_a_subscription_bought_on_the_29th_keeps_its_day_after_february(billed_w
 
 
 def _with_addon(workspace, code: str, quantity: int) -> None:
-    SubscriptionAddOn.objects.create(
+    SubscriptionAddOnFactory(
         subscription=Subscription.objects.get(workspace=workspace),
         addon=AddOn.objects.get(code=code),
         quantity=quantity,
