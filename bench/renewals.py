@@ -118,10 +118,10 @@ def _setup(count: int, tag: str) -> None:
             -- Business bills every licence: the two members hold co-termed paid seats.
             INSERT INTO teams_seat (workspace_id, membership_id, user_id, user_email, interval, coterm,
                                     anchor_date, period_start, period_end, price_cents, currency, status,
-                                    added_at, credit_count, last_credit_cents)
+                                    added_at, credit_count, last_credit_cents, pending_interval)
             SELECT s.workspace_id, m.id, m.user_id, 'seat@bench.test', p.interval, true,
                    s.current_period_start::date, s.current_period_start, s.current_period_end, p.seat_amount,
-                   'EUR', 'active', %(now)s, 0, 0
+                   'EUR', 'active', %(now)s, 0, 0, ''
               FROM subscriptions_subscription AS s
               JOIN subscriptions_price AS p ON p.id = s.price_id
               JOIN subscriptions_plan AS pl ON pl.id = s.plan_id

@@ -17,8 +17,7 @@ from domain.periods import months_between
 from invoices.selectors import account_balance_cents
 from teams.models import Seat, SeatStatus
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.teams.conftest import subscribe
+from tests.factories import PASSWORD, MembershipFactory, SubscriptionRowFactory, UserFactory
 from workspaces.models import Membership, Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +32,8 @@ def test_admin_invites_invitee_joins_and_admin_removes_them_after_reading_the_cr
     workspace = owner.workspace
     today = timezone.now().date()
     start = today.replace(day=1)
-    subscription = subscribe(workspace, start=start)  # Pro, annual, card on file
+    # Pro, annual, card on file; the row itself: the flow counts the seats it bills.
+    subscription = SubscriptionRowFactory(workspace=workspace, start=start)
     MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(email="admin@example.test"))
     MembershipFactory(workspace=workspace, role=Role.MEMBER)  # the three included seats are taken
 

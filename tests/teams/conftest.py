@@ -49,13 +49,6 @@ def french(message) -> str:
         return str(message)
 
 
-def subscribe(workspace: Workspace, **options) -> Subscription:
-    """The name tests/browser/test_team_flow.py imports (that suite is not edited here):
-    a :class:`~tests.factories.SubscriptionRowFactory` row, as it always was. Other tests
-    subscribe through billing with :func:`tests.factories.subscribe`."""
-    return SubscriptionRowFactory(workspace=workspace, **options)
-
-
 @pytest.fixture
 def pro_annual(workspace) -> Subscription:
     """docs/rules/proration.md#example-1-annual-seat-added: Pro, annual, from 1 January 2026, card on file.
