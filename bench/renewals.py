@@ -181,21 +181,22 @@ SELECT s.id, s.workspace_id, nextval(pg_get_serial_sequence('invoices_invoice', 
               GROUP BY sa.subscription_id) AS ad ON ad.subscription_id = s.id
  WHERE s.id = ANY(%(ids)s);
 
-UPDATE invoices_invoicenumbercounter SET last_number = last_number + %(count)s WHERE year = %(year)s;
+UPDATE invoices_invoicenumbercounter SET last_number = last_number + %(count)s
+ WHERE series = 'INV' AND year = %(year)s;
 
 INSERT INTO invoices_invoice (
     id, workspace_id, currency, status, number, language, billing_reason, source, created_at, issued_at, due_at,
     subtotal_cents, vat_rate_bp, vat_cents, account_credit_applied_cents, total_cents, amount_due_cents,
     reverse_charge, seller_name, seller_address, seller_country, seller_vat_number, seller_siren,
     buyer_name, buyer_email, buyer_country, buyer_vat_number, attempt_count, payment_reference,
-    payment_failure_message, pdf)
+    payment_failure_message, pdf, document_type)
 SELECT d.invoice_id, d.workspace_id, d.currency, 'draft',
        'INV-' || %(year)s || '-' || lpad((c.last_number - %(count)s + d.n)::text, 6, '0'), 'fr',
        'subscription_cycle', 'renewal:' || d.id || ':' || d.period_start::date, %(now)s, %(now)s, %(now)s,
        t.subtotal, %(rate)s, t.vat, 0, t.subtotal + t.vat, t.subtotal + t.vat, false,
-       %(seller)s, '', 'FR', '', '', d.name, d.billing_email, d.country, d.vat_number, 0, '', '', ''
+       %(seller)s, '', 'FR', '', '', d.name, d.billing_email, d.country, d.vat_number, 0, '', '', '', 'invoice'
   FROM bench_due AS d
- CROSS JOIN (SELECT last_number FROM invoices_invoicenumbercounter WHERE year = %(year)s) AS c
+ CROSS JOIN (SELECT last_number FROM invoices_invoicenumbercounter WHERE series = 'INV' AND year = %(year)s) AS c
  CROSS JOIN LATERAL (SELECT d.base + d.seat * d.billable + d.addons AS subtotal) AS s0
  CROSS JOIN LATERAL (SELECT s0.subtotal, (s0.subtotal * %(rate)s + 5000) / 10000 AS vat) AS t;
 
@@ -225,7 +226,7 @@ def _floor(ids: list[int]) -> float:
     from invoices.models import InvoiceNumberCounter
 
     year = number_year(NOW)
-    InvoiceNumberCounter.objects.get_or_create(year=year)
+    InvoiceNumberCounter.objects.get_or_create(series="INV", year=year)
     params = {"ids": ids, "now": NOW, "rate": int(settings.DEFAULT_VAT_RATE_BP), "seller": settings.SELLER_NAME,
               "count": len(ids), "year": year}  # fmt: skip
     start = time.perf_counter()
@@ -235,11 +236,22 @@ def _floor(ids: list[int]) -> float:
 
 
 def _sweep() -> tuple[float, int]:
+    from celery import current_app
+
     from billing.services.renewals import renew_due_subscriptions
 
-    start = time.perf_counter()
-    run = renew_due_subscriptions(now=NOW)
-    return time.perf_counter() - start, run.invoiced
+    # The PDFs are rendered by a worker, never in the sweep: the sweep queues one task per
+    # batch. Queue it for real (the test settings would run it eagerly, here, inline).
+    conf = current_app._get_current_object().conf
+    # The settings are read under Django's CELERY_ namespace: that key is the one to flip.
+    eager, conf["CELERY_TASK_ALWAYS_EAGER"] = conf.task_always_eager, False
+    try:
+        start = time.perf_counter()
+        run = renew_due_subscriptions(now=NOW)
+        elapsed = time.perf_counter() - start
+    finally:
+        conf["CELERY_TASK_ALWAYS_EAGER"] = eager
+    return elapsed, run.invoiced
 
 
 def _measure(count: int) -> tuple[float, float]:

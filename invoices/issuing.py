@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo
 import psycopg
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from domain.checks import is_int
@@ -178,6 +177,10 @@ def reserve_invoice_numbers(*, issued_at: datetime, count: int, series: str = "I
     return [f"{series}-{year}-{n:06d}" for n in range(first, first + count)]
 
 
+_LINE_KINDS = frozenset(LineKind.values)
+_BILLING_REASONS = frozenset(BillingReason.values)
+
+
 def validate_lines(lines: Sequence[DraftLine]) -> None:
     if not lines:
         raise errors.InvoiceWithoutLines()
@@ -186,10 +189,10 @@ def validate_lines(lines: Sequence[DraftLine]) -> None:
             is_int(v) for v in (line.amount_cents, line.quantity, line.unit_amount_cents or 0)
         )
         periods_are_aware = all(
-            p is None or timezone.is_aware(p) for p in (line.period_start, line.period_end)
+            p is None or p.utcoffset() is not None for p in (line.period_start, line.period_end)
         )
         if (
-            line.kind not in LineKind.values
+            line.kind not in _LINE_KINDS
             or not str(line.description).strip()
             or not amounts_are_ints
             or not periods_are_aware
@@ -201,7 +204,7 @@ def validate_lines(lines: Sequence[DraftLine]) -> None:
 def _validate(draft: InvoiceDraft) -> None:
     if not draft.source.strip():
         raise errors.InvoiceSourceMissing()
-    if draft.billing_reason not in BillingReason.values:
+    if draft.billing_reason not in _BILLING_REASONS:
         raise errors.UnknownBillingReason()
     validate_lines(draft.lines)
 
@@ -230,10 +233,16 @@ def copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
 
 
 def _existing(drafts: Sequence[InvoiceDraft]) -> dict[tuple[str, str], int]:
-    found = Invoice.objects.filter(
-        workspace_id__in={d.buyer.workspace_id for d in drafts}, source__in={d.source for d in drafts}
-    ).values_list("workspace_id", "source", "pk")
-    return {(str(w), s): pk for w, s, pk in found}
+    """The documents already issued for these drafts' ``(workspace, source)`` pairs: one
+    probe of the unique index per pair."""
+    with _raw_cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.workspace_id, i.source, i.id FROM {Invoice._meta.db_table} AS i "
+            "JOIN unnest(%s::uuid[], %s::text[]) AS d(workspace_id, source) "
+            "ON i.workspace_id = d.workspace_id AND i.source = d.source",
+            [[d.buyer.workspace_id for d in drafts], [d.source for d in drafts]],
+        )
+        return {(str(w), source): pk for w, source, pk in cursor.fetchall()}
 
 
 def _seller() -> dict[str, str]:
