@@ -242,7 +242,7 @@ def _sweep() -> tuple[float, int]:
 
     # The PDFs are rendered by a worker, never in the sweep: the sweep queues one task per
     # batch. Queue it for real (the test settings would run it eagerly, here, inline).
-    conf = current_app._get_current_object().conf
+    conf = current_app.conf
     # The settings are read under Django's CELERY_ namespace: that key is the one to flip.
     eager, conf["CELERY_TASK_ALWAYS_EAGER"] = conf.task_always_eager, False
     try:
