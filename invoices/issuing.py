@@ -185,18 +185,16 @@ def validate_lines(lines: Sequence[DraftLine]) -> None:
     if not lines:
         raise errors.InvoiceWithoutLines()
     for line in lines:
-        amounts_are_ints = all(
-            is_int(v) for v in (line.amount_cents, line.quantity, line.unit_amount_cents or 0)
-        )
-        periods_are_aware = all(
-            p is None or p.utcoffset() is not None for p in (line.period_start, line.period_end)
-        )
+        start, end = line.period_start, line.period_end
         if (
             line.kind not in _LINE_KINDS
+            or not is_int(line.amount_cents)
+            or not is_int(line.quantity)
+            or not (line.unit_amount_cents is None or is_int(line.unit_amount_cents))
             or not str(line.description).strip()
-            or not amounts_are_ints
-            or not periods_are_aware
-            or (line.period_start and line.period_end and line.period_end < line.period_start)
+            or (start is not None and start.utcoffset() is None)
+            or (end is not None and end.utcoffset() is None)
+            or (start is not None and end is not None and end < start)
         ):
             raise errors.InvoiceLineInvalid()
 
@@ -331,13 +329,17 @@ def _is_credit_note(totals: Totals) -> bool:
     return totals.total_cents < 0
 
 
-def _document_type(totals: Totals) -> DocumentType:
-    return DocumentType.CREDIT_NOTE if _is_credit_note(totals) else DocumentType.INVOICE
+_INVOICE, _CREDIT_NOTE = str(DocumentType.INVOICE.value), str(DocumentType.CREDIT_NOTE.value)
+_SERIES = {str(kind.value): series for kind, series in NUMBER_SERIES.items()}
+
+
+def _document_type(totals: Totals) -> str:
+    return _CREDIT_NOTE if totals.total_cents < 0 else _INVOICE
 
 
 def _numbers(fresh: list[tuple[InvoiceDraft, Totals]], now: datetime) -> list[str]:
     """Each document's number in its type's series, in the order of the drafts."""
-    wanted = [NUMBER_SERIES[_document_type(totals)] for _draft, totals in fresh]
+    wanted = [_SERIES[_document_type(totals)] for _draft, totals in fresh]
     reserved = {
         series: iter(reserve_invoice_numbers(issued_at=now, count=wanted.count(series), series=series))
         for series in sorted(set(wanted))
@@ -362,7 +364,7 @@ def _write(
             {
                 "id": invoice_id,
                 "workspace_id": draft.buyer.workspace_id,
-                "document_type": _document_type(totals).value,
+                "document_type": _document_type(totals),
                 "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
                 "currency": draft.buyer.currency,
                 "status": InvoiceStatus.DRAFT.value,
