@@ -36,6 +36,10 @@ class InvoiceStatus(models.TextChoices):
     CREDITED = "credited", pgettext_lazy("invoice status", "Credited")
 
 
+#: An invoice that can still be paid (charged, retried, marked paid) or voided.
+PAYABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
+
+
 class DocumentType(models.TextChoices):
     """An invoice asks for money; a credit note (avoir) gives it back: a document that nets
     below zero, numbered in its own series (docs/rules/invoices.md#credit-notes)."""

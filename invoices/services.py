@@ -28,6 +28,7 @@ from invoices import errors, pdf, selectors
 from invoices.display import present_invoice
 from invoices.issuing import account_balances_lock, queue_receipts
 from invoices.models import (
+    PAYABLE_STATUSES,
     AccountBalanceEntry,
     Invoice,
     InvoiceStatus,
@@ -36,8 +37,6 @@ from workspaces.models import Workspace
 from workspaces.selectors import billing_contacts
 
 logger = logging.getLogger(__name__)
-
-_PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
 
 
 def _lock_account_balance(workspace_id: object) -> None:
@@ -83,7 +82,7 @@ def invoice_mark_paid(*, invoice: Invoice, now: datetime, payment_reference: str
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.PAID:
         return invoice
-    if invoice.status not in _PAYABLE:
+    if invoice.status not in PAYABLE_STATUSES:
         raise errors.InvoiceNotPayable()
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = now
@@ -103,7 +102,7 @@ def invoice_mark_payment_failed(
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.PAID:
         raise errors.InvoiceAlreadyPaid()
-    if invoice.status not in _PAYABLE:
+    if invoice.status not in PAYABLE_STATUSES:
         raise errors.InvoiceNotPayable()
     invoice.status = InvoiceStatus.FAILED
     invoice.attempt_count += 1
@@ -126,7 +125,7 @@ def invoice_void(*, invoice: Invoice, now: datetime) -> Invoice:
     invoice = Invoice.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.VOID:
         return invoice
-    if invoice.status not in _PAYABLE:
+    if invoice.status not in PAYABLE_STATUSES:
         raise errors.InvoiceNotVoidable()
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = now

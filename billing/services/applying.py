@@ -22,7 +22,7 @@ from billing.services.core import (
 )
 from billing.services.settlement import corrected_invoice, invoice_issue
 from credits.services import allowance_reset_for_plan_change
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
 from invoices.services import account_balance_credit, invoice_void
 from subscriptions import errors
 from subscriptions.models import (
@@ -108,7 +108,7 @@ def apply_change(
     if change.expires:
         SubscriptionAddOn.objects.filter(subscription=subscription).delete()
         if void_invoice_id:
-            unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=_UNPAID).first()
+            unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=PAYABLE_STATUSES).first()
             if unpaid is not None:
                 invoice_void(invoice=unpaid, now=now)
     if change.syncs_seats:
@@ -165,9 +165,6 @@ def _credit(
     if invoice.total_cents != preview.totals.total_cents:
         raise errors.StalePreview()
     return invoice
-
-
-_UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
 
 
 def applied_before(subscription: Subscription, token: str, preview: Preview) -> ApplyResult | None:

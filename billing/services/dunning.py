@@ -15,7 +15,7 @@ from django.db import transaction
 
 from billing import notifications
 from billing.services.core import PaymentOutcome, record_event
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
 from invoices.services import invoice_mark_payment_failed
 from subscriptions.models import EventKind, Subscription, SubscriptionStatus
 
@@ -23,8 +23,6 @@ from subscriptions.models import EventKind, Subscription, SubscriptionStatus
 DUNNING_RETRY_DAYS = (1, 3, 5, 7)
 #: A claimed retry is not picked again for this long (a crashed worker's claim expires).
 DUNNING_CLAIM_LEASE = timedelta(hours=1)
-
-_PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
 
 
 def record_payment_failure(*, invoice: Invoice, attempt: int, now: datetime, reason: str) -> PaymentOutcome:
@@ -41,7 +39,7 @@ def record_payment_failure(*, invoice: Invoice, attempt: int, now: datetime, rea
             .first()
         )
         current = Invoice.objects.get(pk=invoice.pk)
-        if current.status not in _PAYABLE:
+        if current.status not in PAYABLE_STATUSES:
             return PaymentOutcome(succeeded=current.status == InvoiceStatus.PAID, message=reason)
         next_at = None
         if subscription is not None and not subscription.plan.is_free:
@@ -111,7 +109,7 @@ def dunning_claim(*, subscription_id: int, now: datetime) -> tuple[int, int] | N
             if subscription.dunning_invoice_id
             else None
         )
-        if invoice is None or invoice.status not in _PAYABLE:
+        if invoice is None or invoice.status not in PAYABLE_STATUSES:
             clear_dunning(subscription, now)
             return None
         subscription.next_dunning_at = now + DUNNING_CLAIM_LEASE

@@ -19,7 +19,7 @@ from billing.services.core import PaymentOutcome, check_manager, record_event
 from billing.services.dunning import record_payment_failure
 from billing.services.settlement import invoice_pay
 from gateways.base import CardDeclined, CardInfo, ChargeResult, get_gateway
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
 from invoices.services import invoice_mark_payment_failed, invoice_void
 from subscriptions.models import EventKind, PaymentMethod, Subscription
 from workspaces.models import Membership, Workspace
@@ -27,7 +27,6 @@ from workspaces.models import Membership, Workspace
 #: The Celery task that charges one invoice, by its name (tasks import services, never
 #: the reverse): it runs :func:`billing.services.collection.collect`.
 CHARGE_TASK = "billing.tasks.charge_invoice_task"
-_PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.FAILED)
 
 
 def charge_key(invoice_id: int, attempt: int) -> str:
@@ -50,7 +49,7 @@ def charge_invoice(
         return PaymentOutcome(
             succeeded=True, message=_("The invoice is paid."), reference=invoice.payment_reference
         )
-    if invoice.status not in _PAYABLE:
+    if invoice.status not in PAYABLE_STATUSES:
         return PaymentOutcome(succeeded=False, message=_("This invoice cannot be paid any more."))
     if invoice.amount_due_cents == 0:
         invoice_pay(invoice=invoice, now=now)

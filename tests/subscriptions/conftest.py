@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from billing import services
 from credits.models import CreditGrant
@@ -98,3 +99,20 @@ def on_team_starter(billed_workspace, owner, other_billed):
     save_card(billed_workspace, owner)
     subscribe(billed_workspace, owner, "team-starter", now=APRIL_1)
     return billed_workspace
+
+
+@pytest.fixture
+def pages_at_now():
+    """The page tests' clock, stopped at their ``NOW``; each page module makes it autouse."""
+    from tests.subscriptions.test_pages_support import NOW
+
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def acme(workspace, other_workspace):
+    """Seed 001's workspace, next to another tenant with its own paid plan and data."""
+    from tests.subscriptions.test_pages_support import seed_001_next_to_another_tenant
+
+    return seed_001_next_to_another_tenant(workspace, other_workspace)

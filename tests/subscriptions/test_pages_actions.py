@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
@@ -36,9 +35,8 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
-def _at_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _at_now(pages_at_now):
+    """Every test of this module runs at ``NOW``."""
 
 
 @pytest.fixture

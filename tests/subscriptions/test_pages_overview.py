@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from subscriptions.models import CancelReason, PaymentMethod
 from tests.factories import MembershipFactory, subscribe
 from tests.subscriptions.test_pages_support import (
-    NOW,
     START,
     add_team,
     buy_credits,
@@ -17,7 +15,6 @@ from tests.subscriptions.test_pages_support import (
     get,
     make_past_due,
     save_card,
-    seed_001_next_to_another_tenant,
     text,
     url,
 )
@@ -27,15 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _at_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def acme(workspace, other_workspace):
-    """Seed 001's workspace, next to another tenant with its own paid plan and data."""
-    return seed_001_next_to_another_tenant(workspace, other_workspace)
+def _at_now(pages_at_now):
+    """Every test of this module runs at ``NOW``."""
 
 
 # --- Overview ------------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -39,9 +38,8 @@ PAGES = [
 
 
 @pytest.fixture(autouse=True)
-def _at_now():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def _at_now(pages_at_now):
+    """Every test of this module runs at ``NOW``."""
 
 
 @pytest.mark.parametrize(
