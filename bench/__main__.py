@@ -69,6 +69,10 @@ def main(argv: list[str]) -> int:
                 rows.extend(importlib.import_module(module_name).run())
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        connection.close()
+        from config import embedded
+
+        embedded.stop()
     print(format_table(rows))
     return 0 if all(row.get("ok") for row in rows) else 1
 

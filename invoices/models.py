@@ -156,6 +156,8 @@ class Invoice(models.Model):
 
     # Payment state: may change after finalization.
     attempt_count = models.PositiveIntegerField(default=0, help_text=_("Failed payment attempts so far."))
+    # Dunning is per invoice (docs/rules/dunning.md): retries count from its own first failure.
+    past_due_since = models.DateTimeField(null=True, blank=True, help_text=_("Its first failed payment."))
     next_payment_attempt_at = models.DateTimeField(null=True, blank=True)
     payment_reference = models.CharField(max_length=200, blank=True)
     payment_failure_message = models.TextField(blank=True)
@@ -196,7 +198,14 @@ class Invoice(models.Model):
                 name="invoice_totals_add_up",
             ),
         )
-        indexes = (models.Index(fields=("workspace", "-issued_at"), name="invoice_ws_issued"),)
+        indexes = (
+            models.Index(fields=("workspace", "-issued_at"), name="invoice_ws_issued"),
+            models.Index(
+                fields=("next_payment_attempt_at",),
+                name="invoice_retry_due",
+                condition=models.Q(next_payment_attempt_at__isnull=False),
+            ),
+        )
 
     def __str__(self) -> str:
         return self.number or f"draft #{self.pk}"

@@ -14,6 +14,13 @@ def pytest_configure(config: pytest.Config) -> None:
     compile_messages()
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The run stops the servers it started (the shared ones stop with their last user).
+    from config import embedded
+
+    embedded.stop()
+
+
 DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 
