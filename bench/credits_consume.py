@@ -26,6 +26,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
@@ -154,8 +155,10 @@ def _populate(count: int, tag: str) -> list[uuid.UUID]:
     users = [User.objects.create_user(email=f"{tag}-{i}-{uuid.uuid4().hex[:8]}@bench.test") for i in range(2)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO workspaces_workspace (id, name, currency, country, billing_email, vat_number, created_at) "
-            "SELECT gen_random_uuid(), %s || n, 'EUR', 'FR', '', '', now() FROM generate_series(1, %s) n "
+            "INSERT INTO workspaces_workspace (id, name, currency, country, billing_email, vat_number, "
+            "billing_time_zone, billing_time_zone_next, created_at) "
+            "SELECT gen_random_uuid(), %s || n, 'EUR', 'FR', '', '', 'Europe/Paris', '', now() "
+            "FROM generate_series(1, %s) n "
             "RETURNING id",
             [f"{tag} ", count],
         )
@@ -196,11 +199,14 @@ def _populate(count: int, tag: str) -> list[uuid.UUID]:
 # locking, and the period rows given (as to ours).
 FLOOR_RESET = [
     """CREATE TEMP TABLE floor_due ON COMMIT DROP AS
-       SELECT b.workspace_id, b.balance FROM credits_creditbalance b
-       WHERE b.workspace_id = ANY(%(ids)s::uuid[]) AND b.period_end <= %(today)s""",
+       SELECT b.workspace_id, b.balance, w.billing_time_zone AS zone
+       FROM credits_creditbalance b JOIN workspaces_workspace w ON w.id = b.workspace_id
+       WHERE b.workspace_id = ANY(%(ids)s::uuid[])
+         AND b.period_end <= (%(now)s::timestamptz AT TIME ZONE w.billing_time_zone)::date""",
     "ANALYZE floor_due",
     """CREATE TEMP TABLE floor_alloc ON COMMIT DROP AS
-       SELECT d.workspace_id, (%(p_start)s::date[])[x.r + 1] AS start_day, (%(p_end)s::date[])[x.r + 1] AS end_day,
+       SELECT d.workspace_id, d.zone,
+              (%(p_start)s::date[])[x.r + 1] AS start_day, (%(p_end)s::date[])[x.r + 1] AS end_day,
               COALESCE(p.credits_flat, 0) + COALESCE(p.credits_per_seat, 0) * COALESCE(seats.n, 0) AS plan_credits,
               COALESCE(addons.credits, 0) AS addon_credits
        FROM floor_due d
@@ -234,7 +240,7 @@ FLOOR_RESET = [
          INSERT INTO credits_creditgrant (workspace_id, bucket, amount, remaining, period_start, period_end, expires_at,
                                           source, amount_paid_cents, currency, reason, created_at)
          SELECT a.workspace_id, g.bucket, g.amount, g.amount, a.start_day, a.end_day,
-                a.end_day::timestamp AT TIME ZONE 'UTC', '', 0, 'EUR', '', %(now)s
+                a.end_day::timestamp AT TIME ZONE a.zone, '', 0, 'EUR', '', %(now)s
          FROM floor_alloc a CROSS JOIN LATERAL (VALUES (1, 'plan_allowance', a.plan_credits),
                                                       (2, 'addon_allowance', a.addon_credits)) g(rank, bucket, amount)
          WHERE g.amount > 0 ORDER BY a.workspace_id, g.rank
@@ -261,12 +267,12 @@ FLOOR_RESET = [
 def _floor_reset(ids: list[uuid.UUID], now: datetime) -> float:
     from credits.allowances import LICENSED_ROLES, _period_table
 
+    # Every bench workspace reads its billing days in Paris: one period table, that day's.
     params: dict[str, Any] = {
         "ids": ids,
         "now": now,
-        "today": now.date(),
         "licensed": LICENSED_ROLES,
-        **_period_table(now.date()),
+        **_period_table(now.astimezone(ZoneInfo("Europe/Paris")).date()),
     }
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:

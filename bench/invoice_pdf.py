@@ -39,13 +39,15 @@ def run() -> list[dict[str, Any]]:
         name="Bench SARL", billing_email="compta@bench.test", vat_number="FR1"
     )
     lines = [
-        DraftLine(kind="plan", description="Team Starter, 1 month × 159,00 €", amount_cents=15_900,
-                  unit_amount_cents=15_900, period_start=now, period_end=now),
-        DraftLine(kind="seats", description="5 extra seats × 15,00 €", amount_cents=7_500, quantity=5,
-                  unit_amount_cents=1_500, period_start=now, period_end=now),
-        DraftLine(kind="extra_credits", description="2 million credits × 5,00 €", amount_cents=1_000, quantity=2,
-                  unit_amount_cents=500),
-        DraftLine(kind="credit", description="Starter, 12 of 31 days × 100,00 € unused", amount_cents=-3_871),
+        DraftLine(kind="plan", subject="Team Starter", amount_cents=15_900, unit_amount_cents=15_900,
+                  period_start=now, period_end=now),
+        DraftLine(kind="seats", subject="Team Starter", amount_cents=7_500, quantity=5, unit_amount_cents=1_500,
+                  period_start=now, period_end=now, metadata={"extra": True}),
+        DraftLine(kind="extra_credits", subject="", amount_cents=1_000, quantity=2, unit_amount_cents=500,
+                  metadata={"pack_size": 1_000_000}),
+        # -1 × 100,00 € × 12/31 days = -38,709… → -38,71 €
+        DraftLine(kind="credit", subject="Starter", amount_cents=-3_871, quantity=-1, unit_amount_cents=10_000,
+                  fraction_numerator=12, fraction_denominator=31, fraction_unit="day"),
     ]  # fmt: skip
     invoice = issuing.invoice_create(
         workspace=workspace, lines=lines, billing_reason="plan_change", source="bench:pdf", now=now

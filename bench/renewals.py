@@ -96,8 +96,10 @@ def _setup(count: int, tag: str) -> None:
             )
         cursor.execute(
             """
-            INSERT INTO workspaces_workspace (id, name, currency, country, billing_email, vat_number, created_at)
-            SELECT md5(%(tag)s || g)::uuid, 'Bench ' || %(tag)s || g, 'EUR', 'FR', 'billing@bench.test', '', %(now)s
+            INSERT INTO workspaces_workspace (id, name, currency, country, billing_email, vat_number,
+                                              billing_time_zone, billing_time_zone_next, created_at)
+            SELECT md5(%(tag)s || g)::uuid, 'Bench ' || %(tag)s || g, 'EUR', 'FR', 'billing@bench.test', '',
+                   'Europe/Paris', '', %(now)s
               FROM generate_series(1, %(n)s) AS g;
 
             INSERT INTO workspaces_membership (workspace_id, user_id, role, created_at)
@@ -108,10 +110,10 @@ def _setup(count: int, tag: str) -> None:
             INSERT INTO subscriptions_subscription (
                 workspace_id, plan_id, price_id, status, current_period_start, current_period_end,
                 billing_anchor_day, auto_renew, cancel_reason, cancel_comment, channel, extra_seats,
-                dunning_attempts, created_at, updated_at)
+                created_at, updated_at)
             SELECT md5(%(tag)s || g)::uuid, m.plan_id, m.price_id, 'active',
                    %(end)s::timestamptz - make_interval(months => m.months), %(end)s, 1, true, '', '', 'web',
-                   m.extra, 0, %(now)s, %(now)s
+                   m.extra, %(now)s, %(now)s
               FROM generate_series(1, %(n)s) AS g
               JOIN bench_mix AS m ON m.k = g %% %(mix)s;
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from domain.calendar import day_of
 from invoices.models import Invoice
 from subscriptions import selectors
 from subscriptions.models import Subscription
@@ -77,7 +78,9 @@ def send_trial_ending(*, subscription: Subscription) -> bool:
             "billing/email/trial_ending.txt",
             {
                 "plan_name": subscription.plan.name,
-                "trial_end": format_date(subscription.trial_end.date(), locale, "long"),
+                "trial_end": format_date(
+                    day_of(subscription.trial_end, workspace.billing_zone), locale, "long"
+                ),
                 "has_card": has_card,
             },
         )

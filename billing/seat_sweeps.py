@@ -25,11 +25,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery, prefetch_related_objects
 
 from billing.services.collection import collect
 from billing.services.settlement import invoice_issue
@@ -38,7 +38,6 @@ from domain.periods import Interval, period_containing
 from domain.proration import Proration, charge_proration, removal_credit_proration
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
-from invoices.totals import DraftLine
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
@@ -50,8 +49,9 @@ from teams.services import (
     subscription_end,
     subscription_runs_at,
 )
-from teams.services.common import record_charge
+from teams.services.common import charge_lines, record_charge
 from workspaces.models import Workspace
+from workspaces.time_zones import billing_day_sql
 
 logger = logging.getLogger(__name__)
 
@@ -165,12 +165,18 @@ def renew_due_seats(*, now: datetime) -> int:
                 due, workspace=workspace, status=SeatStatus.ACTIVE, coterm=False
             )
             for seat in seats:
-                renewed += _renew_seat(seat, subscription, now)
+                renewed += _renew_seat(seat, subscription, now, workspace.billing_zone)
     return renewed
 
 
 def _renewal_charge(
-    seat: Seat, subscription: Subscription, proration: Proration, start: date, end: date, now: datetime
+    seat: Seat,
+    subscription: Subscription,
+    proration: Proration,
+    start: date,
+    end: date,
+    now: datetime,
+    zone: tzinfo,
 ) -> int:
     """Record one renewal charge of ``seat`` for ``[start, end)``; 0 if it exists already."""
     try:
@@ -184,6 +190,7 @@ def _renewal_charge(
                 start=start,
                 end=end,
                 now=now,
+                zone=zone,
             )
     except IntegrityError:
         logger.info("Seat %s already renewed for the period starting %s", seat.pk, start)
@@ -197,7 +204,7 @@ def _end_seat(seat: Seat, at: datetime) -> None:
     seat.membership = None
 
 
-def _renew_seat(seat: Seat, subscription: Subscription, now: datetime) -> int:
+def _renew_seat(seat: Seat, subscription: Subscription, now: datetime, zone: tzinfo) -> int:
     """Renew ``seat`` period after period up to ``now``, never past its subscription's end
     (docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats): a renewal falling due
     before a cancelled subscription's end is charged up to it only, and the rest of that
@@ -209,10 +216,10 @@ def _renew_seat(seat: Seat, subscription: Subscription, now: datetime) -> int:
             if not subscription_runs_at(subscription, seat.paid_until):
                 _end_seat(seat, seat.paid_until)
                 break
-            start, end = day_of(seat.period_start), day_of(seat.period_end)
-            resumed = day_of(seat.paid_until)
+            start, end = day_of(seat.period_start, zone), day_of(seat.period_end, zone)
+            resumed = day_of(seat.paid_until, zone)
             rest = removal_credit_proration(seat.price_cents, start, end, resumed, Interval(seat.interval))
-            count += _renewal_charge(seat, subscription, rest, resumed, end, now)
+            count += _renewal_charge(seat, subscription, rest, resumed, end, now, zone)
             seat.paid_until = None
             continue
         if seat.period_end > now:
@@ -220,49 +227,30 @@ def _renew_seat(seat: Seat, subscription: Subscription, now: datetime) -> int:
         if not subscription_runs_at(subscription, seat.period_end):
             _end_seat(seat, seat.period_end)
             break
-        start = day_of(seat.period_end)
+        start = day_of(seat.period_end, zone)
         _, end = period_containing(seat.anchor_date, Interval(seat.interval), start)
         proration = charge_proration(seat.price_cents, start, end, start, Interval(seat.interval))
         charge_end = end
-        ends = subscription_end(subscription)
+        ends = subscription_end(subscription, zone)
         if ends is not None and start < ends < end:
             proration = charge_up_to(seat.price_cents, start, end, ends, seat.interval)
             charge_end = ends
-            seat.paid_until = midnight(ends)
-        count += _renewal_charge(seat, subscription, proration, start, charge_end, now)
-        seat.period_start = midnight(start)
-        seat.period_end = midnight(end)
+            seat.paid_until = midnight(ends, zone)
+        count += _renewal_charge(seat, subscription, proration, start, charge_end, now, zone)
+        seat.period_start = midnight(start, zone)
+        seat.period_end = midnight(end, zone)
     seat.save()
     return count
-
-
-def _line(charge: SeatCharge) -> DraftLine:
-    return DraftLine(
-        kind="seats" if charge.kind == ChargeKind.RENEWAL else "seat_proration",
-        description=charge.description,
-        amount_cents=int(charge.amount_cents),
-        quantity=1,
-        unit_amount_cents=int(charge.amount_cents),
-        period_start=charge.period_start,
-        period_end=charge.period_end,
-        metadata={
-            "seat": charge.seat_id,
-            "seat_charge": charge.pk,
-            "kind": charge.kind,
-            "remaining": charge.remaining_units,
-            "total": charge.total_units,
-            "unit": charge.unit,
-        },
-    )
 
 
 def invoice_pending_charges(*, now: datetime) -> list[Invoice]:
     """One invoice per workspace and day of change: seat changes the day after, renewals
     the day they fall due."""
-    today = day_of(now)
+    # "The day after" is read in each workspace's billing time zone.
     due = (
         SeatCharge.objects.filter(status=ChargeStatus.PENDING)
-        .filter(Q(day__lt=today) | Q(kind=ChargeKind.RENEWAL, day__lte=today))
+        .alias(today=billing_day_sql(now))
+        .filter(Q(day__lt=F("today")) | Q(kind=ChargeKind.RENEWAL, day__lte=F("today")))
         .values_list("workspace_id", "day", "kind")
         .distinct()
     )
@@ -285,6 +273,7 @@ def _invoice_group(workspace_id: Any, day: date, *, renewal: bool, now: datetime
     )
     charges = charges.filter(kind=ChargeKind.RENEWAL) if renewal else charges.exclude(kind=ChargeKind.RENEWAL)
     pending = list(charges.order_by("id"))
+    prefetch_related_objects(pending, "seat")  # their holders' emails, without locking the seats
     if not pending:
         return None
     workspace = Workspace.objects.get(pk=workspace_id)
@@ -297,7 +286,7 @@ def _invoice_group(workspace_id: Any, day: date, *, renewal: bool, now: datetime
         source = f"{source}:{pending[0].pk}"
     invoice = invoice_issue(
         workspace=workspace,
-        lines=[_line(c) for c in pending],
+        lines=[line for charge in pending for line in charge_lines(charge)],
         billing_reason="subscription_cycle" if renewal else "seat_change",
         source=source,
         now=now,

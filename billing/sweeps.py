@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from billing import notifications
 from billing.services import dunning, lifecycle, renewals
+from billing.services.billing_time_zone import billing_time_zone_changes_apply
 from billing.services.collection import CHARGE_TASK
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -113,17 +114,13 @@ def renew(*, now: datetime, charge_inline: bool = False) -> tuple[int, int]:
 
 
 def retry_dunning(*, now: datetime, charge_inline: bool = False) -> int:
-    """Retries due on days 1, 3, 5 and 7 after the first failure (the last failing one
-    expires the subscription)."""
-    due = list(
-        Subscription.objects.filter(next_dunning_at__lte=now).order_by("id").values_list("id", flat=True)
-    )
+    """Each failed invoice's retry due now (days 1, 3, 5 and 7 after its own first
+    failure; docs/rules/dunning.md#retry-schedule)."""
     retried = 0
-    for subscription_id in due:
-        claim = dunning.dunning_claim(subscription_id=subscription_id, now=now)
-        if claim is None:
+    for invoice_id in dunning.due_retries(now):
+        attempt = dunning.claim_attempt(invoice_id=invoice_id, now=now)
+        if attempt is None:
             continue
-        invoice_id, attempt = claim
         _queue_charge(invoice_id, attempt, now, inline=charge_inline)
         retried += 1
     return retried
@@ -135,6 +132,9 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
     Charges go to per-invoice Celery tasks; ``charge_inline`` runs those tasks here
     instead (``billing_tick``: the whole sweep, synchronously).
     """
+    # First: a billing time zone chosen for the next period is in force before anything
+    # that period starts is computed (docs/rules/billing-calendar.md#changing-the-zone).
+    billing_time_zone_changes_apply(now=now)
     expired = expire_canceled(now=now)
     trials_ended = end_trials(now=now)
     renewed, charges_queued = renew(now=now, charge_inline=charge_inline)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 
 from credits import sql
-from domain.calendar import day_of, midnight
+from domain.calendar import day_of
 from domain.credit_periods import CreditReset, credit_period
 from workspaces import permissions
 from workspaces.models import Workspace
@@ -59,21 +59,38 @@ class Allowance:
         return credit_period(self.reset, self.renewal_day, at)
 
 
+#: Rules per period table: index 0 calendar, 1-31 renewal on that day.
+_RULES = 32
+#: A billing day is the UTC day, the one before or the one after (zones run from UTC-12
+#: to UTC+14): the period tables of those three days cover every workspace.
+_TABLE_DAYS = 3
+
+
 def _period_table(today: date) -> dict[str, list[Any]]:
-    """The period containing ``today`` per rule: index 0 calendar, 1-31 renewal on that
-    day; and the instant each period ends (when its allowance expires)."""
+    """The period containing ``today`` per rule: index 0 calendar, 1-31 renewal on that day."""
     periods = [credit_period(CreditReset.CALENDAR, 1, today)]
-    periods += [credit_period(CreditReset.RENEWAL, day, today) for day in range(1, 32)]
+    periods += [credit_period(CreditReset.RENEWAL, day, today) for day in range(1, _RULES)]
+    return {"p_start": [start for start, _ in periods], "p_end": [end for _, end in periods]}
+
+
+def _period_tables(now: datetime) -> dict[str, Any]:
+    """The period tables of every billing day ``now`` can fall on, one after the other
+    from ``first_day``: the statements pick a workspace's by its billing day (``now``'s
+    date in its billing time zone, in SQL) and its rule, at index
+    ``(day - first_day) * 32 + rule + 1``; its allowance expires at midnight of the
+    period's end in that zone (docs/rules/billing-calendar.md#credit-periods)."""
+    first_day = day_of(now, UTC) - timedelta(days=1)
+    tables = [_period_table(first_day + timedelta(days=n)) for n in range(_TABLE_DAYS)]
     return {
-        "p_start": [start for start, _ in periods],
-        "p_end": [end for _, end in periods],
-        "p_expires": [midnight(end) for _, end in periods],
+        "first_day": first_day,
+        "p_start": [day for table in tables for day in table["p_start"]],
+        "p_end": [day for table in tables for day in table["p_end"]],
     }
 
 
 def _params(now: datetime) -> dict[str, Any]:
     """The parameters every allowance statement takes, for a period starting at ``now``."""
-    return {"now": now, "licensed": LICENSED_ROLES, **_period_table(day_of(now))}
+    return {"now": now, "licensed": LICENSED_ROLES, **_period_tables(now)}
 
 
 def allowance_of(workspace: Workspace) -> Allowance:
@@ -120,7 +137,9 @@ def allowances_reset(*, now: datetime, batch_size: int = RESET_BATCH_SIZE) -> in
     run twice or late: a workspace is due only while its period is over, and the new
     period is the one containing ``now``. Returns the number of workspaces reset.
     """
-    today = day_of(now)
+    # Due when the period's end is the billing day in the workspace's zone or earlier;
+    # no zone is ahead of UTC by more than a day.
+    due = {"now": now, "latest": day_of(now, UTC) + timedelta(days=1)}
     total = 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SWEEP_LOCK_KEY])
@@ -129,7 +148,7 @@ def allowances_reset(*, now: datetime, batch_size: int = RESET_BATCH_SIZE) -> in
         try:
             while True:
                 with transaction.atomic():
-                    cursor.execute(sql.LOCK_DUE, {"today": today, "batch": batch_size})
+                    cursor.execute(sql.LOCK_DUE, {**due, "batch": batch_size})
                     ids = [row[0] for row in cursor.fetchall()]
                     total += reset_locked(cursor, ids, now)
                 if len(ids) < batch_size:

@@ -264,9 +264,9 @@ def allowance_reset_for_plan_change(*, workspace: Workspace, now: datetime) -> N
     docs/rules/credits.md#reset: seat count changes alone wait for the next reset.
     """
     with sql.hot_cursor() as cursor:
-        state = ledger.lock(cursor, workspace.pk, now)
+        state = ledger.lock(cursor, workspace.pk, now, zone=workspace.billing_zone)
         target = allowances.allowance_of(workspace)
-        period = target.period(day_of(now))
+        period = target.period(day_of(now, workspace.billing_zone))
         if target.free or period != (state.period_start, state.period_end):
             allowances.reset_locked(cursor, [workspace.pk], now)
             return
@@ -304,7 +304,7 @@ def _raise_allowance(
                 remaining=credits,
                 period_start=state.period_start,
                 period_end=state.period_end,
-                expires_at=midnight(state.period_end),
+                expires_at=midnight(state.period_end, workspace.billing_zone),
                 created_at=now,
             )
         else:

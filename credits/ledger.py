@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 import psycopg
@@ -68,6 +68,8 @@ class ChargeRequest:
     actor_id: int
     key: str
     now: datetime
+    #: The workspace's billing time zone: the credit period's days are read in it.
+    zone: tzinfo
     hold_for: timedelta | None = None
 
     @property
@@ -84,7 +86,7 @@ class ChargeRequest:
             "key": self.key,
             "hash": self.request_hash,
             "now": self.now,
-            "today": day_of(self.now),
+            "today": day_of(self.now, self.zone),
             "rid": reservation_id,
             "expires_at": self.now + self.hold_for if self.hold_for else None,
         }
@@ -111,8 +113,8 @@ def _state(row: tuple[Any, ...], *, with_action: bool) -> State:
     return replace(state, action_id=row[6], action_cost=row[7], entry=row[8:] if row[8] is not None else None)
 
 
-def _period_over(state: State, now: datetime) -> bool:
-    return period_over(state.period_end, day_of(now))
+def _period_over(state: State, now: datetime, zone: tzinfo) -> bool:
+    return period_over(state.period_end, day_of(now, zone))
 
 
 def lock(
@@ -120,6 +122,7 @@ def lock(
     workspace_id: uuid.UUID,
     now: datetime,
     *,
+    zone: tzinfo,
     action: str = "",
     key: str | None = None,
     roll_over: bool = True,
@@ -139,7 +142,7 @@ def lock(
                 raise errors.UnknownWorkspace()
             continue
         state = _state(row, with_action=bool(action))
-        if roll_over and _period_over(state, now):
+        if roll_over and _period_over(state, now, zone):
             allowances.reset_locked(cursor, [workspace_id], now)
             continue
         return state
@@ -154,7 +157,7 @@ def _workspace_exists(cursor: Any, workspace_id: uuid.UUID) -> bool:
 def lock_balance(workspace: Workspace, now: datetime) -> State:
     """Lock the workspace's balance row for the current transaction (allowance ensured)."""
     with sql.hot_cursor() as cursor:
-        return lock(cursor, workspace.pk, now)
+        return lock(cursor, workspace.pk, now, zone=workspace.billing_zone)
 
 
 def append_entry(
@@ -237,7 +240,7 @@ def charge_pipelined(request: ChargeRequest) -> Charged | None:
     state = _state(lock_row, with_action=True)
     if charge_row is not None:
         return _charged(request, state, charge_row)
-    if _period_over(state, request.now):
+    if _period_over(state, request.now, request.zone):
         return None
     if state.entry is not None:
         return _replay(request, state)
@@ -250,7 +253,14 @@ def charge_locked(request: ChargeRequest) -> Charged:
     """Lock, look at the state, then charge: the path inside an enclosing transaction."""
     reservation_id = uuid.uuid4() if request.kind == EntryKind.RESERVE else None
     with sql.hot_cursor() as cursor:
-        state = lock(cursor, request.workspace_id, request.now, action=request.action, key=request.key)
+        state = lock(
+            cursor,
+            request.workspace_id,
+            request.now,
+            zone=request.zone,
+            action=request.action,
+            key=request.key,
+        )
         if state.entry is not None:
             return _replay(request, state)
         _refusal(request, state)
@@ -294,7 +304,7 @@ def lock_reservation(
     cursor: Any, workspace: Workspace, reservation_id: uuid.UUID, now: datetime
 ) -> tuple[State, str, int]:
     """Lock the balance row, then read the reservation's current status under the lock."""
-    state = lock(cursor, workspace.pk, now)
+    state = lock(cursor, workspace.pk, now, zone=workspace.billing_zone)
     cursor.execute(
         "SELECT status, amount FROM credits_reservation WHERE id = %s AND workspace_id = %s",
         [reservation_id, workspace.pk],

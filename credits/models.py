@@ -9,7 +9,8 @@
   the current credit period and the allowance counters used for the 80/100 % notices.
 * :class:`Reservation` — credits held for an AI call in flight: captured on success,
   released on failure or after expiry (a failed action costs nothing).
-* :class:`DailyUsage` — credits used per workspace and UTC day, maintained in the
+* :class:`DailyUsage` — credits used per workspace and billing day (its date in the
+  workspace's billing time zone), maintained in the
   same transaction as consumption, for the 30-day chart.
 """
 
@@ -254,7 +255,7 @@ class LedgerEntry(models.Model):
 
 
 class DailyUsage(models.Model):
-    """Credits used per workspace and UTC day (upserted with each consumption)."""
+    """Credits used per workspace and billing day (upserted with each consumption)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+", db_index=False)
     day = models.DateField()

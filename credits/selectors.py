@@ -111,7 +111,7 @@ def credit_summary(workspace: Workspace, *, now: datetime | None = None) -> Cred
         or 0
     )
     row = CreditBalance.objects.filter(workspace=workspace).first()
-    over = row is None or period_over(row.period_end, day_of(now))
+    over = row is None or period_over(row.period_end, day_of(now, workspace.billing_zone))
     plan = _plan_of(workspace)
     return CreditSummary(
         balance=sum(buckets.values()),
@@ -129,8 +129,10 @@ def credit_summary(workspace: Workspace, *, now: datetime | None = None) -> Cred
 def usage_series(
     workspace: Workspace, *, today: date | None = None, days: int = USAGE_DAYS
 ) -> list[UsagePoint]:
-    """Credits used per day over the last ``days`` days up to ``today`` (zeros filled), one query."""
-    today = today or day_of(timezone.now())
+    """Credits used per day over the last ``days`` days up to ``today`` (by default today in
+    the workspace's billing time zone, the zone usage days are counted in; zeros filled),
+    one query."""
+    today = today or day_of(timezone.now(), workspace.billing_zone)
     first = today - timedelta(days=days - 1)
     used = dict(
         DailyUsage.objects.filter(workspace=workspace, day__gte=first, day__lte=today).values_list(

@@ -125,7 +125,9 @@ def credits_consume(
     key = _check_request(workspace, actor, quantity, idempotency_key)
     now = now or timezone.now()
     charged = ledger.charge(
-        ledger.ChargeRequest(EntryKind.CONSUME, workspace.pk, action, quantity, actor.user_id, key, now)
+        ledger.ChargeRequest(
+            EntryKind.CONSUME, workspace.pk, action, quantity, actor.user_id, key, now, workspace.billing_zone
+        )
     )
     if not charged.replayed:
         _notify(workspace, charged.state, charged.allowance_used, now)
@@ -155,7 +157,15 @@ def credits_reserve(
     now = now or timezone.now()
     charged = ledger.charge(
         ledger.ChargeRequest(
-            EntryKind.RESERVE, workspace.pk, action, quantity, actor.user_id, key, now, hold_for
+            EntryKind.RESERVE,
+            workspace.pk,
+            action,
+            quantity,
+            actor.user_id,
+            key,
+            now,
+            workspace.billing_zone,
+            hold_for,
         )
     )
     assert charged.reservation_id is not None
@@ -193,7 +203,12 @@ def reservation_capture(
             raise errors.ReservationNotHeld()
         cursor.execute(
             sql.CAPTURE,
-            {"ws": workspace.pk, "rid": reservation_id, "now": now, "today": day_of(now)},
+            {
+                "ws": workspace.pk,
+                "rid": reservation_id,
+                "now": now,
+                "today": day_of(now, workspace.billing_zone),
+            },
             prepare=sql.prepare(),
         )
         entry_id, amount, balance = cursor.fetchone()

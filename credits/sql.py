@@ -243,12 +243,16 @@ WITH res AS (
 SELECT entry.id, bal.back, bal.balance FROM entry, bal
 """
 
-#: Lock a batch of workspaces whose credit period has ended (or that never had one).
+#: Lock a batch of workspaces whose credit period has ended (or that never had one): its
+#: end is on or before ``now``'s date in the workspace's billing time zone
+#: (``%(latest)s``, the day after ``now``'s UTC day, bounds it for the index).
 LOCK_DUE = """
-SELECT workspace_id FROM credits_creditbalance
-WHERE period_end IS NULL OR period_end <= %(today)s
+SELECT b.workspace_id FROM credits_creditbalance b JOIN workspaces_workspace w ON w.id = b.workspace_id
+WHERE b.period_end IS NULL
+   OR (b.period_end <= %(latest)s
+       AND b.period_end <= (%(now)s::timestamptz AT TIME ZONE w.billing_time_zone)::date)
 LIMIT %(batch)s
-FOR UPDATE
+FOR UPDATE OF b
 """
 
 # The allowance (docs/rules/credits.md#allowance) of each workspace of a ``due`` CTE (its
@@ -290,16 +294,23 @@ SELECT a.plan_id, COALESCE(a.is_free, false), a.rule, a.seats, a.plan_credits, a
 # The reset of already-locked workspaces ``%(ids)s``, in one statement:
 # expire every live allowance grant (a ledger entry for what was left unused), then
 # grant the new period's allowance (:data:`_ALLOWANCE`, at reset time) and move the
-# balance row to the new period. ``p_start``/``p_end``/``p_expires`` hold the period
-# containing today for each rule (calendar, then renewal days 1-31) and the instant it
-# ends, computed in Python (domain.credit_periods, domain.calendar).
+# balance row to the new period. ``p_start``/``p_end`` hold the period containing each
+# billing day from ``first_day`` for each rule (calendar, then renewal days 1-31),
+# computed in Python (domain.credit_periods, :func:`credits.allowances._period_tables`);
+# a workspace's billing day is ``now``'s date in its billing time zone, and its new
+# allowance expires at midnight of the period's end there
+# (docs/rules/billing-calendar.md#credit-periods).
 RESET_LOCKED = f"""
 WITH due AS (
-    SELECT b.workspace_id, b.balance FROM credits_creditbalance b WHERE b.workspace_id = ANY(%(ids)s::uuid[])
+    SELECT b.workspace_id, b.balance, w.billing_time_zone AS zone,
+           ((%(now)s::timestamptz AT TIME ZONE w.billing_time_zone)::date - %(first_day)s::date) * 32 AS table_at
+    FROM credits_creditbalance b JOIN workspaces_workspace w ON w.id = b.workspace_id
+    WHERE b.workspace_id = ANY(%(ids)s::uuid[])
 ), {_ALLOWANCE}, info AS (
     SELECT a.workspace_id, a.balance,
-           (%(p_start)s::date[])[a.rule + 1] AS start_day, (%(p_end)s::date[])[a.rule + 1] AS end_day,
-           (%(p_expires)s::timestamptz[])[a.rule + 1] AS expires_at,
+           (%(p_start)s::date[])[a.table_at + a.rule + 1] AS start_day,
+           (%(p_end)s::date[])[a.table_at + a.rule + 1] AS end_day,
+           (%(p_end)s::date[])[a.table_at + a.rule + 1]::timestamp AT TIME ZONE a.zone AS expires_at,
            a.plan_credits, a.addon_credits
     FROM allowance a
 ), old AS (

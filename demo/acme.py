@@ -21,7 +21,7 @@ from billing.services import (
     subscription_start_free,
 )
 from demo.timeline import Step, play
-from domain.calendar import midnight
+from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from gateways.local.cards import save_test_card
 from gateways.local.gateway import TEST_CARDS
@@ -44,15 +44,16 @@ def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscr
 def acme_billing_history(acme: Workspace, *, now: datetime) -> list[Step]:
     """Acme's dated billing operations: bought a year ago (plus a day), then each monthly
     renewal as the sweep would have run it, a few minutes after the period ended."""
-    today = now.date()
+    zone = acme.billing_zone
+    today = day_of(now, zone)
     # A year ago, plus a day: 12 monthly periods, the last one containing today.
     started = add_interval(today, Interval.MONTH, anchor_day=today.day, count=-12) + timedelta(days=1)
-    bought_at = midnight(started) + _BOUGHT_AT
+    bought_at = midnight(started, zone) + _BOUGHT_AT
     history: list[Step] = [(bought_at, partial(_buy, acme, bought_at, card_expires=today.year + 3))]
     for count in range(1, 14):
-        renew_at = midnight(add_interval(started, Interval.MONTH, anchor_day=started.day, count=count)) + (
-            timedelta(minutes=5)
-        )
+        renew_at = midnight(
+            add_interval(started, Interval.MONTH, anchor_day=started.day, count=count), zone
+        ) + timedelta(minutes=5)
         if renew_at > now:
             break
         history.append((renew_at, partial(_renew_due, acme, renew_at)))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from credits import services
 from credits.models import CreditBalance
+from domain.calendar import day_of
 from subscriptions.models import Price, Subscription
 from workspaces.models import Membership, Role, Workspace
 
@@ -57,7 +58,9 @@ def seed_acme_credits(acme: Workspace, *, now: datetime | None = None) -> None:
     )
     allowance = CreditBalance.objects.get(workspace=acme).allowance_total
     target = allowance * (10_000 - REMAINING_BP) // 10_000
-    today = now.astimezone(UTC).date()
+    # Usage days are billing days, read in the workspace's billing time zone.
+    zone = acme.billing_zone
+    today = day_of(now, zone)
     days = [today - timedelta(days=n) for n in range(USAGE_DAYS - 1, -1, -1)]
     weights = [_WEEKDAY_WEIGHT[d.weekday()] for d in days]
     total_weight = sum(weights)
@@ -65,7 +68,7 @@ def seed_acme_credits(acme: Workspace, *, now: datetime | None = None) -> None:
     for index, (day, weight) in enumerate(zip(days, weights, strict=True)):
         credits = left if index == len(days) - 1 else target * weight // total_weight
         left -= credits
-        at = datetime.combine(day, time(10, 30), tzinfo=UTC)
+        at = datetime.combine(day, time(10, 30), tzinfo=zone).astimezone(UTC)
         at = min(at, now)
         screens = credits // 50  # about a tenth of the usage is prototype screens (5 credits each)
         if screens:

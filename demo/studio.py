@@ -60,18 +60,21 @@ def studio_history(*, now: datetime) -> tuple[Workspace, list[Step]]:
     """The Studio workspace and its dated operations: bought on 1 January, its members in
     their roles an hour later, the nine paid members ten days ago with their billing
     periods, then the daily seat job as beat would have run it every night since."""
-    today = day_of(now)
     studio = demo_workspace(STUDIO_NAME, {STUDIO_OWNER: Role.OWNER})
-    bought_at = midnight(_bought_on(today)) + timedelta(hours=9)
-    joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO)), bought_at) + timedelta(hours=10)
+    zone = studio.billing_zone
+    today = day_of(now, zone)
+    bought_at = midnight(_bought_on(today), zone) + timedelta(hours=9)
+    joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO), zone), bought_at) + timedelta(
+        hours=10
+    )
     history: list[Step] = [
         (bought_at, partial(_buy, studio, bought_at, card_expires=today.year + 3)),
         (bought_at + timedelta(hours=1), partial(_join_roles, studio, bought_at + timedelta(hours=1))),
         (joined_at, partial(_join_paid_seats, studio, joined_at)),
     ]
-    day = day_of(joined_at) + timedelta(days=1)
+    day = day_of(joined_at, zone) + timedelta(days=1)
     while day <= today:
-        swept_at = midnight(day) + timedelta(hours=2)
+        swept_at = midnight(day, zone) + timedelta(hours=2)
         history.append((swept_at, partial(run_seat_sweeps, now=swept_at)))
         day += timedelta(days=1)
     return studio, history

@@ -14,19 +14,24 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from domain.vat import REVERSE_CHARGE_MENTION_EN, REVERSE_CHARGE_MENTION_FR
-from invoices.formulas import localize_formula
+from invoices.line_words import line_words
 from invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from workspaces.formatting import format_date, format_money, format_percent
 
 
 @dataclass(frozen=True)
 class LineView:
+    """A line in the reader's language: its words, and quantity × unit price × fraction =
+    amount column by column (docs/rules/invoices.md#line-words)."""
+
     kind: str
     kind_label: str
     description: str
-    quantity: int
+    quantity: str
     unit_amount: str
+    fraction: str
     amount: str
+    formula: str
     period: str
     is_credit: bool
 
@@ -67,17 +72,16 @@ def _line(line: InvoiceLine, currency: str, locale: str) -> LineView:
     period = ""
     if line.period_start and line.period_end:
         period = f"{_date(line.period_start, locale)} – {_date(line.period_end, locale)}"
+    words = line_words(line, currency=currency, language=locale)
     return LineView(
         kind=line.kind,
         kind_label=str(line.get_kind_display()),
-        description=localize_formula(line.description),
-        quantity=line.quantity,
-        unit_amount=(
-            format_money(line.unit_amount_cents, currency, locale)
-            if line.unit_amount_cents is not None
-            else ""
-        ),
-        amount=format_money(line.amount_cents, currency, locale),
+        description=words.description,
+        quantity=words.quantity,
+        unit_amount=words.unit_price,
+        fraction=words.fraction,
+        amount=words.amount,
+        formula=words.formula,
         period=period,
         is_credit=line.amount_cents < 0,
     )

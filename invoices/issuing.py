@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from django.db import connection, models, transaction
 from psycopg.types.json import Jsonb
 
 from domain.checks import is_int
+from domain.money import round_half_up
 from domain.vat import is_reverse_charge
 from invoices import errors
 from invoices.models import (
@@ -46,6 +48,7 @@ from invoices.models import (
     AccountBalanceEntry,
     BillingReason,
     DocumentType,
+    FractionUnit,
     Invoice,
     InvoiceLine,
     InvoiceNumberCounter,
@@ -91,6 +94,12 @@ class InvoiceDraft:
     lines: Sequence[DraftLine]
     #: The invoice a credit note corrects (a draft whose lines net below zero).
     corrects_id: int | None = None
+    #: The credit note cancels that invoice, which was never paid: nothing goes to the
+    #: account balance (docs/rules/invoices.md#cancelling-an-unpaid-invoice).
+    cancels: bool = False
+    #: The VAT rate to apply, when it must be another document's (a cancellation);
+    #: by default the current rate.
+    vat_rate_bp: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,26 @@ def reserve_invoice_numbers(*, issued_at: datetime, count: int, series: str = "I
 
 
 _LINE_KINDS = frozenset(LineKind.values)
+_FRACTION_UNITS = frozenset(FractionUnit.values)
 _BILLING_REASONS = frozenset(BillingReason.values)
+
+
+def _numbers_make_amount(line: DraftLine) -> bool:
+    """Whether the line reads right (docs/rules/invoices.md#line-words): a named line's
+    quantity × unit price × fraction, rounded half-up to the cent, is its amount; a line
+    keeping the words it was issued with (no subject, a copy of an old line) has words."""
+    if line.subject is None:
+        return bool(str(line.description).strip())
+    numerator, denominator, unit = line.fraction_numerator, line.fraction_denominator, line.fraction_unit
+    if not is_int(line.unit_amount_cents) or not isinstance(line.subject, str):
+        return False
+    if numerator is None and denominator is None and not unit:
+        return line.quantity * line.unit_amount_cents == line.amount_cents
+    if not (is_int(numerator) and is_int(denominator) and unit in _FRACTION_UNITS):
+        return False
+    return 0 <= numerator <= denominator and line.amount_cents == round_half_up(
+        line.quantity * line.unit_amount_cents * numerator, denominator
+    )
 
 
 def validate_lines(lines: Sequence[DraftLine]) -> None:
@@ -191,7 +219,7 @@ def validate_lines(lines: Sequence[DraftLine]) -> None:
             or not is_int(line.amount_cents)
             or not is_int(line.quantity)
             or not (line.unit_amount_cents is None or is_int(line.unit_amount_cents))
-            or not str(line.description).strip()
+            or not _numbers_make_amount(line)
             or (start is not None and start.utcoffset() is None)
             or (end is not None and end.utcoffset() is None)
             or (start is not None and end is not None and end < start)
@@ -277,7 +305,11 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
     for draft in drafts:
         _validate(draft)
     workspace_ids = sorted({d.buyer.workspace_id for d in drafts}, key=str)
-    credited = {d.buyer.workspace_id for d in drafts if sum(line.amount_cents for line in d.lines) < 0}
+    credited = {
+        d.buyer.workspace_id
+        for d in drafts
+        if not d.cancels and sum(line.amount_cents for line in d.lines) < 0
+    }
     balances = _locked_balances(workspace_ids, always_lock=len(workspace_ids) == 1, credited=credited)
     existing = _existing(drafts)
     vat_rate_bp = int(settings.DEFAULT_VAT_RATE_BP)
@@ -289,7 +321,7 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
         buyer = draft.buyer
         totals = compute_totals(
             draft.lines,
-            vat_rate_bp=vat_rate_bp,
+            vat_rate_bp=vat_rate_bp if draft.vat_rate_bp is None else draft.vat_rate_bp,
             reverse_charge=is_reverse_charge(
                 buyer_country=buyer.country,
                 buyer_vat_number=buyer.vat_number,
@@ -301,7 +333,8 @@ def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[Iss
             raise errors.CreditNoteWithoutInvoice()
         # Two drafts of one workspace in one batch: the second sees what the first used,
         # or what a credit note put on the balance.
-        balances[buyer.workspace_id] = totals.account_credit_remaining_cents + max(-totals.total_cents, 0)
+        credited_now = 0 if draft.cancels else max(-totals.total_cents, 0)
+        balances[buyer.workspace_id] = totals.account_credit_remaining_cents + credited_now
         fresh.append((draft, totals))
 
     issued: dict[tuple[str, str], IssuedInvoice] = {}
@@ -384,6 +417,11 @@ def _write(
                 "description": line.description,
                 "quantity": line.quantity,
                 "unit_amount_cents": line.unit_amount_cents,
+                "fraction_numerator": line.fraction_numerator,
+                "fraction_denominator": line.fraction_denominator,
+                "fraction_unit": line.fraction_unit,
+                "subject": line.subject,
+                "seat_email": line.seat_email,
                 "amount_cents": line.amount_cents,
                 "period_start": line.period_start,
                 "period_end": line.period_end,
@@ -455,7 +493,7 @@ def _write(
                 "balance_after_cents": totals.account_credit_remaining_cents - totals.total_cents,
             }
             for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
-            if _is_credit_note(totals)
+            if _is_credit_note(totals) and not draft.cancels
         ],
     )
     transaction.on_commit(lambda: queue_pdf_renders(ids), robust=True)
@@ -467,6 +505,36 @@ def _write(
         )
         for invoice_id, (draft, totals) in zip(ids, fresh, strict=True)
     }
+
+
+def cancellation_draft(invoice: Invoice) -> InvoiceDraft:
+    """The credit note that cancels an unpaid ``invoice``: its every line with the opposite
+    quantity and amount, for the buyer and at the VAT rate the invoice was issued with
+    (docs/rules/invoices.md#cancelling-an-unpaid-invoice)."""
+    names = [f.name for f in dataclass_fields(DraftLine)]
+    lines = []
+    for row in invoice.lines.order_by("position", "id"):
+        values = {name: getattr(row, name) for name in names}
+        values["metadata"] = dict(row.metadata or {})
+        values["quantity"] = -int(row.quantity)
+        values["amount_cents"] = -int(row.amount_cents)
+        lines.append(DraftLine(**values))
+    return InvoiceDraft(
+        buyer=Buyer(
+            workspace_id=invoice.workspace_id,
+            name=invoice.buyer_name,
+            email=invoice.buyer_email,
+            country=invoice.buyer_country,
+            vat_number=invoice.buyer_vat_number,
+            currency=invoice.currency,
+        ),
+        billing_reason=invoice.billing_reason,
+        source=f"cancel:{invoice.pk}",
+        lines=lines,
+        corrects_id=invoice.pk,
+        cancels=True,
+        vat_rate_bp=int(invoice.vat_rate_bp),
+    )
 
 
 def invoice_create(

@@ -72,6 +72,13 @@ class LineKind(models.TextChoices):
     CREDIT = "credit", _("Credit")
 
 
+class FractionUnit(models.TextChoices):
+    """The unit a prorated line counts its fraction in (docs/rules/proration.md#fraction-rule)."""
+
+    DAY = "day", _("days")
+    MONTH = "month", _("months")
+
+
 #: What a finalized invoice never changes. Migration 0002's trigger protects the same columns.
 PROTECTED_FIELDS = (
     "workspace_id",
@@ -252,12 +259,32 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
+    """A line stores its kind and its numbers; its words are written from them for each
+    reader by :mod:`invoices.line_words` (docs/rules/invoices.md#line-words):
+    ``quantity × unit_amount_cents × fraction_numerator / fraction_denominator``,
+    rounded half-up to the cent, is ``amount_cents``."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=32, choices=LineKind.choices)
-    description = models.TextField(help_text=_("The formula, e.g. “Business, 12 of 30 days × 240,00 €”."))
-    quantity = models.IntegerField(default=1)
+    description = models.TextField(
+        blank=True,
+        help_text=_("The words stored by a line issued before its words were written from its numbers."),
+    )
+    quantity = models.IntegerField(default=1, help_text=_("Negative for credits."))
     unit_amount_cents = models.BigIntegerField(null=True, blank=True)
+    #: The part of the period billed, ``fraction_numerator / fraction_denominator`` in
+    #: ``fraction_unit`` (5/31 days, 10/12 months); none for a whole period.
+    fraction_numerator = models.PositiveIntegerField(null=True, blank=True)
+    fraction_denominator = models.PositiveIntegerField(null=True, blank=True)
+    fraction_unit = models.CharField(
+        max_length=8, choices=FractionUnit.choices, blank=True, default="", db_default=""
+    )
+    #: What the line bills, by name: the plan or the add-on. None on a line issued before
+    #: lines were named, whose stored words are shown instead.
+    subject = models.CharField(max_length=200, null=True, blank=True)
+    #: The holder of the seat a seat line bills.
+    seat_email = models.CharField(max_length=254, blank=True, default="", db_default="")
     amount_cents = models.BigIntegerField(help_text=_("Negative for credits."))
     period_start = models.DateTimeField(null=True, blank=True)
     period_end = models.DateTimeField(null=True, blank=True)
@@ -275,10 +302,21 @@ class InvoiceLine(models.Model):
                 | models.Q(period_end__gte=models.F("period_start")),
                 name="invoice_line_period_ordered",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    fraction_numerator__isnull=True, fraction_denominator__isnull=True, fraction_unit=""
+                )
+                | models.Q(
+                    fraction_denominator__gt=0,
+                    fraction_numerator__lte=models.F("fraction_denominator"),
+                    fraction_unit__in=FractionUnit.values,
+                ),
+                name="invoice_line_fraction_valid",
+            ),
         )
 
     def __str__(self) -> str:
-        return self.description
+        return self.description or f"{self.kind} {self.subject or ''}".strip()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self._refuse_if_finalized()

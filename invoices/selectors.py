@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from domain.vat import is_reverse_charge
-from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
+from invoices.models import PAYABLE_STATUSES, AccountBalanceEntry, Invoice, InvoiceLine
 from workspaces.models import Workspace
 
 
@@ -58,3 +58,12 @@ def get_invoice_in_workspace(workspace: Workspace, invoice_id: int) -> Invoice:
 
 def invoice_by_source(workspace: Workspace, source: str) -> Invoice | None:
     return Invoice.objects.filter(workspace=workspace, source=source).first()
+
+
+def unpaid_invoice_ids(workspace: Workspace) -> list[int]:
+    """The invoices of the workspace still to be paid (open or failed), oldest first."""
+    return list(
+        Invoice.objects.filter(workspace=workspace, status__in=PAYABLE_STATUSES)
+        .order_by("issued_at", "id")
+        .values_list("pk", flat=True)
+    )

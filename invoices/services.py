@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from domain.checks import is_int
 from invoices import errors, pdf, selectors
 from invoices.display import present_invoice
-from invoices.issuing import account_balances_lock, queue_receipts
+from invoices.issuing import account_balances_lock, cancellation_draft, issue_invoices, queue_receipts
 from invoices.models import (
     PAYABLE_STATUSES,
     AccountBalanceEntry,
@@ -95,10 +95,16 @@ def invoice_mark_paid(*, invoice: Invoice, now: datetime, payment_reference: str
 
 @transaction.atomic
 def invoice_mark_payment_failed(
-    *, invoice: Invoice, now: datetime, next_attempt_at: datetime | None, reason: str
+    *,
+    invoice: Invoice,
+    now: datetime,
+    next_attempt_at: datetime | None,
+    reason: str,
+    past_due_since: datetime | None = None,
 ) -> Invoice:
-    """Record a failed charge: the invoice is ``failed``, one more attempt counted, and the
-    next retry scheduled (docs/rules/dunning.md) or none."""
+    """Record a failed charge: the invoice is ``failed``, one more attempt counted, the
+    next retry scheduled (docs/rules/dunning.md) or none, and the date of its first
+    failure kept (its retries count from it)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.PAID:
         raise errors.InvoiceAlreadyPaid()
@@ -108,15 +114,24 @@ def invoice_mark_payment_failed(
     invoice.attempt_count += 1
     invoice.next_payment_attempt_at = next_attempt_at
     invoice.payment_failure_message = reason
+    invoice.past_due_since = invoice.past_due_since or past_due_since or now
     invoice.save(
-        update_fields=["status", "attempt_count", "next_payment_attempt_at", "payment_failure_message"]
+        update_fields=[
+            "status",
+            "attempt_count",
+            "next_payment_attempt_at",
+            "payment_failure_message",
+            "past_due_since",
+        ]
     )
     return invoice
 
 
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, now: datetime) -> Invoice:
-    """Void an unpaid (open or failed) invoice; the account credit it consumed is given back.
+    """Cancel an unpaid (open or failed) invoice: it becomes void, a credit note of its
+    whole amount cancels it, and the account credit it consumed is given back
+    (docs/rules/invoices.md#cancelling-an-unpaid-invoice).
 
     Its number stays used (numbering is gap-free: a void invoice keeps its number).
     Voiding a void invoice returns it unchanged.
@@ -132,6 +147,7 @@ def invoice_void(*, invoice: Invoice, now: datetime) -> Invoice:
     invoice.next_payment_attempt_at = None
     invoice.save(update_fields=["status", "voided_at", "next_payment_attempt_at"])
     _give_back_applied_credit(invoice, reason="invoice_voided", suffix="void", now=now)
+    issue_invoices([cancellation_draft(invoice)], now=now)
     return invoice
 
 

@@ -6,14 +6,13 @@ Pure (no ORM, no clock): the billing previews and the invoice service both call
 Rule (docs/rules/invoices.md#totals):
 
 - subtotal = Σ line amounts (credit lines are negative, so it may be negative);
-- VAT = round_half_up(subtotal × rate) when the subtotal is positive and the sale is
-  not reverse-charged, else 0;
+- VAT = round_half_up(subtotal × rate), half away from zero, so a negative subtotal (a
+  credit note) carries negative VAT; 0 when the sale is reverse-charged;
 - total = subtotal + VAT;
 - account credit applied = min(account balance, max(total, 0));
 - amount due = total − account credit applied, never negative.
 
-A negative total (a net credit) is not an invoice: the caller puts it on the account
-balance instead (docs/rules/invoices.md#credit-notes).
+A negative total (a net credit) is a credit note (docs/rules/invoices.md#credit-notes).
 """
 
 from __future__ import annotations
@@ -29,16 +28,29 @@ from domain.vat import vat_cents
 
 @dataclass(frozen=True)
 class DraftLine:
-    """One invoice line before it is stored; ``description`` is its formula text."""
+    """One invoice line before it is stored: its kind and its numbers, from which its words
+    are written (docs/rules/invoices.md#line-words). ``quantity × unit_amount_cents ×
+    fraction_numerator / fraction_denominator``, rounded half-up to the cent, is
+    ``amount_cents``; the quantity is negative on a credit.
+
+    ``subject`` names what the line bills (the plan or the add-on; ``""`` when its kind
+    needs no name); ``None`` marks a line whose words are ``description`` as stored (a
+    line copied from one issued before lines were named).
+    """
 
     kind: str
-    description: str
     amount_cents: int
     quantity: int = 1
     unit_amount_cents: int | None = None
+    fraction_numerator: int | None = None
+    fraction_denominator: int | None = None
+    fraction_unit: str = ""
+    subject: str | None = None
+    seat_email: str = ""
     period_start: datetime | None = None
     period_end: datetime | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
 
 
 @dataclass(frozen=True)

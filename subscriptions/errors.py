@@ -160,3 +160,23 @@ class RenewalPending(BillingError):
 class MixedCustomization(BillingError):
     code = "mixed_customization"
     message = _("Buy extra credits and remove seats in two separate steps.")
+
+
+class InvoiceNotFound(BillingError):
+    code = "invoice_not_found"
+    message = _("This invoice does not exist.")
+
+
+class InvoiceAlreadySettled(BillingError):
+    code = "invoice_already_paid"
+    message = _("This invoice is already paid.")
+
+
+class InvoiceNotPayableNow(BillingError):
+    code = "invoice_not_payable"
+    message = _("This invoice has been cancelled: there is nothing to pay.")
+
+
+class PaymentInProgress(BillingError):
+    code = "payment_in_progress"
+    message = _("A payment of this invoice is under way. Check again in a minute.")

@@ -144,14 +144,9 @@ class Subscription(models.Model):
     extra_seats = models.PositiveIntegerField(
         default=0, help_text=_("Seats bought beyond the included ones, filled by members first.")
     )
+    # Past due while an invoice of the workspace is failed: since the oldest one's first
+    # failure. Each invoice keeps its own retries (docs/rules/dunning.md#subscription-status).
     past_due_since = models.DateTimeField(null=True, blank=True)
-    # Dunning (docs/rules/dunning.md#retry-schedule): the unpaid invoice, the retries made so far and when
-    # the next one is due (days 1, 3, 5 and 7 after the first failure).
-    dunning_invoice = models.ForeignKey(
-        "invoices.Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    dunning_attempts = models.PositiveSmallIntegerField(default=0)
-    next_dunning_at = models.DateTimeField(null=True, blank=True)
     trial_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -167,10 +162,7 @@ class Subscription(models.Model):
                 name="subscription_anchor_day_range",
             ),
         )
-        indexes = (
-            models.Index(fields=("status", "current_period_end"), name="subscription_due"),
-            models.Index(fields=("next_dunning_at",), name="subscription_dunning_due"),
-        )
+        indexes = (models.Index(fields=("status", "current_period_end"), name="subscription_due"),)
 
     def __str__(self) -> str:
         return f"{self.workspace} · {self.plan} ({self.status})"

@@ -1,4 +1,4 @@
-"""What a subscription costs: seats, period amounts and invoice lines with their formula.
+"""What a subscription costs: seats, period amounts and invoice lines with their numbers.
 
 No queries and no clock: callers pass the plan, price, counts and dates. The same
 functions build previews, invoices, the next renewal amount and the bulk renewal sweep,
@@ -14,28 +14,28 @@ by its own anniversary renewal (the daily seat job). So the subscription bills
 ``extra_seats + co-termed paid seats`` (:func:`subscription_billable_seats`; none on
 plans whose seats are free), and a change prices the seats as
 :func:`domain.seat_plan.plan_seats` leaves them.
+
+A line carries its kind and its numbers — quantity, unit price, the fraction of the
+period with its unit — and the names of what it bills; its words are written from them
+for each reader (docs/rules/invoices.md#line-words). quantity × unit price × fraction,
+rounded half-up to the cent, is its amount; a credit has a negative quantity.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from django.conf import settings
+from typing import Any
 
 from domain.money import round_half_up
 from domain.periods import MONTHS_PER_YEAR, Interval
 from domain.proration import Proration
 from invoices.totals import DraftLine
 from subscriptions.models import Plan, Price
-from workspaces.formatting import format_money, format_number
 
 #: Weeks in a year, to turn an add-on's monthly amount into a weekly one.
 WEEKS_PER_YEAR = 52
-
-_INTERVAL_WORDS = {Interval.WEEK: "1 week", Interval.MONTH: "1 month", Interval.YEAR: "1 year"}
 
 
 @dataclass(frozen=True)
@@ -74,20 +74,18 @@ def addon_period_amount(monthly_amount: int, quantity: int, interval: str) -> in
     return monthly
 
 
-@functools.lru_cache(maxsize=4096)
-def _formatted(amount_cents: int, currency: str, locale: str) -> str:
-    return format_money(amount_cents, currency, locale)
+def fraction(proration: Proration) -> dict[str, Any]:
+    """A proration as a line's fraction: 5/31 days, 10/12 months."""
+    return {
+        "fraction_numerator": proration.remaining_units,
+        "fraction_denominator": proration.total_units,
+        "fraction_unit": proration.unit,
+    }
 
 
-def money(amount_cents: int, currency: str) -> str:
-    # Line descriptions are stored on invoices: formatted in the invoice language.
-    # Cached: a renewal run formats the same few prices thousands of times.
-    return _formatted(amount_cents, currency, settings.LANGUAGE_CODE)
-
-
-def _seats_words(plan: Plan, count: int) -> str:
-    noun = "seat" if abs(count) == 1 else "seats"
-    return f"{count} extra {noun}" if plan.included_seats else f"{count} {noun}"
+def _seats_metadata(plan: Plan, count: int) -> dict[str, Any]:
+    # "Extra" seats when the plan includes some: the line bills those beyond them.
+    return {"seats": count, "extra": bool(plan.included_seats)}
 
 
 def period_lines(
@@ -100,14 +98,12 @@ def period_lines(
     end: datetime,
 ) -> list[DraftLine]:
     """The lines of one whole period: plan base, billable seats, add-ons (zero lines left out)."""
-    currency = price.currency
     lines: list[DraftLine] = []
-    interval_words = _INTERVAL_WORDS[Interval(price.interval)]
     if price.base_amount:
         lines.append(
             DraftLine(
                 kind="plan",
-                description=f"{plan.name}, {interval_words} × {money(price.base_amount, currency)}",
+                subject=plan.name,
                 amount_cents=int(price.base_amount),
                 quantity=1,
                 unit_amount_cents=int(price.base_amount),
@@ -120,13 +116,13 @@ def period_lines(
         lines.append(
             DraftLine(
                 kind="seats",
-                description=f"{plan.name}, {_seats_words(plan, billable)} × {money(price.seat_amount, currency)}",
+                subject=plan.name,
                 amount_cents=int(price.seat_amount) * billable,
                 quantity=billable,
                 unit_amount_cents=int(price.seat_amount),
                 period_start=start,
                 period_end=end,
-                metadata={"seats": billable},
+                metadata=_seats_metadata(plan, billable),
             )
         )
     for addon in addons:
@@ -135,7 +131,7 @@ def period_lines(
             lines.append(
                 DraftLine(
                     kind="addon",
-                    description=f"{addon.name}, {addon.quantity} × {money(unit, currency)}",
+                    subject=addon.name,
                     amount_cents=unit * addon.quantity,
                     quantity=addon.quantity,
                     unit_amount_cents=unit,
@@ -147,13 +143,15 @@ def period_lines(
 
 
 def prorated_plan_line(
-    *, plan: Plan, full_amount: int, currency: str, proration: Proration, start: datetime, end: datetime
+    *, plan: Plan, full_amount: int, proration: Proration, start: datetime, end: datetime
 ) -> DraftLine:
-    """The new plan's charge for the rest of the period, e.g. "Business, 12 of 30 days × 240,00 €"."""
+    """The new plan's charge for the rest of the period: 1 × its price for the whole
+    period × the fraction left, e.g. 1 × 240,00 € × 12/30 days = 96,00 €."""
     return _prorated_line(
         kind="plan_proration",
-        description=f"{plan.name}, {proration.describe()} × {money(full_amount, currency)}",
-        amount_cents=proration.amount_cents,
+        plan=plan,
+        quantity=1,
+        full_amount=full_amount,
         proration=proration,
         start=start,
         end=end,
@@ -161,13 +159,15 @@ def prorated_plan_line(
 
 
 def unused_time_line(
-    *, plan: Plan, full_amount: int, currency: str, proration: Proration, start: datetime, end: datetime
+    *, plan: Plan, full_amount: int, proration: Proration, start: datetime, end: datetime
 ) -> DraftLine:
-    """The credit for the old plan's unused time, a negative line."""
+    """The credit for the old plan's unused time, a negative line:
+    −1 × 100,00 € × 12/30 days = −40,00 €."""
     return _prorated_line(
         kind="credit",
-        description=f"Unused time on {plan.name}, {proration.describe()} × {money(full_amount, currency)}",
-        amount_cents=-proration.amount_cents,
+        plan=plan,
+        quantity=-1,
+        full_amount=full_amount,
         proration=proration,
         start=start,
         end=end,
@@ -175,22 +175,25 @@ def unused_time_line(
 
 
 def _prorated_line(
-    *, kind: str, description: str, amount_cents: int, proration: Proration, start: datetime, end: datetime
+    *,
+    kind: str,
+    plan: Plan,
+    quantity: int,
+    full_amount: int,
+    proration: Proration,
+    start: datetime,
+    end: datetime,
 ) -> DraftLine:
-    """One line for part of a period; the proration's units go in the metadata."""
+    """One line for part of a period of ``plan``, charged (quantity 1) or credited (−1)."""
     return DraftLine(
         kind=kind,
-        description=description,
-        amount_cents=amount_cents,
-        quantity=1,
-        unit_amount_cents=amount_cents,
+        subject=plan.name,
+        amount_cents=quantity * proration.amount_cents,
+        quantity=quantity,
+        unit_amount_cents=int(full_amount),
+        **fraction(proration),
         period_start=start,
         period_end=end,
-        metadata={
-            "remaining": proration.remaining_units,
-            "total": proration.total_units,
-            "unit": proration.unit,
-        },
     )
 
 
@@ -199,25 +202,24 @@ def seat_change_line(
     plan: Plan,
     delta: int,
     seat_amount: int,
-    currency: str,
     proration: Proration,
     start: datetime,
     end: datetime,
 ) -> DraftLine:
-    """Seats added (charged for the rest of the period) or removed (credited), one line."""
+    """Seats added (charged for the rest of the period) or removed (credited), one line:
+    ``delta`` × the seat price × the fraction of the period, with ``proration`` the
+    proration of ``seat_amount × |delta|``, e.g. 2 × 15,00 € × 5/31 days = 4,84 €."""
     sign = 1 if delta > 0 else -1
     return DraftLine(
         kind="seat_proration",
-        description=(
-            f"{plan.name}, {_seats_words(plan, delta)}, {proration.describe()} × "
-            f"{money(seat_amount * abs(delta), currency)}"
-        ),
+        subject=plan.name,
         amount_cents=sign * proration.amount_cents,
         quantity=delta,
         unit_amount_cents=seat_amount,
+        **fraction(proration),
         period_start=start,
         period_end=end,
-        metadata={"seats": delta, "remaining": proration.remaining_units, "total": proration.total_units},
+        metadata=_seats_metadata(plan, delta),
     )
 
 
@@ -226,27 +228,23 @@ def own_seat_credit_line(
     plan_name: str,
     email: str,
     price_cents: int,
-    currency: str,
     proration: Proration,
     start: datetime,
     end: datetime,
 ) -> DraftLine:
     """The unused time of a paid seat billed on its own interval until now, credited when
-    a change ends it or makes the subscription bill it, e.g.
-    "Unused time on a Pro seat — a@b.c, 20 of 31 days × 12,99 €"."""
+    a change ends it or makes the subscription bill it, e.g. "Unused time on a Pro seat —
+    a@b.c": −1 × 12,99 € × 20/31 days = −8,38 €."""
     return DraftLine(
         kind="credit",
-        description=f"Unused time on a {plan_name} seat — {email}, {proration.describe()} × {money(price_cents, currency)}",
+        subject=plan_name,
+        seat_email=email,
         amount_cents=-proration.amount_cents,
-        quantity=1,
-        unit_amount_cents=-proration.amount_cents,
+        quantity=-1,
+        unit_amount_cents=int(price_cents),
+        **fraction(proration),
         period_start=start,
         period_end=end,
-        metadata={
-            "seat_email": email,
-            "remaining": proration.remaining_units,
-            "total": proration.total_units,
-        },
     )
 
 
@@ -255,36 +253,30 @@ def own_seat_charge_line(
     plan_name: str,
     email: str,
     price_cents: int,
-    currency: str,
     proration: Proration,
     start: datetime,
     end: datetime,
 ) -> DraftLine:
     """A paid seat that stays on its own interval at the new plan's price, charged for the
-    rest of its period, e.g. "Max seat — a@b.c, 20 of 31 days × 24,99 €"."""
+    rest of its period, e.g. "Max seat — a@b.c": 1 × 24,99 € × 20/31 days = 16,12 €."""
     return DraftLine(
         kind="seat_proration",
-        description=f"{plan_name} seat — {email}, {proration.describe()} × {money(price_cents, currency)}",
+        subject=plan_name,
+        seat_email=email,
         amount_cents=proration.amount_cents,
         quantity=1,
-        unit_amount_cents=proration.amount_cents,
+        unit_amount_cents=int(price_cents),
+        **fraction(proration),
         period_start=start,
         period_end=end,
-        metadata={
-            "seat_email": email,
-            "remaining": proration.remaining_units,
-            "total": proration.total_units,
-        },
     )
 
 
-def credit_packs_line(*, packs: int, pack_size: int, pack_amount: int, currency: str) -> DraftLine:
-    """A one-off purchase of credit packs, e.g. "3 × 1 000 000 credits × 5,00 €"."""
+def credit_packs_line(*, packs: int, pack_size: int, pack_amount: int) -> DraftLine:
+    """A one-off purchase of credit packs: 3 packs of 1 000 000 credits × 5,00 € = 15,00 €."""
     return DraftLine(
         kind="extra_credits",
-        description=(
-            f"{packs} × {format_number(pack_size, settings.LANGUAGE_CODE)} credits × {money(pack_amount, currency)}"
-        ),
+        subject="",
         amount_cents=packs * pack_amount,
         quantity=packs,
         unit_amount_cents=pack_amount,

@@ -53,14 +53,15 @@ def subscription_of(workspace: Workspace) -> Subscription:
     if subscription is not None:
         return subscription
     plan = free_plan()
-    start = day_of(workspace.created_at)
+    zone = workspace.billing_zone
+    start = day_of(workspace.created_at, zone)
     return Subscription(
         workspace=workspace,
         plan=plan,
         price=free_price(plan, workspace.currency),
         status=SubscriptionStatus.ACTIVE,
-        current_period_start=midnight(start),
-        current_period_end=midnight(add_interval(start, Interval.MONTH, anchor_day=start.day)),
+        current_period_start=midnight(start, zone),
+        current_period_end=midnight(add_interval(start, Interval.MONTH, anchor_day=start.day), zone),
         billing_anchor_day=start.day,
     )
 
@@ -161,7 +162,8 @@ def renewal_quote(
 ) -> RenewalQuote:
     """The invoice of the period starting at ``start`` (VAT included, before account
     credit): the plan, ``extra_seats`` + ``coterm_paid_seats`` seats, the add-ons."""
-    end = midnight(add_interval(day_of(start), Interval(price.interval), anchor_day=anchor_day))
+    zone = workspace.billing_zone
+    end = midnight(add_interval(day_of(start, zone), Interval(price.interval), anchor_day=anchor_day), zone)
     lines = pricing.period_lines(
         plan=plan,
         price=price,

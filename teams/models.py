@@ -141,11 +141,17 @@ class SeatCharge(models.Model):
     #: The charge before a removal netted it (equal to ``amount_cents`` otherwise).
     original_amount_cents = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
+    #: Its line's words in the default language, for operators; invoices write their own.
     description = models.CharField(max_length=300)
     #: The proration behind the amount ("10 of 12 months"); zero for a re-added seat.
     remaining_units = models.PositiveIntegerField(default=0)
     total_units = models.PositiveIntegerField(default=0)
     unit = models.CharField(max_length=8, blank=True)
+    #: What its invoice line is written from (docs/rules/invoices.md#line-words): the plan
+    #: and the unit price — the seat's price for a whole period, or for a seat added again
+    #: the credit taken back. None on a charge recorded before, whose line keeps ``description``.
+    plan_name = models.CharField(max_length=200, blank=True, default="")
+    price_cents = models.PositiveBigIntegerField(null=True, blank=True)
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)

@@ -236,7 +236,9 @@ def seat_billing_period(request: WorkspaceRequest, membership_id: int) -> HttpRe
         message = _("The seat of %(email)s will have %(period)s billing from %(date)s.") % {
             "email": membership.user.email,
             "period": str(SeatInterval(seat.pending_interval).label).lower(),
-            "date": format_date(day_of(seat.pending_at), active_locale(), "long"),
+            "date": format_date(
+                day_of(seat.pending_at, request.workspace.billing_zone), active_locale(), "long"
+            ),
         }
     else:
         message = _("The seat of %(email)s now has %(period)s billing.") % {

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from workspaces.time_zones import UNKNOWN_TIME_ZONE
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -71,3 +73,12 @@ class OwnerRoleNotAssignable(DomainError):
 class OwnerCannotBeChanged(DomainError):
     code = "owner_cannot_be_changed"
     message = _("The owner's role cannot be changed or removed. Transfer ownership first.")
+
+
+class UnknownTimeZone(DomainError):
+    """Not one of the IANA zones offered (:data:`workspaces.time_zones.BILLING_TIME_ZONES`)."""
+
+    code = "unknown_time_zone"
+
+    def __init__(self, *, value: str, **details: Any) -> None:
+        super().__init__(UNKNOWN_TIME_ZONE % {"value": value}, value=value, **details)

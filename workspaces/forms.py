@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from workspaces.models import Role
+from workspaces.time_zones import DEFAULT_BILLING_TIME_ZONE, UNKNOWN_TIME_ZONE, billing_time_zones
 
 #: Country codes known to CLDR (Babel), e.g. FR, DE, US, without its groupings and
 #: placeholders (European Union, Eurozone, United Nations, Outlying Oceania, Unknown, pseudo-locales).
@@ -40,3 +41,14 @@ class InvitationForm(forms.Form):
 
 class RoleChangeForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=INVITABLE_ROLES)
+
+
+class BillingTimeZoneForm(forms.Form):
+    """The workspace's billing time zone (docs/rules/billing-calendar.md#billing-time-zone)."""
+
+    billing_time_zone = forms.ChoiceField(
+        label=_("Billing time zone"),
+        choices=lambda: [(name, name) for name in billing_time_zones()],
+        initial=DEFAULT_BILLING_TIME_ZONE,
+        error_messages={"invalid_choice": UNKNOWN_TIME_ZONE, "required": _("Choose a billing time zone.")},
+    )

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from datetime import timedelta
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -13,6 +14,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from workspaces.time_zones import DEFAULT_BILLING_TIME_ZONE, validate_billing_time_zone, zone_named
 
 INVITATION_VALIDITY = timedelta(days=7)
 
@@ -63,11 +66,30 @@ class Workspace(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     billing_email = models.EmailField(_("billing email"), blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=32, blank=True)
+    #: The zone every billing day is read in (docs/rules/billing-calendar.md#billing-time-zone).
+    billing_time_zone = models.CharField(
+        _("billing time zone"),
+        max_length=64,
+        default=DEFAULT_BILLING_TIME_ZONE,
+        validators=[validate_billing_time_zone],
+    )
+    #: A zone chosen during a billing period, in force from ``billing_time_zone_next_at``
+    #: (the end of that period) once the billing sweep applied it
+    #: (docs/rules/billing-calendar.md#changing-the-zone); blank when none is pending.
+    billing_time_zone_next = models.CharField(
+        _("next billing time zone"), max_length=64, blank=True, validators=[validate_billing_time_zone]
+    )
+    billing_time_zone_next_at = models.DateTimeField(_("next billing time zone from"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ("name", "created_at")
         constraints = (
+            models.CheckConstraint(
+                condition=models.Q(billing_time_zone_next="", billing_time_zone_next_at__isnull=True)
+                | (~models.Q(billing_time_zone_next="") & models.Q(billing_time_zone_next_at__isnull=False)),
+                name="workspace_next_billing_time_zone_dated",
+            ),
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="workspace_currency_iso"
             ),
@@ -78,6 +100,11 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def billing_zone(self) -> ZoneInfo:
+        """The zone this workspace's billing days are read in now."""
+        return zone_named(self.billing_time_zone)
 
 
 class Role(models.TextChoices):

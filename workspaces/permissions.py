@@ -20,6 +20,7 @@ class Capability(StrEnum):
     VIEW_BILLING = "view_billing"
     MANAGE_BILLING = "manage_billing"
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_SETTINGS = "manage_settings"
     USE_AI = "use_ai"
 
 
@@ -38,6 +39,9 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_BILLING: _BILLING_READERS,
     Capability.MANAGE_BILLING: _MANAGERS,
     Capability.MANAGE_MEMBERS: _MANAGERS,
+    # The workspace's settings, its billing time zone among them
+    # (docs/rules/billing-calendar.md#billing-time-zone).
+    Capability.MANAGE_SETTINGS: _MANAGERS,
     # Guests and visitors can never perform AI actions, whatever the cost
     # (docs/rules/credits.md#who-can-consume).
     Capability.USE_AI: _LICENSED,
@@ -55,6 +59,7 @@ REFUSAL_MESSAGES = {
         "Only the workspace owner and admins can change the subscription. Contact an admin of the workspace."
     ),
     Capability.MANAGE_MEMBERS: _("Only the workspace owner and admins can invite, remove or change members."),
+    Capability.MANAGE_SETTINGS: _("Only the workspace owner and admins can change the workspace settings."),
     Capability.USE_AI: _("Guests and visitors cannot perform AI actions."),
 }
 

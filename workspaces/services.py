@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 
 from workspaces import errors, permissions
 from workspaces.models import Membership, Role, User, Workspace
 from workspaces.permissions import Capability
+from workspaces.time_zones import is_billing_time_zone
 
 
 def require_capability(membership: Membership, capability: Capability) -> None:
@@ -28,3 +31,27 @@ def workspace_create(*, owner: User, name: str, country: str = "FR", billing_ema
     workspace.save()
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     return workspace
+
+
+@transaction.atomic
+def billing_time_zone_choose(
+    *, workspace: Workspace, actor: Membership, zone: str, applies_at: datetime
+) -> Workspace:
+    """Record the billing time zone an owner or admin chose
+    (docs/rules/billing-calendar.md#changing-the-zone): pending, in force from
+    ``applies_at`` — the end of the billing period in progress, which billing knows and
+    passes (:func:`billing.services.billing_time_zone.billing_time_zone_change`); its sweep
+    puts the zone in force then. Choosing the zone in force again cancels a pending
+    change. Refused, with nothing written, for another role or an unknown zone."""
+    require_capability(actor, Capability.MANAGE_SETTINGS)
+    if actor.workspace_id != workspace.pk:
+        raise errors.PermissionDenied(permissions.REFUSAL_MESSAGES[Capability.MANAGE_SETTINGS])
+    if not is_billing_time_zone(zone):
+        raise errors.UnknownTimeZone(value=str(zone))
+    locked = Workspace.objects.select_for_update(no_key=True).get(pk=workspace.pk)
+    if zone == locked.billing_time_zone:
+        locked.billing_time_zone_next, locked.billing_time_zone_next_at = "", None
+    else:
+        locked.billing_time_zone_next, locked.billing_time_zone_next_at = zone, applies_at
+    locked.save(update_fields=["billing_time_zone_next", "billing_time_zone_next_at"])
+    return locked

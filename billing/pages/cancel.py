@@ -16,6 +16,7 @@ from billing.pages.confirmations import Outcome, error_message, run_once
 from billing.pages.forms import ActionForm, CancelForm, new_token
 from billing.pages.responses import base_context, flash_and_redirect, is_partial, modal_done
 from billing.pages.subscription_selectors import settings_page
+from domain.calendar import day_of
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.errors import DomainError
 from workspaces.permissions import Capability
@@ -41,7 +42,9 @@ def subscription_cancel(request: WorkspaceRequest) -> HttpResponse:
                     comment=comment,
                     preview=preview,
                 )
-                until = display.day(result.subscription.current_period_end.date(), "long")
+                until = display.day(
+                    day_of(result.subscription.current_period_end, workspace.billing_zone), "long"
+                )
                 return Outcome(
                     messages.SUCCESS,
                     _("Your subscription is cancelled. You keep access until %(date)s.") % {"date": until},

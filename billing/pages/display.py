@@ -1,5 +1,5 @@
 """How the subscription pages word their values: money, numbers, dates, percentages,
-per-interval labels and the formulas of preview lines, in the active language.
+per-interval labels and the words of preview lines, in the active language.
 
 The one module of these pages that turns values into display strings. Views, selectors
 and cards call it; templates use the ``formatting`` filters, which share
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.services.core import Preview
 from domain.periods import Interval
-from invoices.formulas import localize_formula
+from invoices.line_words import line_words
 from workspaces.formatting import (
     DateFormat,
     format_compact,
@@ -140,14 +140,19 @@ def chart_axis_day(value_day: date, locale: str) -> str:
 
 @dataclass(frozen=True)
 class PreviewLine:
-    """A line of a cost summary: its formula in the active language and its amount."""
+    """A line of a cost summary in the active language: its words, its formula
+    (quantity × unit price × fraction = amount, docs/rules/invoices.md#line-words) and its amount."""
 
+    description: str
     formula: str
     amount_cents: int
 
 
 def preview_lines(preview: Preview) -> list[PreviewLine]:
-    return [
-        PreviewLine(formula=localize_formula(line.description), amount_cents=line.amount_cents)
-        for line in preview.lines
-    ]
+    lines = []
+    for line in preview.lines:
+        words = line_words(line, currency=preview.currency, language=locale())
+        lines.append(
+            PreviewLine(description=words.description, formula=words.formula, amount_cents=line.amount_cents)
+        )
+    return lines

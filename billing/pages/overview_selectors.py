@@ -3,7 +3,7 @@ number of invoices, ledger entries or members."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
@@ -21,6 +21,7 @@ from billing.pages.usage_chart import build_usage_chart
 from credits import selectors as credit_selectors
 from credits.models import ALLOWANCE_BUCKETS, CreditBalance, CreditGrant, GrantBucket
 from credits.sql import spendable
+from domain.calendar import day_of
 from subscriptions import pricing
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
@@ -77,7 +78,7 @@ def credits_card(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | 
     extra = int(extra_left)
     if not show_balance:
         return None, extra
-    period_over = period_end is None or period_end <= now.astimezone(UTC).date()
+    period_over = period_end is None or period_end <= day_of(now, workspace.billing_zone)
     return (
         CreditsCard(
             remaining=int(allowance_left),
@@ -119,7 +120,8 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
     chart: ChartView | None = None
     if access.can_view_billing:
         credits, extra_credits = credits_card(workspace, now=now)
-        chart = usage_chart(workspace, today=now.astimezone(UTC).date())  # usage days are UTC days
+        # Usage days are billing days, read in the workspace's billing time zone.
+        chart = usage_chart(workspace, today=day_of(now, workspace.billing_zone))
     return OverviewPage(
         subscription=subscription_card(
             workspace, subscription, coterm_seats=loaded.coterm_seats, addons=addons, card=card, now=now

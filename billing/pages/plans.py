@@ -16,6 +16,7 @@ from billing.pages.forms import PlanChoiceForm, PlanConfirmForm, new_token
 from billing.pages.responses import base_context, flash_and_redirect
 from billing.pages.subscription_selectors import plan_options
 from billing.services.core import Preview
+from domain.calendar import day_of
 from subscriptions import errors as billing_errors
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import SubscriptionStatus
@@ -121,7 +122,7 @@ def subscription_plan_confirm(request: WorkspaceRequest) -> HttpResponse:
             if result.subscription.status == SubscriptionStatus.TRIALING and result.subscription.trial_end:
                 headline = _("Your free trial of %(plan)s has started. It ends on %(date)s.") % {
                     "plan": plan.name,
-                    "date": display.day(result.subscription.trial_end.date()),
+                    "date": display.day(day_of(result.subscription.trial_end, workspace.billing_zone)),
                 }
             else:
                 headline = _("Welcome to %(plan)s.") % {"plan": plan.name}

@@ -9,13 +9,22 @@ from billing.pages import (
     cancel,
     customize,
     overview,
+    pay_invoice,
     payment_method,
     plans,
     settings_tab,
+    workspace_settings,
     workspaces,
 )
 
 tenant_urlpatterns = [
+    # The workspace Settings page (its billing time zone applies from the next period).
+    path("settings/", workspace_settings.workspace_settings, name="workspace_settings"),
+    path(
+        "settings/billing-time-zone/",
+        workspace_settings.workspace_billing_time_zone,
+        name="workspace_billing_time_zone",
+    ),
     path("subscription/", overview.subscription_overview, name="subscription_overview"),
     path("subscription/billing/", billing_tab.subscription_billing, name="subscription_billing"),
     path("subscription/settings/", settings_tab.subscription_settings, name="subscription_settings"),
@@ -42,6 +51,11 @@ tenant_urlpatterns = [
         name="subscription_payment_method",
     ),
     path("subscription/reactivate/", cancel.subscription_reactivate, name="subscription_reactivate"),
+    path(
+        "subscription/invoices/<int:invoice_id>/pay/",
+        pay_invoice.invoice_pay,
+        name="subscription_invoice_pay",
+    ),
 ]
 
 # Outside the workspace pages.

@@ -8,7 +8,7 @@ consequence, ``renewals`` the set-based renewal run of the sweep.
 
 from billing.services.collection import collect
 from billing.services.core import ApplyResult, PaymentOutcome, Preview, subscription_start_free
-from billing.services.dunning import dunning_claim, record_payment_failure
+from billing.services.dunning import claim_attempt, record_payment_failure
 from billing.services.lifecycle import (
     apply_cancel,
     apply_change_plan,
@@ -55,7 +55,7 @@ __all__ = [
     "apply_subscribe",
     "apply_switch_to_annual",
     "charge_invoice",
-    "dunning_claim",
+    "claim_attempt",
     "expire_after_dunning",
     "expire_if_due",
     "collect",

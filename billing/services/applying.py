@@ -40,7 +40,7 @@ Compute = Callable[[Context], Change]
 def save_updates(subscription: Subscription, updates: dict[str, Any]) -> None:
     for name, value in updates.items():
         setattr(subscription, name, value)
-    subscription.clean_fields(exclude=["workspace", "plan", "price", "dunning_invoice"])
+    subscription.clean_fields(exclude=["workspace", "plan", "price"])
     subscription.save(update_fields=[*updates, "updated_at"])
 
 
@@ -103,14 +103,14 @@ def apply_change(
 ) -> Invoice | None:
     """Write the change: the subscription, its seats, its invoice or credit note, the
     event and the allowance (inside the caller's transaction, rows locked)."""
-    void_invoice_id = change.event_data.get("void_invoice") if change.expires else None
+    void_invoice_ids = change.event_data.get("void_invoices", []) if change.expires else []
     save_updates(subscription, change.updates)
     if change.expires:
         SubscriptionAddOn.objects.filter(subscription=subscription).delete()
-        if void_invoice_id:
-            unpaid = Invoice.objects.filter(pk=void_invoice_id, status__in=PAYABLE_STATUSES).first()
-            if unpaid is not None:
-                invoice_void(invoice=unpaid, now=now)
+        for unpaid in Invoice.objects.filter(pk__in=void_invoice_ids, status__in=PAYABLE_STATUSES).order_by(
+            "issued_at", "id"
+        ):
+            invoice_void(invoice=unpaid, now=now)
     if change.syncs_seats:
         # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming):
         # co-termed seats on it, seats on their own interval on their own renewals.

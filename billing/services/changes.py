@@ -9,7 +9,7 @@ compares the two.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from billing.services.core import Change, Context
@@ -53,8 +53,8 @@ def require_changeable(subscription: Subscription) -> None:
 
 def _period(ctx: Context) -> tuple[date, date]:
     """The current period's dates, ``today`` inside it (else a renewal is pending)."""
-    start = day_of(ctx.subscription.current_period_start)
-    end = day_of(ctx.subscription.current_period_end)
+    start = day_of(ctx.subscription.current_period_start, ctx.zone)
+    end = day_of(ctx.subscription.current_period_end, ctx.zone)
     if not start <= ctx.today < end:
         raise errors.RenewalPending()
     return start, end
@@ -98,10 +98,10 @@ def billable_after(plan: Any, extra_seats: int, seats: SeatPlan) -> int:
     )
 
 
-def _own_unused(seat: SeatState, today: date) -> Proration | None:
+def _own_unused(seat: SeatState, today: date, zone: tzinfo) -> Proration | None:
     """The unused time of a seat billed on its own interval, from ``today`` (the span a
     change bills again), or None when its period is over."""
-    start, end = day_of(seat.period_start), day_of(seat.period_end)
+    start, end = day_of(seat.period_start, zone), day_of(seat.period_end, zone)
     if not start <= today < end:
         return None
     return charge_proration(seat.price_cents, start, end, today, Interval(seat.interval))
@@ -119,8 +119,7 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
     Both over the same span, from today, by :func:`~domain.proration.charge_proration`
     (the rule of a plan change), so a change and its reversal net to zero.
     """
-    currency = ctx.subscription.price.currency
-    span_start = midnight(ctx.today)
+    span_start = midnight(ctx.today, ctx.zone)
     lines: list[DraftLine] = []
 
     def credit(seat: SeatState, unused: Proration) -> None:
@@ -130,7 +129,6 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
                     plan_name=plan_before.name,
                     email=seat.email,
                     price_cents=seat.price_cents,
-                    currency=currency,
                     proration=unused,
                     start=span_start,
                     end=seat.period_end,
@@ -138,17 +136,17 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
             )
 
     for seat in [*seats.ended_own_interval, *(t.seat for t in seats.kept if t.joins_subscription)]:
-        unused = _own_unused(seat, ctx.today)
+        unused = _own_unused(seat, ctx.today, ctx.zone)
         if unused is not None:
             credit(seat, unused)
     for terms in seats.kept:
         if not terms.repriced_on_its_own:
             continue
         seat = terms.seat
-        unused = _own_unused(seat, ctx.today)
+        unused = _own_unused(seat, ctx.today, ctx.zone)
         if unused is None:
             continue
-        start, end = day_of(seat.period_start), day_of(seat.period_end)
+        start, end = day_of(seat.period_start, ctx.zone), day_of(seat.period_end, ctx.zone)
         charge = charge_proration(terms.price_cents, start, end, ctx.today, Interval(terms.interval))
         if charge.amount_cents:
             lines.append(
@@ -156,7 +154,6 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
                     plan_name=plan_after.name,
                     email=seat.email,
                     price_cents=terms.price_cents,
-                    currency=currency,
                     proration=charge,
                     start=span_start,
                     end=seat.period_end,
@@ -180,7 +177,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
     if not sub.plan.is_free:
         raise errors.AlreadySubscribed()
     today = ctx.today
-    start = midnight(today)
+    start = midnight(today, ctx.zone)
     billable = billable_after(
         plan, extra_seats, seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
     )
@@ -202,7 +199,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         if SubscriptionEvent.objects.filter(workspace=ctx.workspace, kind=EventKind.TRIAL_STARTED).exists():
             raise errors.TrialAlreadyUsed()
         trial_end_date = today + timedelta(days=plan.trial_days)
-        trial_end = midnight(trial_end_date)
+        trial_end = midnight(trial_end_date, ctx.zone)
         return Change(
             action="subscribe",
             params=params,
@@ -221,7 +218,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
             billable_after=billable,
             syncs_seats=True,
         )
-    end = midnight(add_interval(today, Interval(price.interval), anchor_day=today.day))
+    end = midnight(add_interval(today, Interval(price.interval), anchor_day=today.day), ctx.zone)
     lines = pricing.period_lines(
         plan=plan, price=price, billable=billable, addons=ctx.addons, start=start, end=end
     )
@@ -273,13 +270,12 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
         interval = Interval(price.interval)
         old_full = pricing.period_amount(sub.price, ctx.billable_seats)
         new_full = pricing.period_amount(price, new_billable)
-        span_start = midnight(ctx.today)
+        span_start = midnight(ctx.today, ctx.zone)
         if new_full:
             lines.append(
                 pricing.prorated_plan_line(
                     plan=new_plan,
                     full_amount=new_full,
-                    currency=price.currency,
                     proration=charge_proration(new_full, start, end, ctx.today, interval),
                     start=span_start,
                     end=sub.current_period_end,
@@ -290,7 +286,6 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
                 pricing.unused_time_line(
                     plan=sub.plan,
                     full_amount=old_full,
-                    currency=price.currency,
                     proration=charge_proration(old_full, start, end, ctx.today, interval),
                     start=span_start,
                     end=sub.current_period_end,
@@ -353,8 +348,8 @@ def compute_switch_to_annual(ctx: Context) -> Change:
         )
     period_start, period_end = _period(ctx)
     today = ctx.today
-    start = midnight(today)
-    end = midnight(add_interval(today, Interval.YEAR, anchor_day=today.day))
+    start = midnight(today, ctx.zone)
+    end = midnight(add_interval(today, Interval.YEAR, anchor_day=today.day), ctx.zone)
     lines = pricing.period_lines(
         plan=sub.plan, price=annual, billable=billable, addons=ctx.addons, start=start, end=end
     )
@@ -365,7 +360,6 @@ def compute_switch_to_annual(ctx: Context) -> Change:
             pricing.unused_time_line(
                 plan=sub.plan,
                 full_amount=monthly_full,
-                currency=sub.price.currency,
                 proration=charge_proration(monthly_full, period_start, period_end, today, Interval.MONTH),
                 start=start,
                 end=sub.current_period_end,
@@ -409,7 +403,6 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
         raise errors.ExtrasUnavailable()
     if extra_seats == sub.extra_seats and not credit_packs:
         raise errors.NothingToChange()
-    currency = sub.price.currency
     lines = []
     seats = seats_after(ctx, plan=plan, price=sub.price, extra_seats=extra_seats)
     new_billable = billable_after(plan, extra_seats, seats)
@@ -429,9 +422,8 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
                     plan=plan,
                     delta=delta,
                     seat_amount=int(sub.price.seat_amount),
-                    currency=currency,
                     proration=proration,
-                    start=midnight(ctx.today),
+                    start=midnight(ctx.today, ctx.zone),
                     end=sub.current_period_end,
                 )
             )
@@ -442,7 +434,6 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
                 packs=credit_packs,
                 pack_size=int(plan.credit_pack_size),
                 pack_amount=int(sub.price.credit_pack_amount),
-                currency=currency,
             )
         )
         if sum(line.amount_cents for line in lines) <= 0:

@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any
 
@@ -108,8 +108,13 @@ class Context:
     now: datetime
 
     @property
+    def zone(self) -> tzinfo:
+        """The workspace's billing time zone: every day below is read in it."""
+        return self.workspace.billing_zone
+
+    @property
     def today(self) -> date:
-        return day_of(self.now)
+        return day_of(self.now, self.zone)
 
     @property
     def coterm_paid_seats(self) -> int:
@@ -205,7 +210,6 @@ def _subscription_state(subscription: Subscription) -> dict[str, Any]:
         "trial_end": subscription.trial_end,
         "auto_renew": subscription.auto_renew,
         "extra_seats": subscription.extra_seats,
-        "dunning_invoice": subscription.dunning_invoice_id,
     }
 
 
@@ -257,8 +261,11 @@ def next_renewal_after(ctx: Context, change: Change) -> tuple[int | None, dateti
         start=start,
         end=midnight(
             add_interval(
-                day_of(start), Interval(price.interval), anchor_day=_after(ctx, change, "billing_anchor_day")
-            )
+                day_of(start, ctx.zone),
+                Interval(price.interval),
+                anchor_day=_after(ctx, change, "billing_anchor_day"),
+            ),
+            ctx.zone,
         ),
     )
     totals = compute_totals(
@@ -394,8 +401,10 @@ def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
         "plan": plan,
         "price": selectors.free_price(plan, workspace.currency),
         "status": SubscriptionStatus.ACTIVE,
-        "current_period_start": midnight(today),
-        "current_period_end": midnight(add_interval(today, Interval.MONTH, anchor_day=today.day)),
+        "current_period_start": midnight(today, workspace.billing_zone),
+        "current_period_end": midnight(
+            add_interval(today, Interval.MONTH, anchor_day=today.day), workspace.billing_zone
+        ),
         "billing_anchor_day": today.day,
         "trial_end": None,
         "auto_renew": True,
@@ -404,9 +413,6 @@ def free_terms(workspace: Workspace, today: date) -> dict[str, Any]:
         "canceled_at": None,
         "extra_seats": 0,
         "past_due_since": None,
-        "dunning_invoice": None,
-        "dunning_attempts": 0,
-        "next_dunning_at": None,
         "trial_reminder_sent_at": None,
     }
 
@@ -426,7 +432,7 @@ def subscription_start_free(*, workspace: Workspace, now: datetime) -> Subscript
                 workspace=workspace,
                 channel=Channel.WEB,
                 created_at=now,
-                **free_terms(workspace, day_of(now)),
+                **free_terms(workspace, day_of(now, workspace.billing_zone)),
             )
     except IntegrityError:
         return Subscription.objects.select_related("plan", "price").get(workspace=workspace)

@@ -2,9 +2,9 @@
 
 Charges run outside database transactions (a gateway call must never hold row locks
 nor be rolled back after the money moved); each is keyed ``invoice:<id>:attempt:<n>``
-so a replay returns the first result. A failed charge puts the subscription in dunning
-(docs/rules/dunning.md#retry-schedule): ``past_due``, retries on days 1, 3, 5 and 7 after the first
-failure, the owner and admins emailed each time, expiry to Free after the last one.
+so a replay returns the first result. A failed charge puts the invoice in dunning
+(docs/rules/dunning.md#retry-schedule): retries on days 1, 3, 5 and 7 after its own first
+failure, the subscription ``past_due`` meanwhile, the billing contacts emailed each time.
 """
 
 from __future__ import annotations

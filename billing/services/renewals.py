@@ -24,7 +24,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import psycopg
@@ -52,6 +52,7 @@ from subscriptions.models import (
 )
 from teams.models import Seat, SeatStatus
 from workspaces.models import Workspace
+from workspaces.time_zones import zone_named
 
 #: Subscriptions renewed per transaction: bounded locks and memory, whatever the backlog.
 RENEWAL_BATCH_SIZE = 5_000
@@ -83,6 +84,8 @@ class _Due:
     country: str
     vat_number: str
     billing_email: str
+    #: The workspace's billing time zone: the new period's end is midnight there.
+    zone: tzinfo
     start: datetime = field(init=False)
     end: datetime = field(init=False)
     lines: list[DraftLine] = field(default_factory=list)
@@ -146,7 +149,8 @@ def _lock_due(subscription_ids: list[int], now: datetime) -> list[_Due]:
         )
         rows = cursor.fetchall()
         cursor.execute(
-            f"SELECT id, name, currency, country, vat_number, billing_email FROM {Workspace._meta.db_table} "
+            f"SELECT id, name, currency, country, vat_number, billing_email, billing_time_zone "
+            f"FROM {Workspace._meta.db_table} "
             "WHERE id = ANY(%s)",
             [[row[1] for row in rows]],
         )
@@ -168,6 +172,7 @@ def _lock_due(subscription_ids: list[int], now: datetime) -> list[_Due]:
             country=workspaces[row[1]][2],
             vat_number=workspaces[row[1]][3],
             billing_email=workspaces[row[1]][4],
+            zone=zone_named(workspaces[row[1]][5]),
         )
         for row in rows
     ]
@@ -198,7 +203,9 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
     billed: list[_Due] = []
     for d in due:
         d.start = d.period_end
-        d.end = midnight(add_interval(day_of(d.start), Interval(d.price.interval), anchor_day=d.anchor_day))
+        d.end = midnight(
+            add_interval(day_of(d.start, d.zone), Interval(d.price.interval), anchor_day=d.anchor_day), d.zone
+        )
         if not d.plan.is_free:
             d.lines = pricing.period_lines(
                 plan=d.plan,
@@ -256,7 +263,7 @@ def _issue_invoices(billed: list[_Due], *, now: datetime) -> None:
                     currency=d.currency,
                 ),
                 billing_reason=BillingReason.SUBSCRIPTION_CYCLE.value,
-                source=renewal_source(d.id, d.start),
+                source=renewal_source(d.id, d.start, d.zone),
                 lines=d.lines,
             )
             for d in billed

@@ -17,7 +17,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from billing.services.core import record_event
-from billing.services.dunning import clear_dunning
+from billing.services.dunning import refresh_past_due
 from credits.services import credits_grant_purchased, credits_revoke_purchased
 from domain.vat import vat_cents
 from invoices import services as invoice_services
@@ -116,7 +116,7 @@ def settle_paid(*, invoice: Invoice, now: datetime) -> None:
     """What a paid invoice grants, run once it is paid (idempotent).
 
     Purchased extra credits become a purchased grant only now (docs/rules/plans.md#extra-credits: credits follow
-    payment), and a subscription in dunning on this invoice is active again.
+    payment), and a subscription past due only because of this invoice is active again.
     """
     credits, amount = _credit_lines(invoice)
     if credits:
@@ -128,13 +128,9 @@ def settle_paid(*, invoice: Invoice, now: datetime) -> None:
             source=purchase_source(invoice),
             now=now,
         )
-    subscription = (
-        Subscription.objects.select_for_update(of=("self",))
-        .filter(workspace_id=invoice.workspace_id, dunning_invoice_id=invoice.pk)
-        .first()
-    )
-    if subscription is not None:
-        clear_dunning(subscription, now)
+    was_past_due = invoice.past_due_since is not None
+    subscription = refresh_past_due(workspace_id=invoice.workspace_id, now=now)
+    if subscription is not None and was_past_due:
         record_event(
             subscription,
             EventKind.PAYMENT_SUCCEEDED,

@@ -6,7 +6,7 @@ Reads only, like :mod:`billing.services.changes`, whose shared checks they use.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from billing.services.changes import (
     CANCEL_COMMENT_MAX_LENGTH,
@@ -18,7 +18,8 @@ from billing.services.changes import (
 from billing.services.core import Change, Context, free_terms
 from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
-from invoices.models import BillingReason
+from invoices.models import BillingReason, Invoice, InvoiceStatus
+from invoices.selectors import unpaid_invoice_ids
 from subscriptions import errors, pricing
 from subscriptions.models import (
     CancelReason,
@@ -66,7 +67,7 @@ def compute_reactivate(ctx: Context) -> Change:
         raise errors.NotCanceled()
     if ctx.now >= sub.current_period_end:
         raise errors.ReactivationTooLate()
-    if sub.dunning_invoice_id is not None:
+    if Invoice.objects.filter(workspace=ctx.workspace, status=InvoiceStatus.FAILED).exists():
         status = SubscriptionStatus.PAST_DUE
     elif sub.trial_end is not None and ctx.now < sub.trial_end:
         status = SubscriptionStatus.TRIALING
@@ -89,9 +90,9 @@ def compute_reactivate(ctx: Context) -> Change:
     )
 
 
-def renewal_source(subscription_id: int, period_start: datetime) -> str:
+def renewal_source(subscription_id: int, period_start: datetime, zone: tzinfo) -> str:
     """One renewal invoice per subscription and period, however often the sweep runs."""
-    return f"renewal:{subscription_id}:{day_of(period_start).isoformat()}"
+    return f"renewal:{subscription_id}:{day_of(period_start, zone).isoformat()}"
 
 
 def compute_renew(ctx: Context) -> Change:
@@ -100,7 +101,10 @@ def compute_renew(ctx: Context) -> Change:
         raise errors.NotDue()
     start = sub.current_period_end
     end = midnight(
-        add_interval(day_of(start), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+        add_interval(
+            day_of(start, ctx.zone), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day
+        ),
+        ctx.zone,
     )
     lines = []
     if not sub.plan.is_free:
@@ -119,7 +123,7 @@ def compute_renew(ctx: Context) -> Change:
         billing_reason=BillingReason.SUBSCRIPTION_CYCLE,
         event_kind=EventKind.RENEWED,
         updates={"current_period_start": start, "current_period_end": end},
-        source=renewal_source(sub.pk, start),
+        source=renewal_source(sub.pk, start, ctx.zone),
         event_data={"period_start": start, "period_end": end},
     )
 
@@ -140,7 +144,8 @@ def compute_expire(ctx: Context, reason: str) -> Change:
             "reason": reason,
             "plan": sub.plan.code,
             "plan_name": sub.plan.name,
-            "void_invoice": sub.dunning_invoice_id,
+            # Every unpaid invoice is cancelled by a credit note (docs/rules/lifecycle.md#expiry).
+            "void_invoices": unpaid_invoice_ids(ctx.workspace),
         },
         expires=True,
         syncs_seats=True,
@@ -157,7 +162,10 @@ def compute_end_trial(ctx: Context) -> Change:
         return compute_expire(ctx, "trial_ended_without_payment_method")
     start = sub.trial_end
     end = midnight(
-        add_interval(day_of(start), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day)
+        add_interval(
+            day_of(start, ctx.zone), Interval(sub.price.interval), anchor_day=sub.billing_anchor_day
+        ),
+        ctx.zone,
     )
     seats = seats_after(ctx, plan=sub.plan, price=sub.price, extra_seats=sub.extra_seats)
     billable = billable_after(sub.plan, sub.extra_seats, seats)
@@ -176,7 +184,7 @@ def compute_end_trial(ctx: Context) -> Change:
             "current_period_start": start,
             "current_period_end": end,
         },
-        source=f"trial_end:{sub.pk}:{day_of(start).isoformat()}",
+        source=f"trial_end:{sub.pk}:{day_of(start, ctx.zone).isoformat()}",
         event_data={"plan": sub.plan.code},
         billable_after=billable,
         syncs_seats=True,

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from billing.services import settlement
 from console.admin.base import ReadOnlyAdmin
 from invoices import services
 from invoices.errors import InvoiceError
+from invoices.line_words import line_words
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 
 
@@ -24,9 +27,17 @@ class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
     can_delete = False
-    fields = ("position", "kind", "description", "quantity", "unit_amount_cents", "amount_cents",
-              "period_start", "period_end")  # fmt: skip
+    fields = ("position", "kind", "words", "quantity", "unit_amount_cents", "fraction_numerator",
+              "fraction_denominator", "fraction_unit", "amount_cents", "period_start", "period_end")  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="Words")
+    def words(self, line: InvoiceLine) -> str:
+        """The line's words in the operator's language (docs/rules/invoices.md#line-words)."""
+        words = line_words(
+            line, currency=line.invoice.currency, language=get_language() or settings.LANGUAGE_CODE
+        )
+        return f"{words.description} — {words.formula}"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -88,14 +88,14 @@ class SubscriptionEventInline(admin.TabularInline):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("workspace", "plan", "price", "status", "current_period_end", "auto_renew", "extra_seats",
-                    "next_dunning_at")  # fmt: skip
+                    "past_due_since")  # fmt: skip
     list_filter = ("status", "plan", "auto_renew", "channel")
     list_select_related = ("workspace", "plan", "price")
     search_fields = ("workspace__name", "workspace__id")
     readonly_fields = ("workspace", "plan", "price", "status", "current_period_start", "current_period_end",
                        "billing_anchor_day", "trial_end", "auto_renew", "cancel_reason", "cancel_comment",
-                       "canceled_at", "extra_seats", "past_due_since", "dunning_invoice", "dunning_attempts",
-                       "next_dunning_at", "trial_reminder_sent_at", "created_at", "updated_at")  # fmt: skip
+                       "canceled_at", "extra_seats", "past_due_since",
+                       "trial_reminder_sent_at", "created_at", "updated_at")  # fmt: skip
     fields = (*readonly_fields, "channel")
     # Add-ons are operator-managed (no self-service yet); they are billed from the next renewal.
     inlines = (SubscriptionAddOnInline, SubscriptionEventInline)

@@ -29,6 +29,9 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ("name", "id", "country", "currency", "created_at")
     search_fields = ("name", "id", "billing_email")
     inlines = (MembershipInline,)
+    # Owners and admins choose the zone on the Settings page; it applies from the next
+    # period (docs/rules/billing-calendar.md#changing-the-zone), never edited here.
+    readonly_fields = ("billing_time_zone", "billing_time_zone_next", "billing_time_zone_next_at")
 
 
 @admin.register(Invitation)

@@ -6,18 +6,18 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from billing.services.payments import payment_method_save
+from billing.services.collection import CardSaved, card_save
 from gateways.base import CardInfo
 from gateways.local.gateway import TEST_CARDS, card_brand
 from subscriptions import errors
-from subscriptions.models import PaymentMethod
 from workspaces.models import Membership, Workspace
 
 
 def save_test_card(
     *, workspace: Workspace, actor: Membership, number: str, exp_month: int, exp_year: int, now: datetime
-) -> PaymentMethod:
-    """Save a test card as the workspace's default payment method.
+) -> CardSaved:
+    """Save a test card as the workspace's default payment method (then every unpaid
+    invoice is charged with it).
 
     The form has already checked Luhn, expiry and CVC; this refuses anything but a known
     test card, and keeps its outcome category as the card's token (what a charge does).
@@ -27,4 +27,4 @@ def save_test_card(
     if outcome is None:
         raise errors.BillingError(_("This is not a test card accepted by the local payment page."))
     card = CardInfo(brand=card_brand(digits), last4=digits[-4:], exp_month=exp_month, exp_year=exp_year)
-    return payment_method_save(workspace=workspace, actor=actor, card=card, token=outcome, now=now)
+    return card_save(workspace=workspace, actor=actor, card=card, token=outcome, now=now)

@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from billing.services.collection import CardSaved
 from gateways.base import get_gateway
 from gateways.local.cards import save_test_card
 from gateways.local.forms import CardForm
@@ -19,6 +21,25 @@ from gateways.local.gateway import read_setup_token
 from workspaces.access import CapabilityRefused, refusal_page, resolve_membership, safe_return_url
 from workspaces.errors import DomainError
 from workspaces.permissions import Capability
+
+
+def _report_retries(request: HttpRequest, saved: CardSaved) -> None:
+    """What the new card did to the unpaid invoices (each was charged with it)."""
+    if saved.paid:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s unpaid invoice has been paid with this card.",
+                "%(count)s unpaid invoices have been paid with this card.",
+                saved.paid,
+            )
+            % {"count": saved.paid},
+        )
+    for outcome in saved.retries:
+        if not outcome.succeeded:
+            messages.error(
+                request, _("An unpaid invoice could not be paid: %(reason)s") % {"reason": outcome.message}
+            )
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,7 +76,7 @@ def pay_setup(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         month, year = form.cleaned_data["expiry"]
         try:
-            method = save_test_card(
+            saved = save_test_card(
                 workspace=workspace,
                 actor=membership,
                 number=form.cleaned_data["number"],
@@ -69,8 +90,9 @@ def pay_setup(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(
                 request,
                 _("Payment method saved: %(brand)s ending in %(last4)s.")
-                % {"brand": method.brand, "last4": method.last4},
+                % {"brand": saved.method.brand, "last4": saved.method.last4},
             )
+            _report_retries(request, saved)
             return redirect(back)
     return render(
         request,

@@ -78,6 +78,7 @@ from teams.services.releases import (
     preview_member_removal,
     seat_end_with_subscription,
     seat_on_role_change,
+    seats_release_unpaid,
 )
 from teams.services.sync import seats_sync
 
@@ -108,6 +109,7 @@ __all__ = [
     "seat_on_role_change",
     "seat_period_changes_apply",
     "seat_price_cents",
+    "seats_release_unpaid",
     "seats_sync",
     "subscription_end",
     "subscription_runs_at",

@@ -3,7 +3,7 @@ docs/rules/proration.md#changing-a-seats-period)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.db import transaction
@@ -76,27 +76,28 @@ def seat_billing_period_set(
     if seat.interval == interval and not seat.pending_interval:
         return seat
     price_cents = seat_price_cents(subscription, interval)
-    today = day_of(now)
+    zone = workspace.billing_zone
+    today = day_of(now, zone)
     invoiced = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.INVOICED).exists()
     pending = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).exists()
     billed_by_subscription = (
-        seat.coterm and not pending and subscription_bills_from_today(subscription, today)
+        seat.coterm and not pending and subscription_bills_from_today(subscription, today, zone)
     )
     if invoiced or billed_by_subscription or seat.pending_interval:
-        return _schedule(seat, subscription, interval, today)
+        return _schedule(seat, subscription, interval, today, zone)
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
         status=ChargeStatus.CANCELED, canceled_at=now
     )
-    charge_from = min(day_of(seat.added_at), today)
-    period = period_for(subscription, interval, charge_from)
+    charge_from = min(day_of(seat.added_at, zone), today)
+    period = period_for(subscription, interval, charge_from, zone)
     seat.interval = interval
     seat.coterm = period.coterm
     seat.anchor_date = period.anchor
-    seat.period_start = midnight(period.start)
-    seat.period_end = midnight(period.end)
+    seat.period_start = midnight(period.start, zone)
+    seat.period_end = midnight(period.end, zone)
     seat.price_cents = price_cents
     seat.save()
-    if period.coterm and not subscription_bills_from_today(subscription, today):
+    if period.coterm and not subscription_bills_from_today(subscription, today, zone):
         return seat  # the subscription's next invoice bills it with the plan
     record_charge(
         seat=seat,
@@ -107,35 +108,36 @@ def seat_billing_period_set(
         start=charge_from,
         end=period.end,
         now=now,
+        zone=zone,
     )
     return seat
 
 
-def _rejoin(seat: Seat, subscription: Subscription) -> None:
+def _rejoin(seat: Seat, subscription: Subscription, zone: tzinfo) -> None:
     """A seat back on the subscription's interval with no change pending is co-termed
     again, on the subscription's period (its renewal bills it)."""
     seat.coterm = seat.interval == subscription.price.interval
     if seat.coterm:
-        start, end = charged_period(seat, subscription)
-        seat.period_start, seat.period_end = midnight(start), midnight(end)
+        start, end = charged_period(seat, subscription, zone)
+        seat.period_start, seat.period_end = midnight(start, zone), midnight(end, zone)
 
 
-def _schedule(seat: Seat, subscription: Subscription, interval: str, today: date) -> Seat:
+def _schedule(seat: Seat, subscription: Subscription, interval: str, today: date, zone: tzinfo) -> Seat:
     """Record the change on the seat, effective at the end of its current paid unit."""
     if interval == seat.interval:
         # Changed back before the unit ended: nothing happened, nothing is due.
         seat.pending_interval, seat.pending_at = "", None
-        _rejoin(seat, subscription)
+        _rejoin(seat, subscription, zone)
         seat.save()
         return seat
-    start, end = charged_period(seat, subscription)
+    start, end = charged_period(seat, subscription, zone)
     if seat.coterm:
         # The subscription's renewal no longer bills it: it keeps the period it was billed
         # for, as its own, until the change applies.
         seat.coterm = False
-        seat.period_start, seat.period_end = midnight(start), midnight(end)
+        seat.period_start, seat.period_end = midnight(start, zone), midnight(end, zone)
     seat.pending_interval = interval
-    seat.pending_at = midnight(unit_end(seat, start, end, today))
+    seat.pending_at = midnight(unit_end(seat, start, end, today), zone)
     seat.save()
     return seat
 
@@ -151,7 +153,8 @@ def _apply(seat: Seat, subscription: Subscription, *, workspace: Workspace, now:
     invoice when the subscription's period is over but not renewed yet), never past the
     end of a cancelled subscription."""
     assert seat.pending_at is not None
-    effective = day_of(seat.pending_at)
+    zone = workspace.billing_zone
+    effective = day_of(seat.pending_at, zone)
     interval = seat.pending_interval
     if not subscription_runs_at(subscription, seat.pending_at):
         # The subscription ended: its seats end with it (billing's expiry, the daily job).
@@ -163,44 +166,45 @@ def _apply(seat: Seat, subscription: Subscription, *, workspace: Workspace, now:
     except errors.SeatPeriodUnavailable:
         # The plan no longer sells it: the seat stays on its interval.
         seat.pending_interval, seat.pending_at = "", None
-        _rejoin(seat, subscription)
+        _rejoin(seat, subscription, zone)
         seat.save()
         return seat
-    start, end = day_of(seat.period_start), day_of(seat.period_end)
+    start, end = day_of(seat.period_start, zone), day_of(seat.period_end, zone)
     if seat.interval == Interval.YEAR and start < effective < end:
         # apply_money saves and returns the seat row afresh.
-        release = release_terms(seat, subscription, effective - timedelta(days=1), own_seat=True)
+        release = release_terms(seat, subscription, effective - timedelta(days=1), own_seat=True, zone=zone)
         seat = apply_money(release, workspace=workspace, source_prefix="seat-period", now=now)
         seat.last_credit_cents = 0
-    period = period_for(subscription, interval, effective)
+    period = period_for(subscription, interval, effective, zone)
     seat.interval = interval
     seat.coterm = period.coterm
     seat.anchor_date = period.anchor
-    seat.period_start = midnight(period.start)
-    seat.period_end = midnight(period.end)
+    seat.period_start = midnight(period.start, zone)
+    seat.period_end = midnight(period.end, zone)
     seat.price_cents = price_cents
     seat.pending_interval, seat.pending_at, seat.paid_until = "", None, None
-    if period.coterm and not subscription_bills_from_today(subscription, effective):
+    if period.coterm and not subscription_bills_from_today(subscription, effective, zone):
         seat.save()
         return seat  # the subscription's next invoice bills it with the plan
     proration = charge_proration(price_cents, period.start, period.end, effective, Interval(interval))
     charge_end = period.end
-    ends = subscription_end(subscription)
+    ends = subscription_end(subscription, zone)
     if ends is not None and effective < ends < period.end:
         # No seat is paid past its subscription's end (docs/rules/lifecycle.md).
         proration = charge_up_to(price_cents, period.start, period.end, ends, interval)
         charge_end = ends
-        seat.paid_until = midnight(ends)
+        seat.paid_until = midnight(ends, zone)
     seat.save()
     record_charge(
         seat=seat,
         kind=ChargeKind.PERIOD_CHANGE,
         plan_name=subscription.plan.name,
         proration=proration,
-        day=day_of(now),
+        day=day_of(now, zone),
         start=effective,
         end=charge_end,
         now=now,
+        zone=zone,
     )
     return seat
 

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.utils import translation
-from django.utils.translation import gettext
 
 from domain.calendar import day_of, midnight
 from domain.money import round_half_up
 from domain.periods import Interval, add_interval, months_between, period_containing
 from domain.proration import Proration, removal_credit_proration
+from invoices.line_words import line_words
+from invoices.totals import DraftLine
 from subscriptions.models import Channel, Price, Subscription, SubscriptionStatus
 from subscriptions.selectors import subscription_of
 from teams import errors, selectors
-from teams.models import Seat, SeatCharge, SeatInterval
-from workspaces.formatting import format_money
+from teams.models import ChargeKind, Seat, SeatCharge, SeatInterval
 from workspaces.models import Workspace
 from workspaces.permissions import holds_licence
 
@@ -36,14 +36,22 @@ def subscription_locked(workspace: Workspace) -> Subscription:
     """The workspace's subscription, its row locked (``FOR NO KEY UPDATE``) until the
     transaction ends. Taken after the seat lock, as billing's changes take them (seat
     lock, then the subscription row): a seat change never sees a period that a renewal
-    or a plan change is rewriting, and the renewal sweep skips the row meanwhile."""
+    or a plan change is rewriting, and the renewal sweep skips the row meanwhile.
+
+    ``workspace`` takes the billing time zone in force as read under the seat lock: a
+    zone change the billing sweep applied meanwhile (it takes the seat lock too) is seen,
+    so the days are read in the zone the stored periods were moved to."""
     subscription = (
         Subscription.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("plan", "price")
+        .select_related("plan", "price", "workspace")
         .filter(workspace=workspace)
         .first()
     )
-    return subscription if subscription is not None else subscription_of(workspace)
+    if subscription is None:
+        return subscription_of(workspace)
+    workspace.billing_time_zone = subscription.workspace.billing_time_zone
+    subscription.workspace = workspace
+    return subscription
 
 
 def subscription_runs_at(subscription: Subscription, at: datetime) -> bool:
@@ -56,11 +64,11 @@ def subscription_runs_at(subscription: Subscription, at: datetime) -> bool:
     return bool(subscription.auto_renew) or at < subscription.current_period_end
 
 
-def subscription_end(subscription: Subscription) -> date | None:
+def subscription_end(subscription: Subscription, zone: tzinfo) -> date | None:
     """The day a cancelled subscription ends (auto-renew off), None while it renews."""
     if subscription.auto_renew:
         return None
-    return day_of(subscription.current_period_end)
+    return day_of(subscription.current_period_end, zone)
 
 
 # --- prices, periods, formulas -------------------------------------------------------
@@ -88,38 +96,41 @@ class SeatPeriod:
     end: date
 
 
-def subscription_period(subscription: Subscription, today: date) -> tuple[date, date]:
-    """The subscription's billing period containing ``today``."""
-    start, end = day_of(subscription.current_period_start), day_of(subscription.current_period_end)
+def subscription_period(subscription: Subscription, today: date, zone: tzinfo) -> tuple[date, date]:
+    """The subscription's billing period containing ``today`` (days read in ``zone``)."""
+    start, end = (
+        day_of(subscription.current_period_start, zone),
+        day_of(subscription.current_period_end, zone),
+    )
     if start <= today < end:
         return start, end
     return period_containing(start, Interval(subscription.price.interval), max(today, start))
 
 
-def period_for(subscription: Subscription, interval: str, today: date) -> SeatPeriod:
+def period_for(subscription: Subscription, interval: str, today: date, zone: tzinfo) -> SeatPeriod:
     """A seat taken on ``today``: co-termed with the subscription on its interval, else a
     period of its own starting today (renewed on that anniversary)."""
     if interval == subscription.price.interval:
-        start, end = subscription_period(subscription, today)
+        start, end = subscription_period(subscription, today, zone)
         return SeatPeriod(coterm=True, anchor=start, start=start, end=end)
     end = add_interval(today, Interval(interval), anchor_day=today.day)
     return SeatPeriod(coterm=False, anchor=today, start=today, end=end)
 
 
-def charged_period(seat: Seat, subscription: Subscription) -> tuple[date, date]:
+def charged_period(seat: Seat, subscription: Subscription, zone: tzinfo) -> tuple[date, date]:
     """The period the seat has been billed for: a co-termed seat follows the subscription
     (its renewal billed it), another seat its own stored period."""
     if seat.coterm and seat.interval == subscription.price.interval and subscription.pk is not None:
-        return day_of(subscription.current_period_start), day_of(subscription.current_period_end)
-    return day_of(seat.period_start), day_of(seat.period_end)
+        return day_of(subscription.current_period_start, zone), day_of(subscription.current_period_end, zone)
+    return day_of(seat.period_start, zone), day_of(seat.period_end, zone)
 
 
-def paid_end(seat: Seat, end: date) -> date:
+def paid_end(seat: Seat, end: date, zone: tzinfo) -> date:
     """Where the paid part of the seat's period ``[…, end)`` stops: ``end``, or earlier when
     a renewal was charged only up to its subscription's end (``Seat.paid_until``)."""
     if seat.paid_until is None:
         return end
-    return min(end, day_of(seat.paid_until))
+    return min(end, day_of(seat.paid_until, zone))
 
 
 def _prorated(price_cents: int, units: int, like: Proration) -> Proration:
@@ -142,12 +153,12 @@ def charge_up_to(price_cents: int, start: date, end: date, until: date, interval
     return _prorated(price_cents, beyond.total_units - beyond.remaining_units, beyond)
 
 
-def removal_credit(seat: Seat, start: date, end: date, at: date) -> Proration | None:
+def removal_credit(seat: Seat, start: date, end: date, at: date, zone: tzinfo) -> Proration | None:
     """The removal rule's credit on ``at`` for the seat's period ``[start, end)``
     (docs/rules/proration.md#removing-a-seat), counting only the time paid: of a period
     paid up to ``Seat.paid_until``, the units between ``at`` and that day. None when
     ``at`` is outside the paid part of the period."""
-    until = paid_end(seat, end)
+    until = paid_end(seat, end, zone)
     if not start <= at < until:
         return None
     credit = removal_credit_proration(seat.price_cents, start, end, at, Interval(seat.interval))
@@ -167,18 +178,79 @@ def unit_end(seat: Seat, start: date, end: date, today: date) -> date:
     return min(end, add_interval(start, Interval.MONTH, anchor_day=start.day, count=months + 1))
 
 
-def money(amount_cents: int, currency: str) -> str:
-    # Stored on invoice lines: formatted in the invoice language.
-    return format_money(amount_cents, currency, settings.LANGUAGE_CODE)
+def _operator_words(line: DraftLine, currency: str) -> str:
+    """A line's words in the default language, kept on a seat charge for operators, e.g.
+    "Siège Pro — a@b.c, 1 × 89,99 € × 10/12 mois = 74,99 €"."""
+    words = line_words(line, currency=currency, language=settings.LANGUAGE_CODE)
+    return f"{words.description}, {words.formula}"
 
 
 def seat_line_description(
     *, plan_name: str, email: str, proration: Proration, price_cents: int, currency: str
 ) -> str:
-    """The invoice line's formula, e.g. "Siège Pro — a@b.c, 10 of 12 months × 89,99 €"."""
-    with translation.override(settings.LANGUAGE_CODE):
-        label = gettext("Seat %(plan)s") % {"plan": plan_name}
-    return f"{label} — {email}, {proration.describe()} × {money(price_cents, currency)}"
+    """A seat's prorated price in the default language (docs/rules/invoices.md#line-words),
+    e.g. "Siège Pro — a@b.c, 1 × 89,99 € × 10/12 mois = 74,99 €"."""
+    line = DraftLine(
+        kind="seat_proration",
+        subject=plan_name,
+        seat_email=email,
+        quantity=1,
+        unit_amount_cents=price_cents,
+        fraction_numerator=proration.remaining_units,
+        fraction_denominator=proration.total_units,
+        fraction_unit=proration.unit,
+        amount_cents=proration.amount_cents,
+    )
+    return _operator_words(line, currency)
+
+
+def charge_lines(charge: SeatCharge) -> list[DraftLine]:
+    """The invoice lines of a seat charge (docs/rules/invoices.md#line-words): 1 × the
+    seat's price × the fraction of its period charged = the charge (for a seat added
+    again the same day, 1 × the removal credit taken back); then, when a removal netted
+    part of it before it was invoiced, the unused time given back, −1 × what was netted.
+
+    A charge recorded before charges kept their numbers (no ``price_cents``) makes one
+    line with its stored words and the amount left to pay.
+    """
+    common: dict[str, Any] = {
+        "period_start": charge.period_start,
+        "period_end": charge.period_end,
+        "metadata": {"seat": charge.seat_id, "seat_charge": charge.pk, "kind": charge.kind},
+    }
+    kind = "seats" if charge.kind == ChargeKind.RENEWAL else "seat_proration"
+    amount, charged = int(charge.amount_cents), int(charge.original_amount_cents)
+    if charge.price_cents is None:
+        return [
+            DraftLine(
+                kind=kind,
+                description=charge.description,
+                amount_cents=amount,
+                quantity=1,
+                unit_amount_cents=amount,
+                **common,
+            )
+        ]
+    common |= {"subject": charge.plan_name, "seat_email": charge.seat.user_email}
+    whole = not charge.total_units or charge.remaining_units == charge.total_units
+    lines = [
+        DraftLine(
+            kind=kind,
+            amount_cents=charged,
+            quantity=1,
+            unit_amount_cents=int(charge.price_cents),
+            fraction_numerator=None if whole else charge.remaining_units,
+            fraction_denominator=None if whole else charge.total_units,
+            fraction_unit="" if whole else charge.unit,
+            **common,
+        )
+    ]
+    if amount < charged:
+        netted = charged - amount
+        lines.append(
+            DraftLine(kind="credit", amount_cents=-netted, quantity=-1, unit_amount_cents=netted, **common)
+        )
+    return lines
 
 
 def record_charge(
@@ -191,10 +263,11 @@ def record_charge(
     start: date,
     end: date,
     now: datetime,
+    zone: tzinfo,
 ) -> SeatCharge | None:
     if proration.amount_cents == 0:
         return None
-    return SeatCharge.objects.create(
+    charge = SeatCharge(
         workspace_id=seat.workspace_id,
         seat=seat,
         kind=kind,
@@ -202,20 +275,23 @@ def record_charge(
         amount_cents=proration.amount_cents,
         original_amount_cents=proration.amount_cents,
         currency=seat.currency,
-        description=seat_line_description(
-            plan_name=plan_name,
-            email=seat.user_email,
-            proration=proration,
-            price_cents=seat.price_cents,
-            currency=seat.currency,
-        ),
         remaining_units=proration.remaining_units,
         total_units=proration.total_units,
         unit=proration.unit,
-        period_start=midnight(start),
-        period_end=midnight(end),
+        plan_name=plan_name,
+        price_cents=seat.price_cents,
+        period_start=midnight(start, zone),
+        period_end=midnight(end, zone),
         created_at=now,
     )
+    return save_charge(charge)
+
+
+def save_charge(charge: SeatCharge) -> SeatCharge:
+    """Store a new seat charge with its words for operators."""
+    charge.description = _operator_words(charge_lines(charge)[0], charge.currency)[:300]
+    charge.save(force_insert=True)
+    return charge
 
 
 # --- limits ---------------------------------------------------------------------------

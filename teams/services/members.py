@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import translation
 from django.utils.translation import gettext
 
 from domain.calendar import day_of, midnight
@@ -20,9 +18,9 @@ from teams.services.common import (
     charged_period,
     check_room,
     lock_seats,
-    money,
     period_for,
     record_charge,
+    save_charge,
     seat_price_cents,
     subscription_locked,
 )
@@ -36,22 +34,25 @@ from workspaces.services import require_capability
 
 def _reusable_seat(workspace: Workspace, user: User, today: date) -> Seat | None:
     """The seat this person released today, if any: re-adding them takes it back."""
+    zone = workspace.billing_zone
     return (
         Seat.objects.select_for_update()
         .filter(
             workspace=workspace,
             user=user,
             status=SeatStatus.REMOVED,
-            removed_at__gte=midnight(today),
-            removed_at__lt=midnight(today + timedelta(days=1)),
+            removed_at__gte=midnight(today, zone),
+            removed_at__lt=midnight(today + timedelta(days=1), zone),
         )
         .order_by("-removed_at", "-id")
         .first()
     )
 
 
-def _take_back(seat: Seat, membership: Membership, subscription: Subscription, now: datetime) -> Seat:
-    today = day_of(now)
+def _take_back(
+    seat: Seat, membership: Membership, subscription: Subscription, now: datetime, zone: tzinfo
+) -> Seat:
+    today = day_of(now, zone)
     seat.membership = membership
     seat.status = SeatStatus.ACTIVE
     seat.removed_at = None
@@ -62,29 +63,27 @@ def _take_back(seat: Seat, membership: Membership, subscription: Subscription, n
     SeatCharge.objects.filter(
         seat=seat,
         status=ChargeStatus.CANCELED,
-        canceled_at__gte=midnight(today),
-        canceled_at__lt=midnight(today + timedelta(days=1)),
+        canceled_at__gte=midnight(today, zone),
+        canceled_at__lt=midnight(today + timedelta(days=1), zone),
     ).update(status=ChargeStatus.PENDING, amount_cents=F("original_amount_cents"), canceled_at=None)
     if seat.last_credit_cents:
         # The removal credited the unused time already: the same amount is due again.
-        start, end = charged_period(seat, subscription)
-        with translation.override(settings.LANGUAGE_CODE):
-            label = gettext("Seat %(plan)s") % {"plan": subscription.plan.name}
-            words = gettext("added again the same day, credit of %(amount)s taken back") % {
-                "amount": money(seat.last_credit_cents, seat.currency)
-            }
-        SeatCharge.objects.create(
-            workspace_id=seat.workspace_id,
-            seat=seat,
-            kind=ChargeKind.READDED,
-            day=today,
-            amount_cents=seat.last_credit_cents,
-            original_amount_cents=seat.last_credit_cents,
-            currency=seat.currency,
-            description=f"{label} — {seat.user_email}, {words}",
-            period_start=midnight(max(start, today)),
-            period_end=midnight(end),
-            created_at=now,
+        start, end = charged_period(seat, subscription, zone)
+        save_charge(
+            SeatCharge(
+                workspace_id=seat.workspace_id,
+                seat=seat,
+                kind=ChargeKind.READDED,
+                day=today,
+                amount_cents=seat.last_credit_cents,
+                original_amount_cents=seat.last_credit_cents,
+                currency=seat.currency,
+                plan_name=subscription.plan.name,
+                price_cents=seat.last_credit_cents,
+                period_start=midnight(max(start, today), zone),
+                period_end=midnight(end, zone),
+                created_at=now,
+            )
         )
         seat.last_credit_cents = 0
     seat.save()
@@ -105,12 +104,13 @@ def assign_seat(
     paid = selectors.paid_seat_count(workspace)
     if licensed_before < plan.included_seats + subscription.extra_seats + paid:
         return None  # an included or already-paid seat is free: nothing more to pay
-    today = day_of(now)
+    zone = workspace.billing_zone
+    today = day_of(now, zone)
     reusable = _reusable_seat(workspace, membership.user, today)
     if reusable is not None:
-        return _take_back(reusable, membership, subscription, now)
+        return _take_back(reusable, membership, subscription, now, zone)
     interval = subscription.price.interval
-    period = period_for(subscription, interval, today)
+    period = period_for(subscription, interval, today, zone)
     seat = Seat.objects.create(
         workspace=workspace,
         membership=membership,
@@ -119,13 +119,13 @@ def assign_seat(
         interval=interval,
         coterm=period.coterm,
         anchor_date=period.anchor,
-        period_start=midnight(period.start),
-        period_end=midnight(period.end),
+        period_start=midnight(period.start, zone),
+        period_end=midnight(period.end, zone),
         price_cents=seat_price_cents(subscription, interval),
         currency=subscription.price.currency,
         added_at=now,
     )
-    if period.coterm and not subscription_bills_from_today(subscription, today):
+    if period.coterm and not subscription_bills_from_today(subscription, today, zone):
         return seat
     record_charge(
         seat=seat,
@@ -136,11 +136,12 @@ def assign_seat(
         start=today,
         end=period.end,
         now=now,
+        zone=zone,
     )
     return seat
 
 
-def subscription_bills_from_today(subscription: Subscription, today: date) -> bool:
+def subscription_bills_from_today(subscription: Subscription, today: date, zone: tzinfo) -> bool:
     """Whether a co-termed seat taken ``today`` needs a seat charge of its own.
 
     Not during a trial: the trial's end invoices the co-termed seats with the plan. Not
@@ -149,7 +150,7 @@ def subscription_bills_from_today(subscription: Subscription, today: date) -> bo
     """
     if subscription.status == SubscriptionStatus.TRIALING:
         return False
-    return today < day_of(subscription.current_period_end)
+    return today < day_of(subscription.current_period_end, zone)
 
 
 def seat_on_member_joined(*, membership: Membership, now: datetime) -> Seat | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from django.db import transaction
 
@@ -69,13 +69,15 @@ class SeatRelease:
         )
 
 
-def release_terms(seat: Seat, subscription: Subscription, today: date, *, own_seat: bool) -> SeatRelease:
-    start, end = charged_period(seat, subscription)
+def release_terms(
+    seat: Seat, subscription: Subscription, today: date, *, own_seat: bool, zone: tzinfo
+) -> SeatRelease:
+    start, end = charged_period(seat, subscription, zone)
     credit = None
     # A co-termed seat is billed with the subscription: nothing of a trial was paid.
     unpaid_trial = seat.coterm and subscription.status == SubscriptionStatus.TRIALING
     if not unpaid_trial:
-        credit = removal_credit(seat, start, end, today)
+        credit = removal_credit(seat, start, end, today, zone)
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))
     credit_amount = credit.amount_cents if credit else 0
     netted = min(credit_amount, pending)
@@ -99,7 +101,7 @@ def _seats_released_by(
         return []
     own = Seat.objects.filter(workspace=workspace, membership=membership, status=SeatStatus.ACTIVE).first()
     if own is not None:
-        return [release_terms(own, subscription, today, own_seat=True)]
+        return [release_terms(own, subscription, today, own_seat=True, zone=workspace.billing_zone)]
     plan = subscription.plan
     paid = selectors.paid_seat_count(workspace)
     if plan.seats_are_free or paid == 0:
@@ -114,7 +116,9 @@ def _seats_released_by(
         .order_by("-added_at", "-id")
         .first()
     )
-    return [release_terms(newest, subscription, today, own_seat=False)] if newest else []
+    if newest is None:
+        return []
+    return [release_terms(newest, subscription, today, own_seat=False, zone=workspace.billing_zone)]
 
 
 def apply_money(release: SeatRelease, *, workspace: Workspace, source_prefix: str, now: datetime) -> Seat:
@@ -171,7 +175,8 @@ def seat_end_with_subscription(
     whose period is what ended: nothing of it is left. The caller holds the seat lock.
     """
     if not seat.coterm:
-        release = release_terms(seat, subscription, day_of(now), own_seat=True)
+        zone = workspace.billing_zone
+        release = release_terms(seat, subscription, day_of(now, zone), own_seat=True, zone=zone)
         if release.credit_cents:
             seat = apply_money(release, workspace=workspace, source_prefix="seat-removal", now=now)
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
@@ -180,6 +185,29 @@ def seat_end_with_subscription(
     seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
     seat.pending_interval, seat.pending_at = "", None
     seat.save()
+
+
+def seats_release_unpaid(*, workspace: Workspace, seat_ids: list[int], now: datetime) -> int:
+    """The seats an invoice never paid billed end now, with nothing credited: its last
+    dunning retry failed (docs/rules/dunning.md#last-failure). Their members stay in the
+    workspace without a licence (as guests); the owner keeps the owner role, so the
+    subscription's next renewal bills their seat again. Returns how many seats ended."""
+    lock_seats(workspace.pk)
+    ended = 0
+    for seat in Seat.objects.select_for_update().filter(
+        workspace=workspace, pk__in=seat_ids, status=SeatStatus.ACTIVE
+    ):
+        SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
+            status=ChargeStatus.CANCELED, canceled_at=now
+        )
+        holder = seat.membership_id
+        seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
+        seat.pending_interval, seat.pending_at = "", None
+        seat.save()
+        if holder is not None:
+            Membership.objects.filter(pk=holder).exclude(role=Role.OWNER).update(role=Role.GUEST)
+        ended += 1
+    return ended
 
 
 @dataclass(frozen=True)
@@ -215,7 +243,10 @@ def _removal_plan(
         raise workspace_errors.OwnerCannotBeChanged()
     subscription = subscription_locked(workspace) if lock else subscription_of(workspace)
     releases = _seats_released_by(
-        workspace=workspace, membership=membership, subscription=subscription, today=day_of(now)
+        workspace=workspace,
+        membership=membership,
+        subscription=subscription,
+        today=day_of(now, workspace.billing_zone),
     )
     return RemovalPreview(
         membership=membership, releases=tuple(releases), currency=subscription.price.currency
@@ -264,6 +295,9 @@ def seat_on_role_change(*, membership: Membership, new_role: str, now: datetime)
         assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)
         return
     for release in _seats_released_by(
-        workspace=workspace, membership=membership, subscription=subscription, today=day_of(now)
+        workspace=workspace,
+        membership=membership,
+        subscription=subscription,
+        today=day_of(now, workspace.billing_zone),
     ):
         _release(release, workspace=workspace, now=now)

@@ -86,9 +86,10 @@ def seats_sync(*, workspace: Workspace, now: datetime) -> int:
             seat.status, seat.removed_at, seat.membership = SeatStatus.REMOVED, now, None
             seat.save()
         changed += 1
-    today = day_of(now)
-    period = period_for(subscription, interval, today)
-    coterm_period = (midnight(period.start), midnight(period.end))
+    zone = workspace.billing_zone
+    today = day_of(now, zone)
+    period = period_for(subscription, interval, today, zone)
+    coterm_period = (midnight(period.start, zone), midnight(period.end, zone))
     for terms in planned.kept:
         seat = locked[terms.seat.id]
         before = _terms(seat)

@@ -6,7 +6,7 @@ import pytest
 from billing import services
 from credits.models import CreditGrant, GrantBucket
 from credits.selectors import credit_summary
-from invoices.models import InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.subscriptions.conftest import VISA_DECLINED, at, price_id, save_card, subscribe
 
@@ -25,7 +25,7 @@ def business(billed_workspace, owner):
 
 def _state(workspace):
     sub = Subscription.objects.select_related("plan").get(workspace=workspace)
-    return sub.plan.code, sub.status, sub.extra_seats, sub.dunning_invoice_id
+    return sub.plan.code, sub.status, sub.extra_seats, sub.past_due_since
 
 
 def test_a_declined_upgrade_changes_nothing_and_voids_its_invoice(business, owner):
@@ -42,6 +42,9 @@ def test_a_declined_upgrade_changes_nothing_and_voids_its_invoice(business, owne
     assert result.payment.succeeded is False
     assert result.invoice.status == InvoiceStatus.VOID
     assert result.invoice.total_cents == 1_680
+    # The issued invoice is cancelled by a credit note; its number stays used.
+    note = Invoice.objects.get(corrects=result.invoice)
+    assert (note.number, note.status, note.total_cents) == ("AV-2026-000001", InvoiceStatus.CREDITED, -1_680)
     assert _state(business) == before == ("business", SubscriptionStatus.ACTIVE, 0, None)
     assert credit_summary(business, now=APRIL_10).allowance == allowance == 50
 

@@ -3,6 +3,9 @@ the production rounding: the anchor day at the end of a month, the add-ons' pric
 period, and the charge's "already paid" guard (docs/rules/billing-calendar.md,
 docs/rules/plans.md#add-ons, docs/rules/payments.md#charging-an-invoice)."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from billing import services
@@ -14,6 +17,9 @@ from tests.subscriptions.conftest import at, save_card, subscribe
 
 pytestmark = pytest.mark.django_db
 
+#: The workspace's billing time zone (the default): periods end at midnight there.
+PARIS = ZoneInfo("Europe/Paris")
+
 
 def _period_ends(workspace) -> list[str]:
     ends = (
@@ -21,7 +27,7 @@ def _period_ends(workspace) -> list[str]:
         .order_by("id")
         .values_list("period_end", flat=True)
     )
-    return [end.date().isoformat() for end in ends if end is not None]
+    return [end.astimezone(PARIS).date().isoformat() for end in ends if end is not None]
 
 
 def test_a_subscription_bought_on_the_31st_renews_on_the_last_day_of_short_months(billed_workspace, owner):
@@ -40,7 +46,7 @@ def test_a_subscription_bought_on_the_31st_renews_on_the_last_day_of_short_month
         "2026-06-30",
     ]
     subscription = Subscription.objects.get(workspace=billed_workspace)
-    assert subscription.current_period_end == at(2026, 6, 30)
+    assert subscription.current_period_end == datetime(2026, 6, 30, tzinfo=PARIS)
 
 
 def test_a_subscription_bought_on_the_29th_keeps_its_day_after_february(billed_workspace, owner):

@@ -12,8 +12,6 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.seat_sweeps import run_seat_sweeps
-from domain.money import round_half_up
-from domain.periods import months_between
 from invoices.selectors import account_balance_cents
 from teams.models import Seat, SeatStatus
 from tests.browser.conftest import sign_in
@@ -79,12 +77,14 @@ def test_admin_invites_invitee_joins_and_admin_removes_them_after_reading_the_cr
     row.get_by_role("link", name="Supprimer").click()
     dialog = page.locator("dialog#remove-member-modal")
     dialog.wait_for(state="visible")
-    period_start = subscription.current_period_start.date()
-    months_left = 12 - months_between(period_start, today) - 1
-    credit = round_half_up(seat.price_cents * months_left, 12)
-    assert dialog.locator(".removal-credit").get_attribute("data-credit-cents") == str(credit)
+    # The annual period started on the 1st of this month, so the current month is used and
+    # the 11 months after it are credited: 89,99 € × 11/12 = 82,491… → 82,49 €.
+    assert subscription.current_period_start.date() == start
+    assert seat.price_cents == 8_999
+    credit = 8_249
+    assert dialog.locator(".removal-credit").get_attribute("data-credit-cents") == "8249"
     assert "L’espace recevra un crédit au prorata de" in dialog.inner_text()
-    assert f"{months_left} mois sur 12 × 89,99" in dialog.inner_text()
+    assert "11 mois sur 12 × 89,99" in dialog.inner_text()
     screenshot("team-remove-modal")
     dialog.get_by_role("button", name="Supprimer de l’équipe").click()
     page.wait_for_selector("text=invitee@example.test a été supprimé de l’équipe.")

@@ -93,7 +93,9 @@ def test_a_failing_charge_rolls_back_and_leaves_the_connection_usable(funded, me
     monkeypatch.setattr(sql, "CONSUME", "SELECT 1 / 0 WHERE %(ws)s IS NOT NULL OR %(now)s IS NULL")
     with pytest.raises(DatabaseError, match="division by zero"):
         ledger.charge_pipelined(
-            ledger.ChargeRequest("consume", funded.pk, "summarize", 1, member.user_id, "boom", NOW)
+            ledger.ChargeRequest(
+                "consume", funded.pk, "summarize", 1, member.user_id, "boom", NOW, funded.billing_zone
+            )
         )
     assert connection.connection.info.transaction_status == 0  # idle: rolled back, lock released
     assert LedgerEntry.objects.filter(workspace=funded).count() == 1

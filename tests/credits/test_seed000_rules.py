@@ -57,7 +57,8 @@ def test_free_gets_10_a_month_reset_on_the_1st_and_unused_credits_do_not_roll_ov
         )
         _consume(workspace, member, quantity=4)
         assert selectors.credit_summary(workspace).balance == 6
-    with time_machine.travel(utc(2026, 3, 31, 23, 59), tick=False):
+    # 31 March at 23:59 in Paris, the workspaces' billing time zone (UTC+2 in summer).
+    with time_machine.travel(utc(2026, 3, 31, 21, 59), tick=False):
         assert _sweep()["allowances_reset"] == 0
         assert selectors.credit_summary(workspace).balance == 6
     with time_machine.travel(utc(2026, 4, 1, 0, 5), tick=False):
@@ -84,7 +85,8 @@ def test_starter_is_25_per_licence_reset_on_the_renewal_day_the_3rd(workspace, m
         grant = _allowance(workspace)
         assert grant.amount == 25 * 3  # owner, member, admin
         assert (grant.period_start, grant.period_end) == (dt.date(2026, 3, 3), dt.date(2026, 4, 3))
-    with time_machine.travel(utc(2026, 4, 2, 23), tick=False):
+    # 2 April at 23:00 in Paris.
+    with time_machine.travel(utc(2026, 4, 2, 21), tick=False):
         assert _sweep()["allowances_reset"] == 0
     with time_machine.travel(utc(2026, 4, 3, 0, 1), tick=False):
         _sweep()
@@ -102,7 +104,8 @@ def test_renewal_on_the_31st_resets_on_30_april(workspace):
             dt.date(2026, 3, 31),
             dt.date(2026, 4, 30),
         )
-    with time_machine.travel(utc(2026, 4, 29, 23, 59), tick=False):
+    # 29 April at 23:59 in Paris.
+    with time_machine.travel(utc(2026, 4, 29, 21, 59), tick=False):
         assert _sweep()["allowances_reset"] == 0
     with time_machine.travel(utc(2026, 4, 30, 0, 1), tick=False):
         assert _sweep()["allowances_reset"] == 1

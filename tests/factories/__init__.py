@@ -19,6 +19,7 @@ from tests.factories.invoices import (
     DraftInvoiceFactory,
     DraftInvoiceLineFactory,
     InvoiceFactory,
+    line_text,
     plan_line,
 )
 from tests.factories.subscriptions import (
@@ -69,6 +70,7 @@ __all__ = [
     "SubscriptionRowFactory",
     "UserFactory",
     "WorkspaceFactory",
+    "line_text",
     "owner_of",
     "plan_line",
     "price_id",

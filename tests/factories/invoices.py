@@ -18,16 +18,17 @@ import factory
 from django.utils import timezone
 
 from billing import services as billing
+from invoices.line_words import LineNumbers, line_words
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 from invoices.services import account_balance_credit
 from invoices.totals import DraftLine
 
 
 def plan_line(amount_cents: int = 24_000, **overrides) -> DraftLine:
-    """A plan line of 240,00 € for March 2026 (Business)."""
+    """A plan line of 240,00 € for March 2026 (Business): 1 × 240,00 € = 240,00 €."""
     fields: dict[str, Any] = {
         "kind": "plan",
-        "description": "Business, 30 of 30 days × 240,00 €",
+        "subject": "Business",
         "amount_cents": amount_cents,
         "quantity": 1,
         "unit_amount_cents": amount_cents,
@@ -37,6 +38,13 @@ def plan_line(amount_cents: int = 24_000, **overrides) -> DraftLine:
     }
     fields.update(overrides)
     return DraftLine(**fields)
+
+
+def line_text(line: LineNumbers, language: str = "fr", currency: str = "EUR") -> str:
+    """A line as its reader reads it: "Forfait Business | 1 × 240,00 € = 240,00 €"
+    (docs/rules/invoices.md#line-words)."""
+    words = line_words(line, currency=currency, language=language)
+    return f"{words.description} | {words.formula}"
 
 
 class InvoiceFactory(factory.django.DjangoModelFactory):
@@ -83,7 +91,8 @@ class DraftInvoiceLineFactory(factory.django.DjangoModelFactory):
 
     invoice = factory.SubFactory(DraftInvoiceFactory)
     kind = "plan"
-    description = "Plan"
+    subject = "Business"
+    unit_amount_cents = 100
     amount_cents = 100
 
 

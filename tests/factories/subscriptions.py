@@ -98,7 +98,7 @@ def save_card(
         exp_month=exp_month,
         exp_year=exp_year,
         now=now,
-    )
+    ).method
 
 
 class PaymentMethodFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,6 @@ from io import StringIO
 import time_machine
 from django.core.management import call_command
 
-from domain.money import round_half_up
 from invoices.models import Invoice
 from subscriptions.models import LocalCharge
 from teams import services as teams
@@ -46,11 +45,6 @@ def tick(moment: datetime) -> str:
     with time_machine.travel(moment, tick=False):
         call_command("billing_tick", stdout=out)
     return out.getvalue()
-
-
-def with_vat(subtotal_cents: int) -> int:
-    """An invoice total at the default 20 % VAT, rounded half up (docs/rules/invoices.md)."""
-    return subtotal_cents + round_half_up(subtotal_cents * 2_000, 10_000)
 
 
 def invoices(workspace: Workspace) -> list[Invoice]:

@@ -18,7 +18,7 @@ from invoices.models import InvoiceStatus
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import Seat, SeatCharge, SeatStatus
-from tests.factories import subscribe
+from tests.factories import line_text, subscribe
 from tests.integration.helpers import (
     add_member,
     at,
@@ -28,8 +28,8 @@ from tests.integration.helpers import (
     lines_of,
     save_card,
     tick,
-    with_vat,
 )
+from tests.teams.conftest import paris
 from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -91,24 +91,30 @@ def test_studio_pro_annual_bills_each_seat_once_over_thirteen_months(workspace, 
     renewal = next(i for i in issued if i.source.startswith("renewal:") and i.issued_at.year == 2027)
     seat_line = renewal.lines.get(kind="seats")
     assert seat_line.quantity == 1
-    assert seat_line.description == "Pro, 1 extra seat × 89,99\u00a0€"
+    assert line_text(seat_line) == "Pro, sièges supplémentaires | 1 × 89,99\u00a0€ = 89,99\u00a0€"
 
-    expected_total = sum(with_vat(sum(amount for _kind, amount in lines)) for _reason, lines in expected)
-    assert expected_total == 63_463
-    assert sum(invoice.total_cents for invoice in issued) == expected_total
+    # Totals at 20 % VAT, each rounded half up to the cent:
+    # the year 89,99 € + 18,00 € (17,998) = 107,99 €; the two seats 102,98 € + 20,60 € (20,596)
+    # = 123,58 €; each monthly renewal 12,99 € + 2,60 € (2,598) = 15,59 €; the 2027 renewal
+    # 179,98 € + 36,00 € (35,996) = 215,98 €.
+    totals = [invoice.total_cents for invoice in issued]
+    assert totals[:13] == [10_799, 12_358] + [1_559] * 11
+    assert sorted(totals[13:]) == [1_559, 21_598]
+    # 107,99 + 123,58 + 12 × 15,59 + 215,98 = 634,63 €
+    assert sum(totals) == 63_463
     assert all(invoice.status == InvoiceStatus.PAID for invoice in issued)
-    assert charged_cents(workspace) == expected_total
+    assert charged_cents(workspace) == 63_463
     numbers = [invoice.number for invoice in issued]
     assert len(set(numbers)) == len(numbers)
 
     seats = {seat.user_email: seat for seat in Seat.objects.filter(workspace=workspace)}
     assert (seats["annual@studio.test"].period_start, seats["annual@studio.test"].period_end) == (
-        at(2027, 1, 1),
-        at(2028, 1, 1),
+        paris(2027, 1, 1),
+        paris(2028, 1, 1),
     )
     assert (seats["monthly@studio.test"].period_start, seats["monthly@studio.test"].period_end) == (
-        at(2027, 1, 1),
-        at(2027, 2, 1),
+        paris(2027, 1, 1),
+        paris(2027, 2, 1),
     )
     assert team_selectors.coterm_paid_seat_count(workspace) == 1
     assert invoices(other_workspace) == []
@@ -130,16 +136,17 @@ def test_free_to_pro_with_five_members_bills_two_seats_on_one_invoice_and_nothin
     result = subscribe(workspace, owner, "pro", "month", now=bought)
     preview = result.preview
 
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("plan", "Pro, 1 month × 12,99\u00a0€", PRO_MONTH),
-        ("seats", "Pro, 2 extra seats × 12,99\u00a0€", 2 * PRO_MONTH),
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        ("plan", "Forfait Pro | 1 × 12,99\u00a0€ = 12,99\u00a0€", PRO_MONTH),
+        ("seats", "Pro, sièges supplémentaires | 2 × 12,99\u00a0€ = 25,98\u00a0€", 2 * PRO_MONTH),
     ]
     assert lines_of(result.invoice) == [("plan", PRO_MONTH), ("seats", 2 * PRO_MONTH)]
-    assert result.invoice.total_cents == preview.totals.total_cents == with_vat(3 * PRO_MONTH)
+    # 3 × 12,99 € = 38,97 €; VAT 7,794 € → 7,79 €; 46,76 €
+    assert result.invoice.total_cents == preview.totals.total_cents == 4_676
     seats = Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE)
     assert seats.count() == 2
     assert all(seat.coterm and seat.interval == "month" for seat in seats)
-    assert (seats[0].period_start, seats[0].period_end) == (at(2026, 3, 10), at(2026, 4, 10))
+    assert (seats[0].period_start, seats[0].period_end) == (paris(2026, 3, 10), paris(2026, 4, 10))
     assert not seats.filter(membership__role=Role.OWNER).exists()
     assert not SeatCharge.objects.filter(workspace=workspace).exists()
 
@@ -153,7 +160,7 @@ def test_free_to_pro_with_five_members_bills_two_seats_on_one_invoice_and_nothin
         ("subscription_create", [("plan", PRO_MONTH), ("seats", 2 * PRO_MONTH)]),
         ("subscription_cycle", [("plan", PRO_MONTH), ("seats", 2 * PRO_MONTH)]),
     ]
-    assert charged_cents(workspace) == 2 * with_vat(3 * PRO_MONTH)
+    assert charged_cents(workspace) == 9_352  # 2 × 46,76 €
     assert not SeatCharge.objects.filter(workspace=workspace).exists()
     assert not Seat.objects.filter(workspace=other_workspace).exists()
 
@@ -176,7 +183,9 @@ def test_extra_seats_bought_in_advance_are_filled_before_any_paid_seat(workspace
     )
     # 22 of 31 days remain: 2 × 12,99 € × 22 / 31 = 18,4374 € → 18,44 €.
     assert lines_of(result.invoice) == [("seat_proration", 1_844)]
-    assert result.invoice.lines.get().description == "Pro, 2 extra seats, 22 of 31 days × 25,98\u00a0€"
+    assert line_text(result.invoice.lines.get()) == (
+        "Pro, sièges supplémentaires | 2 × 12,99\u00a0€ × 22/31 jours = 18,44\u00a0€"
+    )
 
     invite_and_join(workspace, owner, "c@team.test", now=at(2026, 3, 10, 11))
     invite_and_join(workspace, owner, "d@team.test", now=at(2026, 3, 10, 12))
@@ -190,7 +199,7 @@ def test_extra_seats_bought_in_advance_are_filled_before_any_paid_seat(workspace
     seat = Seat.objects.get(workspace=workspace, status=SeatStatus.ACTIVE)
     assert seat.membership == third
     assert seat.coterm
-    assert "seat_invoices: 0" in tick(at(2026, 3, 12, 23, 30))  # not the same day
+    assert "seat_invoices: 0" in tick(at(2026, 3, 12, 22, 30))  # not the same day (23:30 in Paris)
     assert "seat_invoices: 1" in tick(at(2026, 3, 13, 0, 30))
     seat_invoice = invoices(workspace)[-1]
     # 20 of 31 days × 12,99 € = 8,3806 € → 8,38 €.
@@ -203,10 +212,10 @@ def test_extra_seats_bought_in_advance_are_filled_before_any_paid_seat(workspace
         [("plan", PRO_MONTH), ("seats", 3 * PRO_MONTH)],  # 2 extra + 1 co-termed paid seat
     )
     assert [i.total_cents for i in invoices(workspace)] == [
-        with_vat(PRO_MONTH),
-        with_vat(1_844),
-        with_vat(838),
-        with_vat(4 * PRO_MONTH),
+        1_559,  # 12,99 € + VAT 2,598 € → 2,60 €
+        2_213,  # 18,44 € + VAT 3,688 € → 3,69 €
+        1_006,  # 8,38 € + VAT 1,676 € → 1,68 €
+        6_235,  # 4 × 12,99 € = 51,96 € + VAT 10,392 € → 10,39 €
     ]
     assert charged_cents(workspace) == sum(i.total_cents for i in invoices(workspace))
     assert invoices(other_workspace) == []

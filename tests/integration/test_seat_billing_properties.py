@@ -19,7 +19,7 @@ from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import Seat, SeatStatus
-from tests.factories import price_id, subscribe
+from tests.factories import line_text, price_id, subscribe
 from tests.integration.helpers import add_member, at, save_card, tick
 
 pytestmark = pytest.mark.django_db
@@ -90,9 +90,10 @@ def test_preview_invoice_seats_and_renewal_agree(
             return
 
         if result.invoice is not None:
+            # The same lines: kind, words (written from the numbers) and amount.
             assert [
-                (line.kind, line.description, line.amount_cents) for line in result.invoice.lines.all()
-            ] == [(line.kind, line.description, line.amount_cents) for line in preview.lines]
+                (line.kind, line_text(line), line.amount_cents) for line in result.invoice.lines.all()
+            ] == [(line.kind, line_text(line), line.amount_cents) for line in preview.lines]
             assert result.invoice.total_cents == preview.totals.total_cents
         else:
             assert account_balance_cents(workspace) == balance_before + preview.account_credit_cents

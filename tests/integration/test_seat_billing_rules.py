@@ -16,8 +16,9 @@ from subscriptions.models import Subscription
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from tests.factories import price_id, subscribe
-from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, tick, with_vat
+from tests.factories import line_text, price_id, subscribe
+from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, tick
+from tests.teams.conftest import paris
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,8 @@ def test_a_renewal_bills_the_cotermed_seats_never_a_seat_on_its_own_interval(
     assert [(line.kind, line.amount_cents) for line in quote.lines] == expected
     assert [(line.kind, line.amount_cents) for line in preview.lines] == expected
     assert lines_of(invoice) == expected
-    assert invoice.total_cents == quote.amount_cents == preview.totals.total_cents == with_vat(2 * PRO_YEAR)
+    # 2 × 89,99 € = 179,98 €; VAT 35,996 € → 36,00 €; 215,98 €
+    assert invoice.total_cents == quote.amount_cents == preview.totals.total_cents == 21_598
     assert team_selectors.billable_seat_count(workspace) == 1
     assert not Invoice.objects.filter(workspace=other_workspace).exists()
 
@@ -80,14 +82,14 @@ def test_a_renewal_bills_the_cotermed_seats_never_a_seat_on_its_own_interval(
 def test_billing_tick_moves_cotermed_seats_into_the_period_it_just_renewed(workspace, owner):
     _team(workspace, owner, interval="year", start=at(2026, 1, 1, 9), members=3)
     seat = Seat.objects.get(workspace=workspace)
-    assert seat.period_end == at(2027, 1, 1)
+    assert seat.period_end == paris(2027, 1, 1)
 
     out = tick(at(2027, 1, 1, 0, 30))
 
     assert "renewed: 1" in out
     assert "coterm_synced: 1" in out  # the seat sweeps ran after billing, in the same tick
     seat.refresh_from_db()
-    assert (seat.period_start, seat.period_end) == (at(2027, 1, 1), at(2028, 1, 1))
+    assert (seat.period_start, seat.period_end) == (paris(2027, 1, 1), paris(2028, 1, 1))
 
 
 # --- changes: the subscription invoice and the seat rows agree ---------------------------------------
@@ -106,12 +108,22 @@ def test_buying_an_extra_seat_that_replaces_a_monthly_seat_credits_its_unused_mo
     )
 
     # The extra seat: 10 of 12 months × 89,99 €; the monthly seat it replaces: 22 of 31 days back.
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("seat_proration", "Pro, 1 extra seat, 10 of 12 months × 89,99\u00a0€", 7_499),
-        ("credit", "Unused time on a Pro seat — monthly@team.test, 22 of 31 days × 12,99\u00a0€", -922),
+    # 89,99 € × 10/12 = 74,991… → 74,99 €; 12,99 € × 22/31 = 9,218… → 9,22 €
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        (
+            "seat_proration",
+            "Pro, sièges supplémentaires | 1 × 89,99\u00a0€ × 10/12 mois = 74,99\u00a0€",
+            7_499,
+        ),
+        (
+            "credit",
+            "Temps non utilisé sur un siège Pro — monthly@team.test | -1 × 12,99\u00a0€ × 22/31 jours = -9,22\u00a0€",
+            -922,
+        ),
     ]
     assert lines_of(result.invoice) == [("seat_proration", 7_499), ("credit", -922)]
-    assert result.invoice.total_cents == preview.totals.total_cents == with_vat(7_499 - 922)
+    # 74,99 € − 9,22 € = 65,77 €; VAT 13,154 € → 13,15 €; 78,92 €
+    assert result.invoice.total_cents == preview.totals.total_cents == 7_892
     assert _seat("monthly@team.test").status == SeatStatus.REMOVED
     assert team_selectors.seat_summary(workspace).paid == 0
     # The month it held is not billed again, and it never renews on its own again.
@@ -132,13 +144,23 @@ def test_a_plan_change_reprices_a_weekly_seat_for_the_rest_of_its_week(workspace
         workspace=workspace, actor=owner, price_id=price_id("max", "month"), preview=preview, now=now
     )
 
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        # Base + the co-termed seat, 28 of 31 days, on each plan.
-        ("plan_proration", "Max, 28 of 31 days × 49,98\u00a0€", 4_514),
-        ("credit", "Unused time on Pro, 28 of 31 days × 25,98\u00a0€", -2_347),
-        # The weekly seat, 4 of its 7 days, at the new price then the old one.
-        ("seat_proration", "Max seat — weekly@team.test, 4 of 7 days × 8,99\u00a0€", 514),
-        ("credit", "Unused time on a Pro seat — weekly@team.test, 4 of 7 days × 4,99\u00a0€", -285),
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        # Base + the co-termed seat, 28 of 31 days, on each plan: 49,98 € × 28/31 = 45,143… → 45,14 €,
+        # 25,98 € × 28/31 = 23,465… → 23,47 €.
+        (
+            "plan_proration",
+            "Forfait Max, reste de la période | 1 × 49,98\u00a0€ × 28/31 jours = 45,14\u00a0€",
+            4_514,
+        ),
+        ("credit", "Temps non utilisé sur Pro | -1 × 25,98\u00a0€ × 28/31 jours = -23,47\u00a0€", -2_347),
+        # The weekly seat, 4 of its 7 days, at the new price then the old one:
+        # 8,99 € × 4/7 = 5,137… → 5,14 €; 4,99 € × 4/7 = 2,851… → 2,85 €.
+        ("seat_proration", "Siège Max — weekly@team.test | 1 × 8,99\u00a0€ × 4/7 jours = 5,14\u00a0€", 514),
+        (
+            "credit",
+            "Temps non utilisé sur un siège Pro — weekly@team.test | -1 × 4,99\u00a0€ × 4/7 jours = -2,85\u00a0€",
+            -285,
+        ),
     ]
     assert lines_of(result.invoice) == [(line.kind, line.amount_cents) for line in preview.lines]
     weekly, coterm = _seat("weekly@team.test"), _seat("coterm@team.test")
@@ -148,7 +170,8 @@ def test_a_plan_change_reprices_a_weekly_seat_for_the_rest_of_its_week(workspace
     tick(at(2026, 3, 8, 0, 30))  # the weekly seat's anniversary: at the Max price from now on
     assert lines_of(invoices(workspace)[-1]) == [("seats", MAX_WEEK)]
     assert preview.next_renewal_cents == team_selectors.next_renewal(workspace).amount_cents
-    assert preview.next_renewal_cents == with_vat(2 * MAX_MONTH)
+    # Max base and the co-termed seat: 2 × 24,99 € = 49,98 €; VAT 9,996 € → 10,00 €; 59,98 €
+    assert preview.next_renewal_cents == 5_998
     assert not Seat.objects.filter(workspace=other_workspace).exists()
 
 
@@ -176,7 +199,7 @@ def test_switching_to_annual_brings_an_annual_seat_under_the_subscription(worksp
     for email in ("annual@team.test", "coterm@team.test"):
         seat = _seat(email)
         assert (seat.interval, seat.coterm) == ("year", True)
-        assert (seat.period_start, seat.period_end) == (at(2026, 3, 10), at(2027, 3, 10))
+        assert (seat.period_start, seat.period_end) == (paris(2026, 3, 10), paris(2027, 3, 10))
     # Its old anniversary is gone: 1 March 2027 renews nothing; 10 March 2027 the subscription does.
     assert "seat_invoices: 0" in tick(at(2027, 3, 1, 0, 30))
     tick(at(2027, 3, 10, 0, 30))
@@ -245,7 +268,7 @@ def test_a_member_joining_before_the_renewal_ran_is_billed_by_the_renewal_only(w
 
     assert not SeatCharge.objects.filter(workspace=workspace).exists()
     seat = _seat("early@team.test")
-    assert (seat.coterm, seat.period_start, seat.period_end) == (True, at(2026, 4, 1), at(2026, 5, 1))
+    assert (seat.coterm, seat.period_start, seat.period_end) == (True, paris(2026, 4, 1), paris(2026, 5, 1))
     tick(at(2026, 4, 1, 0, 30))
     assert lines_of(invoices(workspace)[-1]) == [("plan", PRO_MONTH), ("seats", PRO_MONTH)]
     assert "seat_invoices: 0" in tick(at(2026, 4, 2, 0, 30))

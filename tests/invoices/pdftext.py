@@ -10,7 +10,9 @@ import re
 import zlib
 
 _OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+# pydyf ends a stream's data with a bare "\n" before "endstream": a compressed stream may
+# itself end with a "\r" byte, which belongs to the data.
+_STREAM = re.compile(rb"stream\r?\n(.*?)\nendstream", re.S)
 _REF = re.compile(rb"/([^\s/<>\[\]()]+)\s+(\d+)\s+0\s+R")
 _TEXT_OPS = re.compile(rb"/([^\s/]+)\s+[\d.]+\s+Tf|\[(.*?)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj", re.S)
 _HEX = re.compile(rb"<([0-9A-Fa-f]*)>")

@@ -25,7 +25,7 @@ def test_invoices_are_listed_and_read_only(operator, workspace, make_invoice):
     page = operator.get(reverse("admin:invoices_invoice_change", args=[invoice.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Business, 30 of 30 days × 240,00 €" in html
+    assert "Forfait Business — 1 × 240,00\u00a0€ = 240,00\u00a0€" in html
     assert 'name="_save"' not in html
     assert operator.get(reverse("admin:invoices_invoice_add")).status_code == 403
     assert (

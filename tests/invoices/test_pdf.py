@@ -27,7 +27,7 @@ def render_count(monkeypatch):
 def test_pdf_is_a_french_invoice_with_the_legal_mentions(workspace, make_invoice, settings):
     workspace.vat_number = "FR99123456789"
     workspace.save()
-    invoice = make_invoice(workspace, plan_line(15_900, description="Team Starter, 1 month × 159,00 €"))
+    invoice = make_invoice(workspace, plan_line(15_900, subject="Team Starter"))
 
     content = pdf.render_invoice_pdf(invoice)
     assert content.startswith(b"%PDF-")
@@ -42,7 +42,9 @@ def test_pdf_is_a_french_invoice_with_the_legal_mentions(workspace, make_invoice
         f"SIREN : {settings.SELLER_SIREN}",
         f"N° de TVA intracommunautaire : {settings.SELLER_VAT_NUMBER}",
         "N° de TVA intracommunautaire : FR99123456789",
-        "Team Starter, 1 mois × 159,00 €",
+        # 1 × 159,00 € = 159,00 €, column by column.
+        "Forfait Team Starter",
+        "1\n× 159,00\u00a0€\n= 159,00\u00a0€",
         "1 mars 2026 – 31 mars 2026",
         "Sous-total HT\n159,00\u00a0€",
         "TVA (20,00\u00a0%)\n31,80\u00a0€",

@@ -20,8 +20,16 @@ def test_invoice_create_finalizes_with_totals_lines_and_parties(
 ):
     workspace.billing_email = "billing@acme.test"
     workspace.save()
+    # -1 × 100,00 € × 20/30 days = -66,666… → -66,67 €
     credit = DraftLine(
-        kind="credit", description="Starter, 20 of 30 days × 100,00 € unused", amount_cents=-6_667
+        kind="credit",
+        subject="Starter",
+        quantity=-1,
+        unit_amount_cents=10_000,
+        fraction_numerator=20,
+        fraction_denominator=30,
+        fraction_unit="day",
+        amount_cents=-6_667,
     )
     invoice = make_invoice(workspace, plan_line(16_000), credit, billing_reason="plan_change")
 
@@ -52,7 +60,17 @@ def test_invoice_create_finalizes_with_totals_lines_and_parties(
         ("plan", 16_000, 0),
         ("credit", -6_667, 1),
     ]
-    assert lines[0].description == "Business, 30 of 30 days × 240,00 €"
+    assert (lines[0].subject, lines[0].quantity, lines[0].unit_amount_cents, lines[0].description) == (
+        "Business",
+        1,
+        16_000,
+        "",
+    )
+    assert (lines[1].fraction_numerator, lines[1].fraction_denominator, lines[1].fraction_unit) == (
+        20,
+        30,
+        "day",
+    )
     assert lines[0].period_start == datetime(2026, 3, 1, tzinfo=UTC)
     assert lines[0].metadata == {"plan": "business"}
     assert not Invoice.objects.filter(workspace=other_workspace).exists()
@@ -76,7 +94,24 @@ def test_same_source_returns_the_first_invoice_unchanged(workspace, other_worksp
     [
         ([], {}, errors.InvoiceWithoutLines),
         ([plan_line(kind="gift")], {}, errors.InvoiceLineInvalid),
-        ([plan_line(description="  ")], {}, errors.InvoiceLineInvalid),
+        # Neither named nor worded.
+        ([plan_line(subject=None, description="  ")], {}, errors.InvoiceLineInvalid),
+        # 1 × 239,99 € is not 240,00 €.
+        ([plan_line(unit_amount_cents=23_999)], {}, errors.InvoiceLineInvalid),
+        # 240,00 € × 31/30 = 248,00 €, but no more than the whole period is billed.
+        (
+            [
+                plan_line(
+                    24_800,
+                    unit_amount_cents=24_000,
+                    fraction_numerator=31,
+                    fraction_denominator=30,
+                    fraction_unit="day",
+                )
+            ],
+            {},
+            errors.InvoiceLineInvalid,
+        ),
         ([plan_line(amount_cents=10.5)], {}, errors.InvoiceLineInvalid),  # type: ignore[arg-type]
         ([plan_line(period_start=datetime(2026, 3, 1))], {}, errors.InvoiceLineInvalid),
         (

@@ -20,12 +20,17 @@ OTHERS = [Role.MEMBER, Role.GUEST, Role.VISITOR]
 def invoice(workspace, make_invoice):
     return make_invoice(
         workspace,
-        plan_line(24_000, description="Business, 12 of 30 days × 240,00 €"),
+        plan_line(24_000),
+        # -1 × 100,00 € × 12/30 days = -40,00 €
         plan_line(
             -4_000,
             kind="credit",
-            description="Unused time on Starter, 12 of 30 days × 100,00 €",
-            unit_amount_cents=None,
+            subject="Starter",
+            quantity=-1,
+            unit_amount_cents=10_000,
+            fraction_numerator=12,
+            fraction_denominator=30,
+            fraction_unit="day",
         ),
     )
 
@@ -51,10 +56,12 @@ def test_details_page_shows_lines_totals_and_status_in_french(
     for expected in [
         f"Facture {invoice.number}",
         "En attente",
-        # Formulas are stored in one wording and read in the reader's language.
-        "Business, 12 jours sur 30 × 240,00 €",
-        "Temps non utilisé sur Starter, 12 jours sur 30 × 100,00 €",
-        "-40,00\u00a0€",
+        # Words written from the lines' numbers, in the reader's language.
+        "Forfait Business",
+        "Temps non utilisé sur Starter",
+        "× 100,00\u00a0€",
+        "× 12/30 jours",
+        "= -40,00\u00a0€",
         "Sous-total HT",
         "200,00\u00a0€",
         "TVA (20,00\u00a0%)",

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,6 +20,16 @@ NBSP = "\u00a0"
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+#: The workspaces' billing time zone, the product's default
+#: (docs/rules/billing-calendar.md#billing-time-zone).
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(year: int, month: int, day: int) -> datetime:
+    """Midnight of that day in Paris: where the periods billing stores begin and end."""
+    return datetime(year, month, day, tzinfo=PARIS)
 
 
 APRIL_1 = at(2026, 4, 1, 9)

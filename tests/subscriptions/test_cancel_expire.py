@@ -11,7 +11,7 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 from tests.factories import subscribe
-from tests.subscriptions.conftest import APRIL_1, APRIL_10, _sub, at, save_card
+from tests.subscriptions.conftest import APRIL_1, APRIL_10, _sub, at, paris, save_card
 
 # --- Cancel, reactivate, expire -----------------------------------------------------------
 
@@ -42,7 +42,7 @@ def test_cancel_needs_a_reason_and_free_text_for_other(on_starter, owner):
     assert subscription.canceled_at == APRIL_10
     # Access stays until the period ends.
     assert subscription.plan.code == "starter"
-    assert subscription.current_period_end == at(2026, 5, 1)
+    assert subscription.current_period_end == paris(2026, 5, 1)
 
 
 def test_reactivating_before_the_period_ends_keeps_it_running(on_starter, owner):

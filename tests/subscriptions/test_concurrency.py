@@ -13,6 +13,7 @@ from invoices.totals import DraftLine
 from subscriptions.models import Subscription
 from teams.services import seats_sync
 from tests.factories import MembershipFactory, SubscriptionRowFactory, WorkspaceFactory
+from tests.subscriptions.conftest import paris
 from workspaces.models import Role
 
 NOW = datetime(2026, 6, 1, 0, 5, tzinfo=UTC)
@@ -86,6 +87,7 @@ def test_two_sweeps_and_direct_invoices_at_once_renew_each_once_with_consecutive
     assert set(renewals.values_list("total_cents", flat=True)) == {2_400}
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 61)]
+    # The renewed period ends at midnight in Paris, the workspaces' billing time zone.
     assert {s.current_period_end for s in Subscription.objects.filter(pk__in=[s.pk for s in due])} == {
-        datetime(2026, 7, 1, tzinfo=UTC)
+        paris(2026, 7, 1)
     }

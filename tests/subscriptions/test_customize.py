@@ -20,7 +20,7 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from tests.factories import VISA_DECLINED, subscribe
+from tests.factories import VISA_DECLINED, line_text, subscribe
 from tests.subscriptions.conftest import APRIL_1, APRIL_10, NBSP, _sub, add_members, at, save_card
 
 # --- Customizing: extra seats and extra credits ----------------------------------------
@@ -36,9 +36,18 @@ def test_customize_charges_prorated_seats_and_credit_packs_and_grants_credits_on
         workspace=billed_workspace, extra_seats=5, credit_packs=3, now=APRIL_10
     )
 
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("seat_proration", f"Team Starter, 5 extra seats, 21 of 30 days × 75,00{NBSP}€", 5_250),
-        ("extra_credits", f"3 × 1{chr(0x202F)}000{chr(0x202F)}000 credits × 5,00{NBSP}€", 1_500),
+    # 5 × 15,00 € × 21/30 = 1 575,00 € / 30 = 52,50 €
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        (
+            "seat_proration",
+            f"Team Starter, sièges supplémentaires | 5 × 15,00{NBSP}€ × 21/30 jours = 52,50{NBSP}€",
+            5_250,
+        ),
+        (
+            "extra_credits",
+            f"Crédits supplémentaires, packs de 1{chr(0x202F)}000{chr(0x202F)}000 crédits | 3 × 5,00{NBSP}€ = 15,00{NBSP}€",
+            1_500,
+        ),
     ]
     assert preview.total_due_now_cents == 8_100
     assert preview.next_renewal_cents == 28_080
@@ -86,7 +95,7 @@ def test_purchased_credits_wait_for_the_payment(billed_workspace, owner):
     )
     subscription = _sub(billed_workspace)
     assert subscription.status == SubscriptionStatus.ACTIVE
-    assert subscription.dunning_invoice_id is None
+    assert subscription.past_due_since is None
 
 
 def test_a_refund_takes_back_the_unused_purchased_credits_and_says_so(billed_workspace, owner):

@@ -5,7 +5,7 @@ import pytest
 from demo.acme import seed_acme_billing
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import LocalCharge, PaymentMethod, Subscription
-from tests.subscriptions.conftest import at
+from tests.subscriptions.conftest import PARIS, at
 from workspaces import demo
 
 
@@ -27,8 +27,9 @@ def test_acme_gets_team_starter_a_card_and_a_year_of_paid_invoices():
     invoices = Invoice.objects.filter(workspace=acme).order_by("issued_at")
     assert invoices.count() == 12
     assert set(invoices.values_list("status", flat=True)) == {InvoiceStatus.PAID}
-    assert invoices.first().issued_at.date().isoformat() == "2025-11-24"
-    assert invoices.last().issued_at.date().isoformat() == "2026-10-24"
+    # Invoice dates are the seller's calendar dates, in Paris.
+    assert invoices.first().issued_at.astimezone(PARIS).date().isoformat() == "2025-11-24"
+    assert invoices.last().issued_at.astimezone(PARIS).date().isoformat() == "2026-10-24"
     assert LocalCharge.objects.filter(workspace=acme, succeeded=True).count() == 12
 
     # Idempotent: a second run adds nothing.

@@ -26,7 +26,6 @@ from tests.subscriptions.test_pages_support import (
     seed_001_workspace,
     text,
 )
-from workspaces.formatting import format_money
 from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -113,13 +112,13 @@ def test_plan_change_shows_the_exact_preview_then_confirms_once(client, business
     assert response.status_code == 200
     page = text(response)
     assert "De Business à Enterprise" in page
-    # The engine's prorated lines, their formula in French: 21 of the 31 days of October left.
-    assert "Enterprise, 21 jours sur 31 × 200,00 €" in page
-    assert "Temps non utilisé sur Business, 21 jours sur 31 × 100,00 €" in page
-    due = (
-        format_money(expected.total_due_now_cents, "EUR", "fr").replace("\u00a0", " ").replace("\u202f", " ")
-    )
-    assert f"Total dû maintenant {due}" in page
+    # The engine's prorated lines, their words in French: 21 of the 31 days of October left.
+    assert "Forfait Enterprise, reste de la période 1 × 200,00 € × 21/31 jours = 135,48 €" in page
+    assert "Temps non utilisé sur Business -1 × 100,00 € × 21/31 jours = -67,74 €" in page
+    # 200,00 € × 21/31 = 135,483… → 135,48 €; 100,00 € × 21/31 = 67,741… → 67,74 € back;
+    # 67,74 € + VAT 13,548 € → 13,55 € = 81,29 €
+    assert "Total dû maintenant 81,29 €" in page
+    assert expected.total_due_now_cents == 8_129
     assert "Prochain renouvellement 2 nov. 2025" in page
     body = response.content.decode()
     assert hidden(body, "fingerprint") == expected.fingerprint
@@ -267,12 +266,11 @@ def test_customize_live_summary_then_confirm(client, acme):
     assert "<html" not in summary.content.decode()
     expected = services.preview_customize(workspace=workspace, extra_seats=7, credit_packs=3)
     summary_text = text(summary)
-    assert "3 × 1 000 000 crédits × 5,00 €" in summary_text
-    assert "Team Starter, 2 sièges supplémentaires, 21 jours sur 31 × 30,00 €" in summary_text
-    due = (
-        format_money(expected.total_due_now_cents, "EUR", "fr").replace("\u00a0", " ").replace("\u202f", " ")
-    )
-    assert f"Total dû maintenant {due}" in summary_text
+    assert "Crédits supplémentaires, packs de 1 000 000 crédits 3 × 5,00 € = 15,00 €" in summary_text
+    assert "Team Starter, sièges supplémentaires 2 × 15,00 € × 21/31 jours = 20,32 €" in summary_text
+    # 3 × 5,00 € = 15,00 €; 30,00 € × 21/31 = 20,322… → 20,32 €; 35,32 € + VAT 7,064 € → 7,06 €
+    assert "Total dû maintenant 42,38 €" in summary_text
+    assert expected.total_due_now_cents == 4_238
     fingerprint = hidden(summary.content.decode(), "fingerprint")
     assert fingerprint == expected.fingerprint
 
@@ -327,10 +325,11 @@ def test_annual_switch_modal_and_confirmation(client, acme):
     assert "Économisez 468,00 € par an" in page
     assert "Le passage à la facturation annuelle est irréversible jusqu'à la fin de la période." in page
     expected = services.preview_switch_to_annual(workspace=workspace)
-    due = (
-        format_money(expected.total_due_now_cents, "EUR", "fr").replace("\u00a0", " ").replace("\u202f", " ")
-    )
-    assert f"Total dû maintenant {due}" in page
+    # A year of Team Starter and its 5 extra seats, 1 590,00 € + 5 × 150,00 € = 2 340,00 €, less
+    # the month's unused time, 234,00 € × 21/31 = 158,516… → 158,52 €: 2 181,48 € HT;
+    # VAT 436,296 € → 436,30 €; 2 617,78 €
+    assert "Total dû maintenant 2 617,78 €" in page
+    assert expected.total_due_now_cents == 261_778
 
     form = {"fingerprint": hidden(body, "fingerprint"), "token": hidden(body, "token")}
     response = client.post(url("subscription_annual", workspace), form, headers=HTMX)

@@ -1,5 +1,5 @@
-"""The pieces under the subscription pages: template filters, the localized formulas of
-preview lines, and the one-query reads that must agree with the other apps' selectors."""
+"""The pieces under the subscription pages: template filters and the one-query reads that
+must agree with the other apps' selectors (preview lines' words: tests/invoices/test_line_words.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.utils import timezone, translation
 
 from billing.pages import overview_selectors, subscription_selectors
 from credits.selectors import credit_summary
-from invoices.formulas import localize_formula
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams.selectors import seat_summary
@@ -70,53 +69,6 @@ def test_missing_values_render_nothing():
         assert render("[{{ x|money:'EUR' }}|{{ x|number }}|{{ x|locale_date }}|{{ x|percent:0 }}]") == (
             f"[|||0,00{NBSP}%]"
         )
-
-
-# --- formulas of preview lines -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("formula", "french", "english"),
-    [
-        (
-            "Business, 12 of 30 days × 240,00 €",
-            "Business, 12 jours sur 30 × 240,00 €",
-            "Business, 12 days of 30 × 240,00 €",
-        ),
-        (
-            "Unused time on Pro, 1 of 31 days × 12,99 €",
-            "Temps non utilisé sur Pro, 1 jour sur 31 × 12,99 €",
-            "Unused time on Pro, 1 day of 31 × 12,99 €",
-        ),
-        ("Pro, 10 of 12 months × 89,99 €", "Pro, 10 mois sur 12 × 89,99 €", "Pro, 10 months of 12 × 89,99 €"),
-        (
-            "Team Starter, 1 month × 159,00 €",
-            "Team Starter, 1 mois × 159,00 €",
-            "Team Starter, 1 month × 159,00 €",
-        ),
-        (
-            "Team Starter, 1 year × 1 590,00 €",
-            "Team Starter, 1 an × 1 590,00 €",
-            "Team Starter, 1 year × 1 590,00 €",
-        ),
-        (
-            "Team Starter, 2 extra seats, 21 of 31 days × 30,00 €",
-            "Team Starter, 2 sièges supplémentaires, 21 jours sur 31 × 30,00 €",
-            "Team Starter, 2 extra seats, 21 days of 31 × 30,00 €",
-        ),
-        ("Business, 5 seats × 20,00 €", "Business, 5 sièges × 20,00 €", "Business, 5 seats × 20,00 €"),
-        (
-            f"3 × 1{NNBSP}000{NNBSP}000 credits × 5,00 €",
-            f"3 × 1{NNBSP}000{NNBSP}000 crédits × 5,00 €",
-            f"3 × 1{NNBSP}000{NNBSP}000 credits × 5,00 €",
-        ),
-    ],
-)
-def test_line_formulas_are_translated(formula, french, english):
-    with translation.override("fr"):
-        assert localize_formula(formula) == french
-    with translation.override("en"):
-        assert localize_formula(formula) == english
 
 
 # --- one-query reads agree with the apps' selectors ---------------------------------------------

@@ -12,7 +12,7 @@ from subscriptions.models import (
     EventKind,
     SubscriptionEvent,
 )
-from tests.factories import price_id, subscribe
+from tests.factories import line_text, price_id, subscribe
 from tests.subscriptions.conftest import (
     APRIL_1,
     APRIL_10,
@@ -22,6 +22,7 @@ from tests.subscriptions.conftest import (
     add_members,
     at,
     db_state,
+    paris,
     save_card,
 )
 
@@ -32,9 +33,17 @@ def test_an_upgrade_on_day_10_charges_exactly_the_prorated_difference(on_starter
     preview = services.preview_change_plan(workspace=on_starter, price_id=price_id("business"), now=APRIL_10)
 
     # Business for 3 seats is 60,00 €, Starter 30,00 €; 21 of 30 days remain.
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("plan_proration", f"Business, 21 of 30 days × 60,00{NBSP}€", 4_200),
-        ("credit", f"Unused time on Starter, 21 of 30 days × 30,00{NBSP}€", -2_100),
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        (
+            "plan_proration",
+            f"Forfait Business, reste de la période | 1 × 60,00{NBSP}€ × 21/30 jours = 42,00{NBSP}€",
+            4_200,
+        ),
+        (
+            "credit",
+            f"Temps non utilisé sur Starter | -1 × 30,00{NBSP}€ × 21/30 jours = -21,00{NBSP}€",
+            -2_100,
+        ),
     ]
     assert preview.totals.subtotal_cents == 2_100
     assert preview.totals.vat_cents == 420
@@ -48,8 +57,8 @@ def test_an_upgrade_on_day_10_charges_exactly_the_prorated_difference(on_starter
     subscription = _sub(on_starter)
     assert subscription.plan.code == "business"
     assert (subscription.current_period_start, subscription.current_period_end) == (
-        at(2026, 4, 1),
-        at(2026, 5, 1),
+        paris(2026, 4, 1),
+        paris(2026, 5, 1),
     )
     assert result.invoice.billing_reason == "plan_change"
     assert result.invoice.total_cents == 2_520
@@ -117,9 +126,14 @@ def test_monthly_to_annual_charges_the_annual_price_minus_unused_monthly_time(bi
 
     preview = services.preview_switch_to_annual(workspace=billed_workspace, now=APRIL_10)
 
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("plan", f"Team Starter, 1 year × 1\u202f590,00{NBSP}€", 159_000),
-        ("credit", f"Unused time on Team Starter, 21 of 30 days × 159,00{NBSP}€", -11_130),
+    # 159,00 € × 21/30 = 111,30 € of the month given back.
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        ("plan", f"Forfait Team Starter | 1 × 1\u202f590,00{NBSP}€ = 1\u202f590,00{NBSP}€", 159_000),
+        (
+            "credit",
+            f"Temps non utilisé sur Team Starter | -1 × 159,00{NBSP}€ × 21/30 jours = -111,30{NBSP}€",
+            -11_130,
+        ),
     ]
     assert preview.totals.subtotal_cents == 147_870
     assert preview.total_due_now_cents == 147_870 + 29_574
@@ -131,8 +145,8 @@ def test_monthly_to_annual_charges_the_annual_price_minus_unused_monthly_time(bi
     assert subscription.price.interval == "year"
     # The new annual period starts today.
     assert (subscription.current_period_start, subscription.current_period_end) == (
-        at(2026, 4, 10),
-        at(2027, 4, 10),
+        paris(2026, 4, 10),
+        paris(2027, 4, 10),
     )
     assert subscription.billing_anchor_day == 10
     assert result.invoice.billing_reason == "annual_switch"

@@ -1,3 +1,4 @@
+import math
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -5,7 +6,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from domain.money import round_half_up
 from domain.periods import Interval, add_interval, months_between, period_containing
 from domain.proration import Proration, charge_proration, removal_credit_proration
 
@@ -28,7 +28,7 @@ def test_seed_example_1_annual_pro_seat_added_1_march_charges_10_of_12_months() 
     assert proration.total_units == 12
     assert proration.unit == "month"
     assert proration.fraction == Fraction(10, 12)
-    assert proration.amount_cents == round_half_up(8999 * 10, 12) == 7499
+    assert proration.amount_cents == 7499  # 89,99 € × 10/12 = 74,991… → 74,99 €
     # The charge itself runs the day after (2 March); it is still March-December.
     next_day = charge_proration(PRO_SEAT_YEAR_CENTS, start, end, date(2026, 3, 2), Interval.YEAR)
     assert next_day == proration
@@ -40,12 +40,12 @@ def test_seed_example_2_monthly_seat_added_3_march_removed_18_march() -> None:
 
     charge = charge_proration(PRO_SEAT_MONTH_CENTS, start, end, date(2026, 3, 3), Interval.MONTH)
     assert (charge.remaining_units, charge.total_units, charge.unit) == (29, 31, "day")
-    assert charge.amount_cents == round_half_up(1299 * 29, 31) == 1215
+    assert charge.amount_cents == 1215  # 12,99 € × 29/31 = 12,152… → 12,15 €
 
     credit = removal_credit_proration(PRO_SEAT_MONTH_CENTS, start, end, date(2026, 3, 18), Interval.MONTH)
     # Credit for 18-31 March, removal day included.
     assert (credit.remaining_units, credit.total_units, credit.unit) == (14, 31, "day")
-    assert credit.amount_cents == round_half_up(1299 * 14, 31) == 587
+    assert credit.amount_cents == 587  # 12,99 € × 14/31 = 5,866… → 5,87 €
 
 
 @pytest.mark.parametrize("day", range(1, 31))
@@ -58,7 +58,7 @@ def test_seed_example_3_annual_seat_removed_in_june_credits_july_to_december(day
     assert credit.remaining_units == 6
     assert credit.total_units == 12
     assert credit.unit == "month"
-    assert credit.amount_cents == round_half_up(8999 * 6, 12) == 4500  # 4499.5 -> 4500
+    assert credit.amount_cents == 4500  # 89,99 € × 6/12 = 44,995 € → 45,00 € (half up)
 
 
 # --- Other rules ---------------------------------------------------------------------
@@ -86,7 +86,8 @@ def test_annual_first_day_charges_the_whole_year() -> None:
     charge = charge_proration(8999, start, end, start, Interval.YEAR)
     assert (charge.remaining_units, charge.amount_cents) == (12, 8999)
     credit = removal_credit_proration(8999, start, end, start, Interval.YEAR)
-    assert (credit.remaining_units, credit.amount_cents) == (11, round_half_up(8999 * 11, 12))
+    # 89,99 € × 11/12 = 82,491… → 82,49 €
+    assert (credit.remaining_units, credit.amount_cents) == (11, 8249)
 
 
 def test_annual_period_ending_on_29_february_counts_the_extra_day_in_month_12() -> None:
@@ -188,9 +189,12 @@ def test_fraction_is_within_zero_and_one(price: int, period: tuple[Interval, dat
         proration = prorate(price, start, end, at, interval)
         assert 0 <= proration.fraction <= 1
         assert 0 <= proration.amount_cents <= price
-        assert proration.amount_cents == round_half_up(
-            price * proration.remaining_units, proration.total_units
-        )
+        # The nearest cent, a half cent going up: within half a cent of the exact amount,
+        # and exactly half a cent away only above it.
+        exact = price * proration.fraction
+        assert abs(proration.amount_cents - exact) <= Fraction(1, 2)
+        if abs(proration.amount_cents - exact) == Fraction(1, 2):
+            assert proration.amount_cents > exact
     # Adding always charges at least the current unit.
     assert charge_proration(price, start, end, at, interval).remaining_units >= 1
 
@@ -230,7 +234,8 @@ def test_splitting_a_period_sums_to_the_whole_price_within_one_cent(
     interval, start, end, split = period
     tail = charge_proration(price, start, end, split, interval)
     head_units = tail.total_units - tail.remaining_units
-    head = round_half_up(price * head_units, tail.total_units)
+    # The head charged on its own, rounded half up here (prices are never negative).
+    head = math.floor(Fraction(price * head_units, tail.total_units) + Fraction(1, 2))
     assert abs(head + tail.amount_cents - price) <= 1
     whole = charge_proration(price, start, end, start, interval)
     assert whole.amount_cents == price

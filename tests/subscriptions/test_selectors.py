@@ -8,7 +8,7 @@ from subscriptions import selectors
 from subscriptions.models import Plan, Subscription
 from teams import selectors as team_selectors
 from tests.factories import PriceFactory, WorkspaceFactory, subscribe
-from tests.subscriptions.conftest import add_members, at, save_card
+from tests.subscriptions.conftest import add_members, at, paris, save_card
 from workspaces import selectors as workspace_selectors
 from workspaces.models import Role
 
@@ -99,7 +99,7 @@ def test_the_next_renewal_amount(workspace, owner):
 
     quote = team_selectors.next_renewal(workspace)
 
-    assert quote.at == at(2026, 5, 1)
+    assert quote.at == paris(2026, 5, 1)
     assert quote.amount_cents == 28_080
     assert [line.kind for line in quote.lines] == ["plan", "seats"]
 

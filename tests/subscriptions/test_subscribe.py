@@ -13,8 +13,8 @@ from subscriptions.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
-from tests.factories import UserFactory, price_id, subscribe
-from tests.subscriptions.conftest import APRIL_1, NBSP, _charges, _sub, at, db_state, save_card
+from tests.factories import UserFactory, line_text, price_id, subscribe
+from tests.subscriptions.conftest import APRIL_1, NBSP, _charges, _sub, at, db_state, paris, save_card
 
 # --- Free and subscribing -------------------------------------------------------------
 
@@ -37,15 +37,15 @@ def test_subscribe_charges_the_first_period_with_its_formula_lines(billed_worksp
         workspace=billed_workspace, price_id=price_id("team-starter"), extra_seats=5, now=APRIL_1
     )
 
-    assert [(line.kind, line.description, line.amount_cents) for line in preview.lines] == [
-        ("plan", f"Team Starter, 1 month × 159,00{NBSP}€", 15_900),
-        ("seats", f"Team Starter, 5 extra seats × 15,00{NBSP}€", 7_500),
+    assert [(line.kind, line_text(line), line.amount_cents) for line in preview.lines] == [
+        ("plan", f"Forfait Team Starter | 1 × 159,00{NBSP}€ = 159,00{NBSP}€", 15_900),
+        ("seats", f"Team Starter, sièges supplémentaires | 5 × 15,00{NBSP}€ = 75,00{NBSP}€", 7_500),
     ]
     assert preview.totals.subtotal_cents == 23_400
     assert preview.totals.vat_cents == 4_680
     assert preview.total_due_now_cents == 28_080
     assert preview.next_renewal_cents == 28_080
-    assert preview.next_renewal_at == at(2026, 5, 1)
+    assert preview.next_renewal_at == paris(2026, 5, 1)
 
     result = services.apply_subscribe(
         workspace=billed_workspace,
@@ -60,8 +60,8 @@ def test_subscribe_charges_the_first_period_with_its_formula_lines(billed_worksp
     assert subscription.plan.code == "team-starter"
     assert subscription.status == SubscriptionStatus.ACTIVE
     assert (subscription.current_period_start, subscription.current_period_end) == (
-        at(2026, 4, 1),
-        at(2026, 5, 1),
+        paris(2026, 4, 1),
+        paris(2026, 5, 1),
     )
     assert subscription.extra_seats == 5
     assert result.invoice.status == InvoiceStatus.PAID
@@ -102,7 +102,7 @@ def test_a_trial_starts_free_and_only_once(billed_workspace, owner):
     assert result.invoice is None
     assert result.preview.total_due_now_cents == 0
     assert subscription.status == SubscriptionStatus.TRIALING
-    assert subscription.trial_end == at(2026, 4, 15)  # Business: 14 days
+    assert subscription.trial_end == paris(2026, 4, 15)  # Business: 14 days
     assert subscription.billing_anchor_day == 15
     assert _charges(billed_workspace) == []
 

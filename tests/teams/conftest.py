@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import translation
@@ -22,6 +23,16 @@ def at(day: date, hour: int = 9) -> datetime:
 
 
 MARCH_1 = date(2026, 3, 1)
+
+#: The test workspaces' billing time zone, the product's default
+#: (docs/rules/billing-calendar.md#billing-time-zone): the period boundaries the services
+#: store are midnights there, e.g. ``datetime(2026, 3, 15, tzinfo=PARIS)``.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(year: int, month: int, day: int) -> datetime:
+    """Midnight of that day in Paris: where the periods the services store begin and end."""
+    return datetime(year, month, day, tzinfo=PARIS)
 
 
 def join(workspace, actor, email, role=Role.MEMBER) -> Membership:

@@ -18,7 +18,7 @@ from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.factories import (
     SubscriptionRowFactory,
 )
-from tests.teams.conftest import MARCH_1, at, join
+from tests.teams.conftest import MARCH_1, PARIS, at, join
 from workspaces.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_a_seat_on_its_own_interval_renews_on_its_anniversary_once(workspace, ow
     )
     assert renewal.invoice.source == f"seat-renewals:{workspace.pk}:2026-03-08"
     seat = Seat.objects.get()
-    assert seat.period_end == datetime(2026, 3, 15, tzinfo=UTC)
+    assert seat.period_end == datetime(2026, 3, 15, tzinfo=PARIS)
     assert LocalCharge.objects.count() == 2  # the first week, then its renewal
 
 
@@ -89,9 +89,10 @@ def test_cotermed_seats_follow_the_subscription_into_its_next_period(
     renew_due_subscriptions(now=at(date(2027, 1, 1), 0))
     run_seat_sweeps(now=at(date(2027, 1, 1), 5))
     seat = Seat.objects.get()
+    # The period the row started (midnight UTC) ends at midnight in Paris.
     assert (seat.period_start, seat.period_end) == (
         datetime(2027, 1, 1, tzinfo=UTC),
-        datetime(2028, 1, 1, tzinfo=UTC),
+        datetime(2028, 1, 1, tzinfo=PARIS),
     )
     assert not SeatCharge.objects.filter(kind=ChargeKind.RENEWAL).exists()
 

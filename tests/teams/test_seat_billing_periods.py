@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
-from domain.money import round_half_up
 from domain.periods import Interval
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel
@@ -19,7 +18,7 @@ from tests.factories import (
     SubscriptionRowFactory,
     subscribe,
 )
-from tests.teams.conftest import MARCH_1, at, french, join, snapshot
+from tests.teams.conftest import MARCH_1, PARIS, at, french, join, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +35,13 @@ def test_weekly_billing_for_a_seat_not_invoiced_yet_replans_it(workspace, owner,
         )
     assert (seat.interval, seat.coterm, seat.price_cents) == (Interval.WEEK, False, 499)
     assert (seat.period_start, seat.period_end) == (
-        datetime(2026, 3, 1, tzinfo=UTC),
-        datetime(2026, 3, 8, tzinfo=UTC),
+        datetime(2026, 3, 1, tzinfo=PARIS),
+        datetime(2026, 3, 8, tzinfo=PARIS),
     )
     pending = SeatCharge.objects.get(status=ChargeStatus.PENDING)
     assert pending.amount_cents == 499
-    assert SeatCharge.objects.get(status=ChargeStatus.CANCELED).amount_cents == round_half_up(8_999 * 10, 12)
+    # The annual charge it replaces: 89,99 € × 10/12 = 74,991… → 74,99 €
+    assert SeatCharge.objects.get(status=ChargeStatus.CANCELED).amount_cents == 7_499
     assert selectors.coterm_paid_seat_count(workspace) == 0
 
 
@@ -61,7 +61,7 @@ def test_changing_the_period_of_an_invoiced_seat_credits_the_unused_time(
     assert (seat.interval, seat.pending_interval, seat.pending_at) == (
         Interval.YEAR,
         Interval.MONTH,
-        datetime(2026, 5, 1, tzinfo=UTC),
+        datetime(2026, 5, 1, tzinfo=PARIS),
     )
     assert account_balance_cents(workspace) == 0
     assert not SeatCharge.objects.filter(kind=ChargeKind.PERIOD_CHANGE).exists()

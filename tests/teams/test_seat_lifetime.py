@@ -19,6 +19,7 @@ from subscriptions.models import CancelReason, Subscription
 from teams import services as teams
 from teams.models import ChargeKind, Seat, SeatCharge, SeatStatus
 from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, subscribe, tick
+from tests.teams.conftest import paris
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +81,10 @@ def test_a_weekly_renewal_due_before_the_end_is_charged_only_up_to_the_end(works
     tick(at(2026, 3, 29, 0, 30))
 
     assert _renewals("weekly@team.test") == [
-        (at(2026, 3, 8).date(), 499, 7, 7, at(2026, 3, 8), at(2026, 3, 15)),
-        (at(2026, 3, 15).date(), 499, 7, 7, at(2026, 3, 15), at(2026, 3, 22)),
-        (at(2026, 3, 22).date(), 499, 7, 7, at(2026, 3, 22), at(2026, 3, 29)),
-        (at(2026, 3, 29).date(), 214, 3, 7, at(2026, 3, 29), at(2026, 4, 1)),
+        (at(2026, 3, 8).date(), 499, 7, 7, paris(2026, 3, 8), paris(2026, 3, 15)),
+        (at(2026, 3, 15).date(), 499, 7, 7, paris(2026, 3, 15), paris(2026, 3, 22)),
+        (at(2026, 3, 22).date(), 499, 7, 7, paris(2026, 3, 22), paris(2026, 3, 29)),
+        (at(2026, 3, 29).date(), 214, 3, 7, paris(2026, 3, 29), paris(2026, 4, 1)),
     ]
     assert lines_of(invoices(workspace)[-1]) == [("seats", 214)]
     assert invoices(workspace)[-1].total_cents == 257  # 2,14 € + 0,43 € VAT
@@ -158,14 +159,14 @@ def test_a_subscription_reactivated_after_a_short_renewal_charges_the_rest_of_th
     tick(at(2026, 4, 5, 0, 30))
 
     assert _renewals("weekly@team.test")[-3:] == [
-        (at(2026, 3, 29).date(), 214, 3, 7, at(2026, 3, 29), at(2026, 4, 1)),
-        (at(2026, 4, 1).date(), 285, 4, 7, at(2026, 4, 1), at(2026, 4, 5)),
-        (at(2026, 4, 5).date(), 499, 7, 7, at(2026, 4, 5), at(2026, 4, 12)),
+        (at(2026, 3, 29).date(), 214, 3, 7, paris(2026, 3, 29), paris(2026, 4, 1)),
+        (at(2026, 4, 1).date(), 285, 4, 7, paris(2026, 4, 1), paris(2026, 4, 5)),
+        (at(2026, 4, 5).date(), 499, 7, 7, paris(2026, 4, 5), paris(2026, 4, 12)),
     ]
     seat = Seat.objects.get(user_email="weekly@team.test")
     assert (seat.status, seat.period_start, seat.period_end) == (
         SeatStatus.ACTIVE,
-        at(2026, 4, 5),
-        at(2026, 4, 12),
+        paris(2026, 4, 5),
+        paris(2026, 4, 12),
     )
     assert account_balance_cents(workspace) == 0

@@ -19,6 +19,7 @@ from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge
 from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, subscribe, tick
+from tests.teams.conftest import paris
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +80,8 @@ def test_annual_to_monthly_and_back_on_one_day_costs_nothing_more(workspace, own
     assert (seat.interval, seat.coterm, seat.period_start, seat.period_end) == (
         "year",
         True,
-        at(2026, 1, 1),
-        at(2027, 1, 1),
+        paris(2026, 1, 1),
+        paris(2027, 1, 1),
     )
     assert team_selectors.coterm_paid_seat_count(workspace) == 1  # the January renewal bills it
 
@@ -100,7 +101,11 @@ def test_a_monthly_seat_moved_to_annual_becomes_annual_when_its_month_ends(works
     assert account_balance_cents(workspace) == 0
     assert not SeatCharge.objects.filter(workspace=workspace, status=ChargeStatus.PENDING).exists()
     seat = Seat.objects.get(user_email="paid@team.test")
-    assert (seat.interval, seat.period_start, seat.period_end) == ("month", at(2026, 3, 1), at(2026, 4, 1))
+    assert (seat.interval, seat.period_start, seat.period_end) == (
+        "month",
+        paris(2026, 3, 1),
+        paris(2026, 4, 1),
+    )
 
     tick(at(2026, 3, 11, 0, 30))
     tick(at(2026, 4, 1, 0, 30))
@@ -114,15 +119,15 @@ def test_a_monthly_seat_moved_to_annual_becomes_annual_when_its_month_ends(works
     assert (change.remaining_units, change.total_units, change.period_start, change.period_end) == (
         9,
         12,
-        at(2026, 4, 1),
-        at(2027, 1, 1),
+        paris(2026, 4, 1),
+        paris(2027, 1, 1),
     )
     seat.refresh_from_db()
     assert (seat.interval, seat.coterm, seat.period_start, seat.period_end) == (
         "year",
         True,
-        at(2026, 1, 1),
-        at(2027, 1, 1),
+        paris(2026, 1, 1),
+        paris(2027, 1, 1),
     )
     assert _seat_credits(workspace) == []
     assert "seat_invoices: 0" in tick(at(2026, 5, 1, 0, 30))
@@ -152,8 +157,8 @@ def test_an_annual_seat_moved_to_monthly_is_credited_and_billed_monthly_from_the
     assert (seat.interval, seat.coterm, seat.period_start, seat.period_end) == (
         "month",
         False,
-        at(2026, 7, 1),
-        at(2026, 8, 1),
+        paris(2026, 7, 1),
+        paris(2026, 8, 1),
     )
     tick(at(2026, 7, 2, 0, 30))
     tick(at(2026, 8, 1, 0, 30))
@@ -189,8 +194,8 @@ def test_a_cotermed_monthly_seat_moved_to_weekly_leaves_the_renewal_when_its_mon
     assert (seat.interval, seat.coterm, seat.period_start, seat.period_end) == (
         "week",
         False,
-        at(2026, 4, 1),
-        at(2026, 4, 8),
+        paris(2026, 4, 1),
+        paris(2026, 4, 8),
     )
     assert _seat_credits(workspace) == []
     tick(at(2026, 4, 8, 0, 30))
@@ -216,7 +221,11 @@ def test_a_weekly_seat_moved_to_monthly_and_back_before_its_week_ends_costs_noth
     ]
     assert account_balance_cents(workspace) == 0
     seat = Seat.objects.get(user_email="paid@team.test")
-    assert (seat.interval, seat.period_start, seat.period_end) == ("week", at(2026, 3, 8), at(2026, 3, 15))
+    assert (seat.interval, seat.period_start, seat.period_end) == (
+        "week",
+        paris(2026, 3, 8),
+        paris(2026, 3, 15),
+    )
 
 
 def _cancel(workspace, owner, *, now):
@@ -272,8 +281,8 @@ def test_a_new_period_starting_before_a_cancelled_subscription_ends_is_charged_u
     assert (change.remaining_units, change.total_units, change.period_start, change.period_end) == (
         17,
         31,
-        at(2026, 3, 15),
-        at(2026, 4, 1),
+        paris(2026, 3, 15),
+        paris(2026, 4, 1),
     )
     tick(at(2026, 4, 1, 0, 30))
     assert Seat.objects.get(user_email="paid@team.test").status == "removed"

@@ -9,7 +9,6 @@ import pytest
 import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
-from domain.money import round_half_up
 from domain.periods import Interval
 from invoices.models import AccountBalanceEntry, Invoice
 from invoices.selectors import account_balance_cents
@@ -83,7 +82,8 @@ def test_removing_an_included_member_ends_the_newest_paid_seat_and_credits_it(wo
     seat.refresh_from_db()
     assert seat.status == SeatStatus.REMOVED
     assert Membership.objects.filter(pk=paid.pk, role=Role.MEMBER).exists()  # still a member, now included
-    assert account_balance_cents(workspace) == preview.credit_cents == round_half_up(8_999 * 6, 12)
+    # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
+    assert account_balance_cents(workspace) == preview.credit_cents == 4_500
     summary = selectors.seat_summary(workspace)
     assert (summary.licensed, summary.paid, summary.capacity) == (3, 0, 3)
 
@@ -97,7 +97,8 @@ def test_a_member_made_guest_releases_their_paid_seat(workspace, owner, pro_annu
         membership=paid, actor=owner, role=Role.GUEST, now=at(date(2026, 9, 3))
     )
     assert Seat.objects.get().status == SeatStatus.REMOVED
-    assert account_balance_cents(workspace) == round_half_up(8_999 * 3, 12)  # October to December
+    # October to December: 89,99 € × 3/12 = 22,4975 € → 22,50 €
+    assert account_balance_cents(workspace) == 2_250
 
 
 def test_preview_is_what_removal_credits_to_the_cent(workspace, owner, add_members):
@@ -110,7 +111,8 @@ def test_preview_is_what_removal_credits_to_the_cent(workspace, owner, add_membe
     preview = services.preview_member_removal(workspace=workspace, actor=owner, membership=paid, now=when)
     done = services.member_remove(workspace=workspace, actor=owner, membership=paid, now=when)
     entry = AccountBalanceEntry.objects.get(workspace=workspace)
-    assert preview.credit_cents == done.credit_cents == entry.amount_cents == round_half_up(1_299 * 9, 31)
+    # 23 to 31 March: 12,99 € × 9/31 = 3,771… → 3,77 €
+    assert preview.credit_cents == done.credit_cents == entry.amount_cents == 377
     assert preview.releases[0].credit.describe() == "9 of 31 days"
 
 
@@ -125,7 +127,8 @@ def test_removal_before_the_daily_job_cancels_the_pending_charge_instead_of_char
     preview = services.preview_member_removal(
         workspace=workspace, actor=owner, membership=paid, now=at(date(2026, 3, 3), 17)
     )
-    assert (preview.credit_cents, preview.netted_cents) == (0, round_half_up(1_299 * 29, 31))
+    # The pending charge, 12,99 € × 29/31 = 12,152… → 12,15 €, is cancelled: nothing to credit.
+    assert (preview.credit_cents, preview.netted_cents) == (0, 1_215)
     services.member_remove(workspace=workspace, actor=owner, membership=paid, now=at(date(2026, 3, 3), 17))
     assert SeatCharge.objects.get().status == ChargeStatus.CANCELED
     run_seat_sweeps(now=at(date(2026, 3, 4)))
@@ -152,9 +155,10 @@ def test_readding_the_same_person_the_same_day_does_not_double_charge(
     seat = Seat.objects.get()
     assert (seat.membership, seat.status) == (again, SeatStatus.ACTIVE)
     charge = SeatCharge.objects.get()
-    assert (charge.status, charge.amount_cents) == (ChargeStatus.PENDING, round_half_up(8_999 * 10, 12))
+    # March to December: 89,99 € × 10/12 = 74,991… → 74,99 €, charged once
+    assert (charge.status, charge.amount_cents) == (ChargeStatus.PENDING, 7_499)
     run_seat_sweeps(now=at(date(2026, 3, 2)))
-    assert Invoice.objects.get().subtotal_cents == round_half_up(8_999 * 10, 12)
+    assert Invoice.objects.get().subtotal_cents == 7_499
     assert LocalCharge.objects.count() == 1
 
 
@@ -169,7 +173,8 @@ def test_readding_after_a_credited_removal_the_same_day_takes_the_credit_back(
     with time_machine.travel(june, tick=False):
         services.member_remove(workspace=workspace, actor=owner, membership=first, now=june)
         credit = account_balance_cents(workspace)
-        assert credit == round_half_up(8_999 * 6, 12)
+        # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
+        assert credit == 4_500
         services.member_add(workspace=workspace, actor=owner, user=first.user, role=Role.MEMBER, now=june)
     assert Seat.objects.count() == 1
     readded = SeatCharge.objects.get(kind=ChargeKind.READDED)
@@ -179,7 +184,8 @@ def test_readding_after_a_credited_removal_the_same_day_takes_the_credit_back(
     # The credit pays the re-added seat back: nothing is charged twice.
     assert invoice.subtotal_cents == credit
     assert invoice.account_credit_applied_cents == credit
-    assert invoice.amount_due_cents == round_half_up(credit * 2_000, 10_000)
+    # 45,00 € + VAT 9,00 € = 54,00 €, of which the 45,00 € credit pays 45,00 €: 9,00 € due
+    assert invoice.amount_due_cents == 900
 
 
 def test_a_members_own_personal_plan_is_never_billed_by_the_team(workspace, owner, pro_annual, add_members):

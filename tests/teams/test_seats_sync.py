@@ -3,7 +3,7 @@ seats, a switch to annual)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 import time_machine
@@ -15,7 +15,7 @@ from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.factories import (
     SubscriptionRowFactory,
 )
-from tests.teams.conftest import MARCH_1, at, join
+from tests.teams.conftest import MARCH_1, at, join, paris
 
 pytestmark = pytest.mark.django_db
 
@@ -72,11 +72,11 @@ def test_seats_sync_after_a_switch_to_annual_keeps_cotermed_seats_cotermed(works
         join(workspace, owner, "coterm@team.test")
     # Billing switched the subscription to annual on 10 March (and billed the seat with it).
     subscription.price = subscription.plan.prices.get(interval=Interval.YEAR)
-    subscription.current_period_start = datetime(2026, 3, 10, tzinfo=UTC)
-    subscription.current_period_end = datetime(2027, 3, 10, tzinfo=UTC)
+    subscription.current_period_start = paris(2026, 3, 10)
+    subscription.current_period_end = paris(2027, 3, 10)
     subscription.save()
     assert services.seats_sync(workspace=workspace, now=at(date(2026, 3, 10))) == 1
     seat = Seat.objects.get()
     assert (seat.interval, seat.coterm, seat.price_cents) == (Interval.YEAR, True, 8_999)
-    assert seat.period_end == datetime(2027, 3, 10, tzinfo=UTC)
+    assert seat.period_end == paris(2027, 3, 10)
     assert selectors.coterm_paid_seat_count(workspace) == 1

@@ -14,7 +14,6 @@ import pytest
 import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
-from domain.money import round_half_up
 from domain.periods import Interval
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
@@ -22,18 +21,13 @@ from subscriptions.models import LocalCharge
 from teams import selectors, services
 from teams import services as membership_services
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from tests.factories import SubscriptionRowFactory, UserFactory
+from tests.factories import SubscriptionRowFactory, UserFactory, line_text
 from tests.teams.conftest import at
 from workspaces.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
 
 PRO_YEAR_SEAT = 8_999
-PRO_MONTH_SEAT = 1_299
-
-
-def vat(cents: int) -> int:
-    return round_half_up(cents * 2_000, 10_000)
 
 
 def join(workspace, actor, email, role=Role.MEMBER) -> Membership:
@@ -58,11 +52,11 @@ def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_1
     assert seat.user_email == "c@team.test"  # the first two are free
     assert (seat.interval, seat.coterm, seat.price_cents) == (Interval.YEAR, True, PRO_YEAR_SEAT)
     charge = SeatCharge.objects.get(seat=seat)
-    expected = round_half_up(PRO_YEAR_SEAT * 10, 12)
-    assert (charge.amount_cents, charge.remaining_units, charge.total_units) == (expected, 10, 12)
+    # 89,99 € × 10/12 = 74,991… → 74,99 €
+    assert (charge.amount_cents, charge.remaining_units, charge.total_units) == (7_499, 10, 12)
 
-    # The day the members joined: nothing is invoiced yet.
-    assert run_seat_sweeps(now=at(date(2026, 3, 1), 23))["seat_invoices"] == 0
+    # The day the members joined (22:00 UTC is 23:00 in Paris): nothing is invoiced yet.
+    assert run_seat_sweeps(now=at(date(2026, 3, 1), 22))["seat_invoices"] == 0
     assert not Invoice.objects.exists()
 
     result = run_seat_sweeps(now=at(date(2026, 3, 2), 2))
@@ -71,12 +65,13 @@ def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_1
     invoice = Invoice.objects.get(workspace=workspace)
     assert invoice.issued_at.date() == date(2026, 3, 2)
     assert invoice.source == f"seats:{workspace.pk}:2026-03-01"
-    assert invoice.subtotal_cents == expected == 7_499
-    assert invoice.total_cents == expected + vat(expected) == 8_999
+    assert invoice.subtotal_cents == 7_499
+    # VAT 74,99 € × 20 % = 14,998 € → 15,00 €; 74,99 € + 15,00 € = 89,99 €
+    assert (invoice.vat_cents, invoice.total_cents) == (1_500, 8_999)
     assert invoice.status == InvoiceStatus.PAID
     (line,) = invoice.lines.all()
     assert line.kind == "seat_proration"
-    assert line.description == "Siège Pro — c@team.test, 10 of 12 months × 89,99\u00a0€"
+    assert line_text(line) == "Siège Pro — c@team.test | 1 × 89,99\u00a0€ × 10/12 mois = 74,99\u00a0€"
     assert LocalCharge.objects.get(workspace=workspace).amount_cents == 8_999
     assert not Invoice.objects.filter(workspace=other_workspace).exists()
 
@@ -91,7 +86,8 @@ def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_3
         member = join(workspace, owner, "march@team.test")
     run_seat_sweeps(now=at(date(2026, 3, 4), 2))
     first = Invoice.objects.get(workspace=workspace)
-    assert first.subtotal_cents == round_half_up(PRO_MONTH_SEAT * 29, 31)
+    # 12,99 € × 29/31 = 12,152… → 12,15 €
+    assert first.subtotal_cents == 1_215
 
     with time_machine.travel(at(date(2026, 3, 18)), tick=False):
         preview = services.preview_member_removal(
@@ -99,11 +95,11 @@ def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_3
         )
         membership_services.membership_remove(membership=member, actor=owner)
 
-    credit = round_half_up(PRO_MONTH_SEAT * 14, 31)
-    assert preview.credit_cents == credit == 587
+    # 12,99 € × 14/31 = 5,866… → 5,87 €
+    assert preview.credit_cents == 587
     entry = AccountBalanceEntry.objects.get(workspace=workspace, source__startswith="seat-removal:")
-    assert entry.amount_cents == credit
-    assert account_balance_cents(workspace) == credit
+    assert entry.amount_cents == 587
+    assert account_balance_cents(workspace) == 587
     assert Seat.objects.get(workspace=workspace).status == SeatStatus.REMOVED
 
     # The next invoice (another member's seat, invoiced the day after) carries the credit.
@@ -111,10 +107,11 @@ def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_3
         join(workspace, owner, "later@team.test")
     run_seat_sweeps(now=at(date(2026, 3, 21), 2))
     following = Invoice.objects.filter(workspace=workspace).exclude(pk=first.pk).get()
-    charge = round_half_up(PRO_MONTH_SEAT * 12, 31)
-    assert following.subtotal_cents == charge
-    assert following.account_credit_applied_cents == credit
-    assert following.amount_due_cents == charge + vat(charge) - credit
+    # 12,99 € × 12/31 (20 to 31 March) = 5,028… → 5,03 €; VAT 1,006 € → 1,01 €; total 6,04 €
+    assert (following.subtotal_cents, following.vat_cents, following.total_cents) == (503, 101, 604)
+    assert following.account_credit_applied_cents == 587
+    # 6,04 € − 5,87 € of account credit = 0,17 €
+    assert following.amount_due_cents == 17
     assert account_balance_cents(workspace) == 0
 
 
@@ -131,7 +128,8 @@ def test_example_3_annual_seat_removed_in_june_credits_july_to_december(workspac
 
     entry = AccountBalanceEntry.objects.get(workspace=workspace)
     assert entry.source == f"seat-removal:{seat.pk}"
-    assert entry.amount_cents == round_half_up(PRO_YEAR_SEAT * 6, 12) == 4_500
+    # 89,99 € × 6/12 = 44,995 € → 45,00 € (half a cent goes up)
+    assert entry.amount_cents == 4_500
     assert not Membership.objects.filter(pk=january.pk).exists()
     seat.refresh_from_db()
     assert (seat.status, seat.membership_id, seat.user_email) == (

@@ -8,12 +8,11 @@ import pytest
 import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
-from domain.money import round_half_up
 from invoices.selectors import account_balance_cents
 from subscriptions.models import Channel
 from teams.models import Seat, SeatStatus
 from tests.factories import MembershipFactory, SubscriptionRowFactory, UserFactory, subscribe
-from tests.teams.conftest import at
+from tests.teams.conftest import at, paris
 from workspaces.models import Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +124,7 @@ def test_the_removal_modal_states_the_credit_then_the_removal_gives_it(client, w
         assert modal.status_code == 200
         assert body.lstrip().startswith("<dialog")
         assert "<html" not in body
-        credit = round_half_up(8_999 * 6, 12)
+        credit = 4_500  # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
         assert "Supprimer paid@team.test de l’équipe ?" in body
         assert "Temps non utilisé : 6 mois sur 12 × 89,99\u00a0€ = 45,00\u00a0€" in body
         assert "L’espace recevra un crédit au prorata de <strong>45,00\u00a0€</strong>" in body
@@ -216,7 +215,7 @@ def test_an_admin_sets_a_seat_to_monthly_billing(client, workspace, team):
     assert (seat.interval, seat.pending_interval, seat.pending_at) == (
         "year",
         "month",
-        at(date(2026, 7, 1), 0),
+        paris(2026, 7, 1),
     )
 
 
