@@ -6,7 +6,14 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from domain.vat import is_reverse_charge
-from invoices.models import PAYABLE_STATUSES, AccountBalanceEntry, Invoice, InvoiceLine
+from invoices.models import (
+    PAYABLE_STATUSES,
+    AccountBalanceEntry,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from workspaces.models import Workspace
 
 
@@ -66,4 +73,15 @@ def unpaid_invoice_ids(workspace: Workspace) -> list[int]:
         Invoice.objects.filter(workspace=workspace, status__in=PAYABLE_STATUSES)
         .order_by("issued_at", "id")
         .values_list("pk", flat=True)
+    )
+
+
+def latest_invoice(workspace: Workspace) -> Invoice | None:
+    """The workspace's latest invoice that was not cancelled: what a credit note corrects
+    when nothing more precise is known (docs/rules/invoices.md#credit-notes)."""
+    return (
+        Invoice.objects.filter(workspace=workspace, document_type=DocumentType.INVOICE)
+        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+        .order_by("-issued_at", "-id")
+        .first()
     )

@@ -23,7 +23,8 @@ from domain.vat import vat_cents
 from invoices import services as invoice_services
 from invoices.issuing import InvoiceDraft, IssuedInvoice, issue_invoices
 from invoices.issuing import invoice_create as _invoice_create
-from invoices.models import DocumentType, Invoice, InvoiceStatus, LineKind
+from invoices.models import Invoice, InvoiceStatus, LineKind
+from invoices.selectors import latest_invoice
 from invoices.totals import DraftLine
 from subscriptions.models import EventKind, Subscription, SubscriptionEvent
 from workspaces.formatting import format_number
@@ -67,12 +68,7 @@ def invoice_issue(
 
 def corrected_invoice(workspace: Workspace) -> Invoice | None:
     """The invoice a credit note of the workspace corrects: its latest invoice not voided."""
-    return (
-        Invoice.objects.filter(workspace=workspace, document_type=DocumentType.INVOICE)
-        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
-        .order_by("-issued_at", "-id")
-        .first()
-    )
+    return latest_invoice(workspace)
 
 
 @transaction.atomic

@@ -7,10 +7,15 @@ from datetime import date, datetime, tzinfo
 
 from django.db import transaction
 
-from domain.calendar import day_of
+from domain.calendar import day_of, midnight
 from domain.proration import Proration
+from domain.vat import vat_cents
+from invoices.issuing import invoice_create
+from invoices.selectors import latest_invoice, vat_context
 from invoices.services import account_balance_credit
+from invoices.totals import DraftLine
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.pricing import own_seat_credit_line
 from subscriptions.selectors import subscription_of
 from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
@@ -45,8 +50,15 @@ class SeatRelease:
     #: Charges of the seat not invoiced yet, before and after the credit reduces them.
     pending_cents: int
     pending_after_cents: int
-    #: What goes to the account balance (the credit beyond the pending charges).
+    #: What is credited (the credit beyond the pending charges), before VAT, and its VAT:
+    #: a credit note gives both back (docs/rules/proration.md#credits-for-unused-time).
     credit_cents: int
+    credit_vat_cents: int = 0
+
+    @property
+    def credit_with_vat_cents(self) -> int:
+        """What goes to the account balance, VAT included."""
+        return self.credit_cents + self.credit_vat_cents
 
     @property
     def credit_total_cents(self) -> int:
@@ -81,6 +93,8 @@ def release_terms(
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))
     credit_amount = credit.amount_cents if credit else 0
     netted = min(credit_amount, pending)
+    rate, reverse_charge = vat_context(subscription.workspace)
+    credited = credit_amount - netted
     return SeatRelease(
         seat=seat,
         holder_email=seat.user_email,
@@ -89,7 +103,8 @@ def release_terms(
         credit=credit,
         pending_cents=pending,
         pending_after_cents=pending - netted,
-        credit_cents=credit_amount - netted,
+        credit_cents=credited,
+        credit_vat_cents=-vat_cents(-credited, vat_rate_bp=rate, reverse_charge=reverse_charge),
     )
 
 
@@ -143,15 +158,68 @@ def apply_money(release: SeatRelease, *, workspace: Workspace, source_prefix: st
     if release.credit_cents:
         seat.credit_count += 1
         source = f"{source_prefix}:{seat.pk}" + (f":{seat.credit_count}" if seat.credit_count > 1 else "")
+        _credit_note(release, seat, workspace=workspace, source=source, reason=source_prefix, now=now)
+    return seat
+
+
+def _credit_line(release: SeatRelease, seat: Seat, *, workspace: Workspace, now: datetime) -> DraftLine:
+    """The credit note's line: the unused time (−1 × price × fraction), or, when part of it
+    went to charges not invoiced yet, the rest as one amount (−1 × rest)."""
+    start = midnight(day_of(now, workspace.billing_zone), workspace.billing_zone)
+    if release.credit is not None and release.netted_cents == 0:
+        return own_seat_credit_line(
+            plan_name=release.plan_name,
+            email=release.holder_email,
+            price_cents=int(seat.price_cents),
+            proration=release.credit,
+            start=start,
+            end=max(start, seat.period_end),
+        )
+    return DraftLine(
+        kind="credit",
+        subject=release.plan_name,
+        seat_email=release.holder_email,
+        amount_cents=-release.credit_cents,
+        quantity=-1,
+        unit_amount_cents=release.credit_cents,
+        period_start=start,
+        period_end=max(start, seat.period_end),
+    )
+
+
+def _credit_note(
+    release: SeatRelease, seat: Seat, *, workspace: Workspace, source: str, reason: str, now: datetime
+) -> None:
+    """The unused time of a released seat, VAT included, by a credit note correcting the
+    invoice that billed the seat (or the workspace's latest); its total goes to the account
+    balance and pays the next invoices (docs/rules/proration.md#credits-for-unused-time)."""
+    billed = (
+        SeatCharge.objects.filter(seat=seat, status=ChargeStatus.INVOICED, invoice__isnull=False)
+        .exclude(invoice__status="void")
+        .order_by("-day", "-id")
+        .values_list("invoice_id", flat=True)
+        .first()
+    )
+    corrected = billed or getattr(latest_invoice(workspace), "pk", None)
+    if corrected is None:
+        # Nothing was ever invoiced to correct: the credit goes to the balance as it is.
         account_balance_credit(
             workspace=workspace,
-            amount_cents=release.credit_cents,
+            amount_cents=release.credit_with_vat_cents,
             currency=seat.currency,
-            reason="seat_removal" if source_prefix == "seat-removal" else "seat_period_change",
+            reason="seat_removal" if reason == "seat-removal" else "seat_period_change",
             source=source,
             now=now,
         )
-    return seat
+        return
+    invoice_create(
+        workspace=workspace,
+        lines=[_credit_line(release, seat, workspace=workspace, now=now)],
+        billing_reason="seat_change",
+        source=source,
+        now=now,
+        corrects_id=corrected,
+    )
 
 
 def _release(release: SeatRelease, *, workspace: Workspace, now: datetime) -> None:
@@ -220,8 +288,8 @@ class RemovalPreview:
 
     @property
     def credit_cents(self) -> int:
-        """Credited to the account balance, applied to the next invoice."""
-        return sum(r.credit_cents for r in self.releases)
+        """Credited to the account balance, VAT included, applied to the next invoice."""
+        return sum(r.credit_with_vat_cents for r in self.releases)
 
     @property
     def netted_cents(self) -> int:

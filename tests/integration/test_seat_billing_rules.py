@@ -227,7 +227,8 @@ def test_a_seat_billed_by_the_subscription_is_credited_when_it_moves_to_monthly(
     assert account_balance_cents(workspace) == 0
     assert "seat_invoices: 0" in tick(at(2026, 1, 2, 0, 30))
     tick(at(2026, 2, 1, 0, 30))
-    assert account_balance_cents(workspace) == 8_249
+    # 11 of 12 months × 89,99 € = 82,49 € HT, + VAT 16,498 → 16,50 € = 98,99 €, by a credit note.
+    assert account_balance_cents(workspace) == 9_899
     tick(at(2026, 2, 2, 0, 30))
     seat_invoice = invoices(workspace)[-1]
     assert lines_of(seat_invoice) == [("seat_proration", PRO_MONTH)]

@@ -32,8 +32,9 @@ def test_a_seat_invoice_covered_by_the_account_credit_is_paid_without_charging_t
 
     june = at(date(2026, 6, 10))
     services.member_remove(workspace=workspace, actor=owner, membership=paid, now=june)
-    # July to December given back: 89,99 € × 6/12 = 44,995 € → 45,00 € on the account balance.
-    assert account_balance_cents(workspace) == 4_500
+    # July to December given back by a credit note: 89,99 € × 6/12 = 44,995 € → 45,00 € HT,
+    # + VAT 9,00 € = 54,00 € on the account balance.
+    assert account_balance_cents(workspace) == 5_400
 
     with time_machine.travel(at(date(2026, 12, 1)), tick=False):
         join(workspace, owner, "december@team.test")
@@ -42,11 +43,11 @@ def test_a_seat_invoice_covered_by_the_account_credit_is_paid_without_charging_t
     assert result["seat_invoices"] == 1
     invoice = Invoice.objects.get(workspace=workspace, source__endswith="2026-12-01")
     # December alone: 89,99 € × 1/12 = 7,499… → 7,50 €; VAT 1,50 €; 9,00 €, all of it paid by
-    # the 45,00 € of account credit.
+    # the 54,00 € of account credit.
     assert (invoice.subtotal_cents, invoice.vat_cents, invoice.total_cents) == (750, 150, 900)
     assert (invoice.account_credit_applied_cents, invoice.amount_due_cents) == (900, 0)
     assert invoice.status == InvoiceStatus.PAID
-    assert account_balance_cents(workspace) == 3_600  # 45,00 € − 9,00 €
+    assert account_balance_cents(workspace) == 4_500  # 54,00 € − 9,00 €
     # The card was charged once, in March; never for the December invoice.
     assert LocalCharge.objects.count() == 1
 

@@ -68,7 +68,8 @@ def test_changing_the_period_of_an_invoiced_seat_credits_the_unused_time(
     run_seat_sweeps(now=at(date(2026, 5, 1), 1))
     seat.refresh_from_db()
     assert (seat.interval, seat.coterm, seat.anchor_date) == (Interval.MONTH, False, date(2026, 5, 1))
-    assert account_balance_cents(workspace) == 5_999  # May to December, 8 of 12 months × 89,99 €
+    # May to December, 8 of 12 months × 89,99 € = 59,99 € HT, + VAT 12,00 € = 71,99 €.
+    assert account_balance_cents(workspace) == 7_199
     change = SeatCharge.objects.get(kind=ChargeKind.PERIOD_CHANGE)
     assert (change.amount_cents, change.status) == (1_299, ChargeStatus.PENDING)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from billing import services as billing
-from invoices.models import AccountBalanceEntry
+from invoices.models import DocumentType, Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions.models import CancelReason, Subscription
 from teams import services as teams
@@ -60,10 +60,13 @@ def _renewals(email):
 
 
 def _seat_credits(workspace):
+    """The seat credit notes: (HT, VAT, TTC) of each, VAT included in what is credited."""
     return list(
-        AccountBalanceEntry.objects.filter(workspace=workspace, reason="seat_removal")
+        Invoice.objects.filter(
+            workspace=workspace, document_type=DocumentType.CREDIT_NOTE, billing_reason="seat_change"
+        )
         .order_by("id")
-        .values_list("amount_cents", flat=True)
+        .values_list("subtotal_cents", "vat_cents", "total_cents")
     )
 
 
@@ -103,7 +106,7 @@ def test_a_weekly_renewal_due_before_the_end_is_charged_only_up_to_the_end(works
 def test_a_weekly_seat_renewed_in_full_before_the_cancellation_is_credited_at_the_end(workspace, owner):
     """Renewed on 29 March for a full week (to 5 April), the subscription not cancelled
     yet; cancelled on 30 March, it ends on 1 April: 1 to 4 April, 4 of 7 days × 4,99 € =
-    2,85 €, go back to the account balance."""
+    2,85 € HT, + VAT 0,57 € = 3,42 €, go back to the account balance by a credit note."""
     _pro_monthly_from_1_march(workspace, owner)
     _paid_seat(workspace, owner, "weekly@team.test", "week", now=at(2026, 3, 1, 10))
     for day in (2, 8, 15, 22, 29):
@@ -115,15 +118,16 @@ def test_a_weekly_seat_renewed_in_full_before_the_cancellation_is_credited_at_th
 
     assert Subscription.objects.get(workspace=workspace).plan.is_free
     assert Seat.objects.get(user_email="weekly@team.test").status == SeatStatus.REMOVED
-    assert _seat_credits(workspace) == [285]
-    assert account_balance_cents(workspace) == 285
+    assert _seat_credits(workspace) == [(-285, -57, -342)]
+    assert account_balance_cents(workspace) == 342
     assert "seat_invoices: 0" in tick(at(2026, 4, 5, 0, 30))
 
 
 def test_an_annual_seat_on_a_cancelled_monthly_plan_is_credited_when_the_plan_ends(workspace, owner):
     """Annual Pro seat (89,99 €) from 1 March on a monthly subscription cancelled on
     10 March, ending 1 April. The removal rule on 1 April: March used, April the current
-    month, May to February credited, 10 of 12 months × 89,99 € = 74,99 €."""
+    month, May to February credited, 10 of 12 months × 89,99 € = 74,99 € HT, + VAT 15,00 €
+    = 89,99 €."""
     _pro_monthly_from_1_march(workspace, owner)
     _paid_seat(workspace, owner, "annual@team.test", "year", now=at(2026, 3, 1, 10))
     tick(at(2026, 3, 2, 0, 30))
@@ -134,11 +138,11 @@ def test_an_annual_seat_on_a_cancelled_monthly_plan_is_credited_when_the_plan_en
 
     assert Subscription.objects.get(workspace=workspace).plan.is_free
     assert Seat.objects.get(user_email="annual@team.test").status == SeatStatus.REMOVED
-    assert _seat_credits(workspace) == [7_499]
-    assert account_balance_cents(workspace) == 7_499
+    assert _seat_credits(workspace) == [(-7_499, -1_500, -8_999)]
+    assert account_balance_cents(workspace) == 8_999
     # Ended once: a later run credits nothing more.
     tick(at(2026, 4, 2, 0, 30))
-    assert account_balance_cents(workspace) == 7_499
+    assert account_balance_cents(workspace) == 8_999
 
 
 def test_a_subscription_reactivated_after_a_short_renewal_charges_the_rest_of_the_week(workspace, owner):

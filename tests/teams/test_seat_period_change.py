@@ -152,7 +152,8 @@ def test_an_annual_seat_moved_to_monthly_is_credited_and_billed_monthly_from_the
 
     tick(at(2026, 7, 1, 0, 30))
 
-    assert _seat_credits(workspace) == [4_500]
+    # 6 of 12 months × 89,99 € = 45,00 € HT, + VAT 9,00 € = 54,00 €, by a credit note.
+    assert _seat_credits(workspace) == [5_400]
     seat = Seat.objects.get(user_email="paid@team.test")
     assert (seat.interval, seat.coterm, seat.period_start, seat.period_end) == (
         "month",

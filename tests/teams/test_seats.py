@@ -82,8 +82,8 @@ def test_removing_an_included_member_ends_the_newest_paid_seat_and_credits_it(wo
     seat.refresh_from_db()
     assert seat.status == SeatStatus.REMOVED
     assert Membership.objects.filter(pk=paid.pk, role=Role.MEMBER).exists()  # still a member, now included
-    # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
-    assert account_balance_cents(workspace) == preview.credit_cents == 4_500
+    # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 € HT, + VAT 9,00 € = 54,00 €
+    assert account_balance_cents(workspace) == preview.credit_cents == 5_400
     summary = selectors.seat_summary(workspace)
     assert (summary.licensed, summary.paid, summary.capacity) == (3, 0, 3)
 
@@ -97,8 +97,8 @@ def test_a_member_made_guest_releases_their_paid_seat(workspace, owner, pro_annu
         membership=paid, actor=owner, role=Role.GUEST, now=at(date(2026, 9, 3))
     )
     assert Seat.objects.get().status == SeatStatus.REMOVED
-    # October to December: 89,99 € × 3/12 = 22,4975 € → 22,50 €
-    assert account_balance_cents(workspace) == 2_250
+    # October to December: 89,99 € × 3/12 = 22,4975 € → 22,50 € HT, + VAT 4,50 € = 27,00 €
+    assert account_balance_cents(workspace) == 2_700
 
 
 def test_preview_is_what_removal_credits_to_the_cent(workspace, owner, add_members):
@@ -111,8 +111,8 @@ def test_preview_is_what_removal_credits_to_the_cent(workspace, owner, add_membe
     preview = services.preview_member_removal(workspace=workspace, actor=owner, membership=paid, now=when)
     done = services.member_remove(workspace=workspace, actor=owner, membership=paid, now=when)
     entry = AccountBalanceEntry.objects.get(workspace=workspace)
-    # 23 to 31 March: 12,99 € × 9/31 = 3,771… → 3,77 €
-    assert preview.credit_cents == done.credit_cents == entry.amount_cents == 377
+    # 23 to 31 March: 12,99 € × 9/31 = 3,771… → 3,77 € HT, + VAT 0,754 → 0,75 € = 4,52 €
+    assert preview.credit_cents == done.credit_cents == entry.amount_cents == 452
     assert preview.releases[0].credit.describe() == "9 of 31 days"
 
 
@@ -172,20 +172,19 @@ def test_readding_after_a_credited_removal_the_same_day_takes_the_credit_back(
     june = at(date(2026, 6, 10))
     with time_machine.travel(june, tick=False):
         services.member_remove(workspace=workspace, actor=owner, membership=first, now=june)
-        credit = account_balance_cents(workspace)
-        # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
-        assert credit == 4_500
+        # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 € HT, + VAT 9,00 € = 54,00 €
+        assert account_balance_cents(workspace) == 5_400
         services.member_add(workspace=workspace, actor=owner, user=first.user, role=Role.MEMBER, now=june)
     assert Seat.objects.count() == 1
     readded = SeatCharge.objects.get(kind=ChargeKind.READDED)
-    assert readded.amount_cents == credit
+    assert readded.amount_cents == 4_500  # the credit before VAT is due again
     run_seat_sweeps(now=at(date(2026, 6, 11)))
     invoice = Invoice.objects.filter(source__endswith="2026-06-10").get()
-    # The credit pays the re-added seat back: nothing is charged twice.
-    assert invoice.subtotal_cents == credit
-    assert invoice.account_credit_applied_cents == credit
-    # 45,00 € + VAT 9,00 € = 54,00 €, of which the 45,00 € credit pays 45,00 €: 9,00 € due
-    assert invoice.amount_due_cents == 900
+    # The credit pays the re-added seat back to the cent: 45,00 € + VAT 9,00 € = 54,00 €,
+    # all of it from the 54,00 € credited; nothing is charged twice.
+    assert (invoice.subtotal_cents, invoice.vat_cents, invoice.total_cents) == (4_500, 900, 5_400)
+    assert (invoice.account_credit_applied_cents, invoice.amount_due_cents) == (5_400, 0)
+    assert account_balance_cents(workspace) == 0
 
 
 def test_a_members_own_personal_plan_is_never_billed_by_the_team(workspace, owner, pro_annual, add_members):

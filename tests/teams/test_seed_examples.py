@@ -15,7 +15,7 @@ import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
 from domain.periods import Interval
-from invoices.models import AccountBalanceEntry, Invoice, InvoiceStatus
+from invoices.models import DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from subscriptions.models import LocalCharge
 from teams import selectors, services
@@ -95,24 +95,28 @@ def test_example_2_monthly_seat_added_3_march_removed_18_march_credit_of_14_of_3
         )
         membership_services.membership_remove(membership=member, actor=owner)
 
-    # 12,99 € × 14/31 = 5,866… → 5,87 €
-    assert preview.credit_cents == 587
-    entry = AccountBalanceEntry.objects.get(workspace=workspace, source__startswith="seat-removal:")
-    assert entry.amount_cents == 587
-    assert account_balance_cents(workspace) == 587
+    # 12,99 € × 14/31 = 5,866… → 5,87 € HT; VAT 1,174 € → 1,17 €; 7,04 € credited
+    assert preview.credit_cents == 704
+    note = Invoice.objects.get(workspace=workspace, document_type=DocumentType.CREDIT_NOTE)
+    assert (note.number, note.corrects_id) == ("AV-2026-000001", first.pk)
+    assert (note.subtotal_cents, note.vat_cents, note.total_cents) == (-587, -117, -704)
+    assert account_balance_cents(workspace) == 704
     assert Seat.objects.get(workspace=workspace).status == SeatStatus.REMOVED
 
-    # The next invoice (another member's seat, invoiced the day after) carries the credit.
+    # The next invoice (another member's seat, invoiced the day after) uses the credit.
     with time_machine.travel(at(date(2026, 3, 20)), tick=False):
         join(workspace, owner, "later@team.test")
     run_seat_sweeps(now=at(date(2026, 3, 21), 2))
-    following = Invoice.objects.filter(workspace=workspace).exclude(pk=first.pk).get()
+    following = (
+        Invoice.objects.filter(workspace=workspace, document_type=DocumentType.INVOICE)
+        .exclude(pk=first.pk)
+        .get()
+    )
     # 12,99 € × 12/31 (20 to 31 March) = 5,028… → 5,03 €; VAT 1,006 € → 1,01 €; total 6,04 €
     assert (following.subtotal_cents, following.vat_cents, following.total_cents) == (503, 101, 604)
-    assert following.account_credit_applied_cents == 587
-    # 6,04 € − 5,87 € of account credit = 0,17 €
-    assert following.amount_due_cents == 17
-    assert account_balance_cents(workspace) == 0
+    # All of it from the 7,04 € credited; 1,00 € stays on the balance.
+    assert (following.account_credit_applied_cents, following.amount_due_cents) == (604, 0)
+    assert account_balance_cents(workspace) == 100
 
 
 def test_example_3_annual_seat_removed_in_june_credits_july_to_december(workspace, owner, pro_annual):
@@ -126,10 +130,15 @@ def test_example_3_annual_seat_removed_in_june_credits_july_to_december(workspac
     with time_machine.travel(at(date(2026, 6, 15)), tick=False):
         membership_services.membership_remove(membership=january, actor=owner)
 
-    entry = AccountBalanceEntry.objects.get(workspace=workspace)
-    assert entry.source == f"seat-removal:{seat.pk}"
-    # 89,99 € × 6/12 = 44,995 € → 45,00 € (half a cent goes up)
-    assert entry.amount_cents == 4_500
+    note = Invoice.objects.get(workspace=workspace, source=f"seat-removal:{seat.pk}")
+    # 89,99 € × 6/12 = 44,995 € → 45,00 € HT (half a cent goes up); VAT 9,00 €; 54,00 €
+    assert (note.document_type, note.subtotal_cents, note.vat_cents, note.total_cents) == (
+        DocumentType.CREDIT_NOTE,
+        -4_500,
+        -900,
+        -5_400,
+    )
+    assert account_balance_cents(workspace) == 5_400
     assert not Membership.objects.filter(pk=january.pk).exists()
     seat.refresh_from_db()
     assert (seat.status, seat.membership_id, seat.user_email) == (

@@ -124,10 +124,11 @@ def test_the_removal_modal_states_the_credit_then_the_removal_gives_it(client, w
         assert modal.status_code == 200
         assert body.lstrip().startswith("<dialog")
         assert "<html" not in body
-        credit = 4_500  # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 €
+        # July to December: 89,99 € × 6/12 = 44,995 € → 45,00 € HT, + VAT 9,00 € = 54,00 €
+        credit = 5_400
         assert "Supprimer paid@team.test de l’équipe ?" in body
         assert "Temps non utilisé : 6 mois sur 12 × 89,99\u00a0€ = 45,00\u00a0€" in body
-        assert "L’espace recevra un crédit au prorata de <strong>45,00\u00a0€</strong>" in body
+        assert "L’espace recevra un crédit au prorata de <strong>54,00\u00a0€</strong> TVA comprise" in body
         assert f'data-credit-cents="{credit}"' in body
 
         done = client.post(url)
@@ -136,7 +137,7 @@ def test_the_removal_modal_states_the_credit_then_the_removal_gives_it(client, w
     assert not Membership.objects.filter(pk=team["paid"].pk).exists()
     assert account_balance_cents(workspace) == credit
     assert (
-        "paid@team.test a été supprimé de l’équipe. Crédit au prorata du temps non utilisé : 45,00\u00a0€."
+        "paid@team.test a été supprimé de l’équipe. Crédit au prorata du temps non utilisé : 54,00\u00a0€."
         in followed
     )
 
