@@ -75,6 +75,18 @@ class Buyer:
     currency: str
 
     @classmethod
+    def as_invoiced(cls, invoice: Invoice) -> Buyer:
+        """The buyer as an issued invoice recorded it (a document that corrects it)."""
+        return cls(
+            workspace_id=invoice.workspace_id,
+            name=invoice.buyer_name,
+            email=invoice.buyer_email,
+            country=invoice.buyer_country,
+            vat_number=invoice.buyer_vat_number,
+            currency=invoice.currency,
+        )
+
+    @classmethod
     def of(cls, workspace: Workspace) -> Buyer:
         return cls(
             workspace_id=workspace.pk,
@@ -520,14 +532,7 @@ def cancellation_draft(invoice: Invoice) -> InvoiceDraft:
         values["amount_cents"] = -int(row.amount_cents)
         lines.append(DraftLine(**values))
     return InvoiceDraft(
-        buyer=Buyer(
-            workspace_id=invoice.workspace_id,
-            name=invoice.buyer_name,
-            email=invoice.buyer_email,
-            country=invoice.buyer_country,
-            vat_number=invoice.buyer_vat_number,
-            currency=invoice.currency,
-        ),
+        buyer=Buyer.as_invoiced(invoice),
         billing_reason=invoice.billing_reason,
         source=f"cancel:{invoice.pk}",
         lines=lines,

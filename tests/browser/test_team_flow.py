@@ -78,12 +78,15 @@ def test_admin_invites_invitee_joins_and_admin_removes_them_after_reading_the_cr
     dialog = page.locator("dialog#remove-member-modal")
     dialog.wait_for(state="visible")
     # The annual period started on the 1st of this month, so the current month is used and
-    # the 11 months after it are credited: 89,99 € × 11/12 = 82,491… → 82,49 €.
+    # the 11 months after it are credited: 89,99 € × 11/12 = 82,491… → 82,49 € HT, + VAT
+    # 16,498 € → 16,50 € = 98,99 €.
     assert subscription.current_period_start.date() == start
     assert seat.price_cents == 8_999
-    credit = 8_249
-    assert dialog.locator(".removal-credit").get_attribute("data-credit-cents") == "8249"
-    assert "L’espace recevra un crédit au prorata de" in dialog.inner_text()
+    credit = 9_899
+    assert dialog.locator(".removal-credit").get_attribute("data-credit-cents") == "9899"
+    assert "L’espace recevra un crédit au prorata de 98,99 € TVA comprise" in dialog.inner_text().replace(
+        "\u00a0", " "
+    )
     assert "11 mois sur 12 × 89,99" in dialog.inner_text()
     screenshot("team-remove-modal")
     dialog.get_by_role("button", name="Supprimer de l’équipe").click()
