@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from domain.calendar import day_of, midnight
+from domain.calendar import day_of, midnight, moved_midnight
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -25,3 +25,22 @@ def test_a_billing_day_begins_at_midnight_in_its_zone():
     assert midnight(date(2026, 3, 1), PARIS) == datetime(2026, 2, 28, 23, 0, tzinfo=UTC)
     assert midnight(date(2026, 7, 1), PARIS) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
     assert midnight(date(2026, 3, 1), UTC) == datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_midnight_is_given_in_utc():
+    # The instant is the same whatever zone it is written in; stored values are UTC.
+    assert midnight(date(2026, 3, 1), PARIS).tzinfo is UTC
+
+
+def test_a_boundary_moved_to_another_zone_keeps_its_day():
+    # 1 April began at 22:00 UTC on 31 March in Paris; in New York (UTC−4 in April) it
+    # begins at 04:00 UTC on 1 April: the day the boundary stands for does not change.
+    paris_april_1 = datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
+    assert moved_midnight(paris_april_1, PARIS, NEW_YORK) == datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
+    assert moved_midnight(paris_april_1, PARIS, UTC) == datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
+    # Moving back returns the first boundary.
+    new_york_april_1 = datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
+    assert moved_midnight(new_york_april_1, NEW_YORK, PARIS) == paris_april_1
