@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check bench mutation messages clean
+.PHONY: setup run test check bench mutation properties messages clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ check: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The stateful property tests of tests/properties with ten times the examples of `make test`
+# (the profiles are in tests/properties/conftest.py).
+properties: setup
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest -p no:randomly tests/properties
 
 # Mutation testing, outside `make test` (docs/mutation-testing.md): mutmut over the pure
 # money and date modules, in a copy under mutants/, then the hand-written mutants of the
