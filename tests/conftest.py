@@ -82,6 +82,21 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_and_time_zone():
+    """Each test starts in the default language and time zone. A request served earlier in
+    the same thread leaves its own activated (the user's language and time zone, set by
+    the middleware): a later test must not read messages in English or days elsewhere."""
+    from django.conf import settings
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate limits and cached values never leak from one test into another."""
     cache.clear()

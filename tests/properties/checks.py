@@ -400,6 +400,34 @@ def check_cash(workspace: Workspace, documents: Sequence[Document]) -> int:
 # --- money ----------------------------------------------------------------------------------
 
 
+def check_no_credit_for_unpaid_seats(workspace: Workspace, documents: Sequence[Document]) -> None:
+    """A seat whose charge was cancelled unpaid (docs/rules/invoices.md#cancelling-an-unpaid-invoice)
+    gets no credit for unused time of that charge (docs/rules/proration.md#removing-a-seat
+    credits time paid for): no removal credit of the seat falls within the cancelled span."""
+    credits: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for source, at, amount in AccountBalanceEntry.objects.filter(
+        workspace=workspace, invoice__isnull=True, amount_cents__gt=0, source__startswith="seat-"
+    ).values_list("source", "created_at", "amount_cents"):
+        parts = source.split(":")
+        if len(parts) >= 2 and parts[1].isdigit():
+            credits[int(parts[1])].append((at, amount))
+    if not credits:
+        return
+    for document in documents:
+        invoice = document.invoice
+        if invoice.workspace_id != workspace.pk or invoice.status != InvoiceStatus.VOID:
+            continue
+        for line in document.lines:
+            seat = (line.metadata or {}).get("seat")
+            if not isinstance(seat, int) or line.period_start is None or line.period_end is None:
+                continue
+            for at, amount in credits.get(seat, []):
+                assert not (line.period_start <= at < line.period_end), (
+                    f"{workspace.name}: seat {seat} was credited {amount} on {at.isoformat()} for time "
+                    f"its charge on {invoice.number} ({line.amount_cents}), cancelled unpaid, never paid"
+                )
+
+
 @dataclass
 class Forgone:
     """What the machine saw the product give up or replace, by its rules."""

@@ -31,10 +31,18 @@ What the product gives away, by its rules, and how the model counts it:
 - nothing of the subscription is billed during a trial (docs/rules/lifecycle.md#trial);
 - an expiry ends the paid subscription without crediting what is left of its period
   (docs/rules/lifecycle.md#expiry): the plan and the seats it bills count as held to
-  the end of that period;
-- an invoice voided after its charges failed, and seat charges cancelled unbilled
-  because the subscription ended, are money the product forgoes: the checker takes
-  them out of the expected value (:mod:`tests.properties.checks`).
+  the end of that period; seats on their own interval are credited by the removal rule;
+- seats released because their charge's last retry failed end "with nothing credited"
+  (docs/rules/dunning.md#last-failure): they count as held to the end of their period;
+- an unpaid invoice cancelled by a credit note (its last retry failed, or the
+  subscription expired) and seat charges cancelled before they were invoiced are money
+  the product forgoes: the checker takes them out of the expected value
+  (:mod:`tests.properties.checks`), whole.
+
+That last point is where the statement stops being exact: what is forgone is counted as
+the whole cancelled invoice, not as the part of it the workspace actually held, so a
+credit given later for unused time of a charge that was never paid would go unnoticed.
+Everything else is exact.
 
 A renewal that runs late (a subscription past due at its period end renews once paid)
 bills its whole period from the period's start: the model counts its days before the

@@ -148,12 +148,20 @@ class BillingLife(RuleBasedStateMachine):
         plan=st.one_of(st.none(), st.sampled_from(SOLD)),
         trial=st.booleans(),
         extra=st.integers(0, 2),
+        declines=st.sampled_from([False, False, True]),
     )
     def open_workspaces(
-        self, start: datetime, members: int, plan: tuple[str, str] | None, trial: bool, extra: int
+        self,
+        start: datetime,
+        members: int,
+        plan: tuple[str, str] | None,
+        trial: bool,
+        extra: int,
+        declines: bool,
     ) -> None:
-        """The workspace opens with a card and a team, on Free or subscribing at once; the
-        bystander is on Business with a member and pays its renewals."""
+        """The workspace opens with a card and a team, on Free or subscribing at once, and
+        maybe a card that declines from then on; the bystander is on Business with a member
+        and pays its renewals."""
         self.now = start
         self.ws, owner = world.open_workspace("Life", now=start)
         world.save_card(self.ws, owner, world.CARD_OK, now=start)
@@ -182,6 +190,8 @@ class BillingLife(RuleBasedStateMachine):
         self.steps.append(f"open at {start.isoformat()} with {members} members")
         if plan is not None:
             self.subscribe(plan, extra, trial, double=False)
+        if declines:
+            self._save_card(world.CARD_NO_FUNDS)
 
     # --- what the machine knows between steps -----------------------------------------------------
 
@@ -536,9 +546,17 @@ class BillingLife(RuleBasedStateMachine):
         )
         self._observe(CHANGE, CHANGE)
 
-    @rule(card=st.sampled_from([world.CARD_OK, world.CARD_OK, world.CARD_DECLINED, world.CARD_NO_FUNDS]))
-    def save_card(self, card: str) -> None:
-        """ "Mettre à jour le paiement": every unpaid invoice is charged with the new card."""
+    @rule(card=st.sampled_from([world.CARD_DECLINED, world.CARD_NO_FUNDS]))
+    def save_declining_card(self, card: str) -> None:
+        """A test card whose charges are declined, saved on the local payment page."""
+        self._save_card(card)
+
+    @rule()
+    def save_good_card(self) -> None:
+        """A card that pays: every unpaid invoice is charged with it (docs/rules/dunning.md#new-card)."""
+        self._save_card(world.CARD_OK)
+
+    def _save_card(self, card: str) -> None:
         self._settle(lambda: world.save_card(self.ws, self.owner, card, now=self.now))
         self.steps.append(f"card {card[-4:]}")
         self._observe(CHANGE, CHANGE, settles=True)
@@ -896,6 +914,7 @@ class BillingLife(RuleBasedStateMachine):
             checks.check_ledgers(workspace)
             checks.check_allowance_grants(workspace, timeline)
             checks.check_cash(workspace, documents)
+            checks.check_no_credit_for_unpaid_seats(workspace, documents)
             checks.check_money(
                 checks.money_of(workspace, documents, timeline, self.forgone[workspace.pk], cancellations),
                 workspace.name,

@@ -35,9 +35,6 @@ CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
 
-#: Ticks made on the way to one target at most (each due instant is one tick).
-MAX_TICKS_PER_ADVANCE = 60
-
 _emails = itertools.count(1)
 
 
