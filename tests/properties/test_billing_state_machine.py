@@ -19,8 +19,16 @@ numbering in date order; issued documents never change; each preview against the
 its confirmation moved; the money collected against the paid invoices; and the money
 billed against the value of the time held (:mod:`tests.properties.model`).
 
-Each example runs inside a transaction rolled back at its end, on workspaces it opens
-itself. ``HYPOTHESIS_PROFILE=long`` (``make properties``) runs ten times the examples.
+Each example runs inside a transaction rolled back at its end (a savepoint of the test's
+transaction), on workspaces it opens itself: about 0.04 s of set-up per example, where
+emptying the tables and reloading the catalog would take ten times as long.
+
+``make test`` replays the same examples on every run; ``HYPOTHESIS_PROFILE=long``
+(``make properties``) explores ten times as many new ones. Product bugs these properties
+found are listed in :data:`tests.properties.checks.KNOWN_BUGS`: the machine steers around
+them, or tolerates them, so that every other invariant stays exercised;
+``BILLING_PROPERTIES_STRICT=1`` asserts them instead. ``BILLING_PROPERTIES_VERBOSE=1``
+prints each example's steps.
 """
 
 from __future__ import annotations
@@ -231,6 +239,15 @@ class BillingLife(RuleBasedStateMachine):
             ) and seat.coterm:
                 return True
         return False
+
+    def _seat_charge_unpaid(self) -> bool:
+        """Known bug (``KNOWN_BUGS["credit-for-unpaid-seat"]``): a seat released while a charge
+        for it is unpaid gets its unused time credited, paid or not."""
+        return not checks.STRICT and (
+            Invoice.objects.filter(
+                workspace=self.ws, status__in=PAYABLE_STATUSES, lines__metadata__has_key="seat"
+            ).exists()
+        )
 
     def _in_cancelled_trial(self) -> bool:
         """Known bug (``KNOWN_BUGS["seat-in-cancelled-trial"]``): a seat taken during a trial
@@ -561,9 +578,7 @@ class BillingLife(RuleBasedStateMachine):
         self.steps.append(f"card {card[-4:]}")
         self._observe(CHANGE, CHANGE, settles=True)
 
-    @precondition(
-        lambda self: Invoice.objects.filter(workspace=self.ws, status__in=PAYABLE_STATUSES).exists()
-    )
+    @precondition(lambda self: bool(self.last.meta["unpaid"]))
     @rule(pick=st.integers(0, 10))
     def pay_now(self, pick: int) -> None:
         """ "Payer maintenant" on one unpaid invoice (docs/rules/dunning.md#payer-maintenant)."""
@@ -652,11 +667,14 @@ class BillingLife(RuleBasedStateMachine):
         self._observe(REMOVAL, REMOVAL)
         return None
 
-    @precondition(lambda self: Membership.objects.filter(workspace=self.ws).count() > 1)
+    @precondition(lambda self: int(str(self.last.meta["members"])) > 1)
     @rule(pick=st.integers(0, 20))
     def remove_member(self, pick: int) -> None:
+        """Removing a member: the credit previewed is the credit given (docs/rules/proration.md#removing-a-seat)."""
         if self._in_cancelled_trial():
             return self._skip("a seat released in a cancelled trial (known bug)")
+        if self._seat_charge_unpaid():
+            return self._skip("a seat released while its charge is unpaid (known bug)")
         members = world.others(self.ws)
         membership = members[pick % len(members)]
         owner = self.owner
@@ -678,13 +696,16 @@ class BillingLife(RuleBasedStateMachine):
         self.steps.append(f"remove {membership.role} {membership.user.email}: credit {credited}")
         self._observe(REMOVAL, REMOVAL)
 
-    @precondition(lambda self: Membership.objects.filter(workspace=self.ws).count() > 1)
+    @precondition(lambda self: int(str(self.last.meta["members"])) > 1)
     @rule(pick=st.integers(0, 20), role=st.sampled_from([Role.MEMBER, Role.GUEST, Role.VISITOR, Role.ADMIN]))
     def change_role(self, pick: int, role: str) -> None:
+        """A licence gained takes a seat, a licence lost releases one (docs/rules/roles.md#licensed-roles)."""
         if self._in_cancelled_trial():
             return self._skip("a seat in a cancelled trial (known bug)")
         members = world.others(self.ws)
         membership = members[pick % len(members)]
+        if self._seat_charge_unpaid() and role in (Role.GUEST, Role.VISITOR):
+            return self._skip("a seat released while its charge is unpaid (known bug)")
         if self._takes_back_stale_seat(membership.user):
             return self._skip("a seat taken back after the subscription changed (known bug)")
         try:
@@ -698,9 +719,10 @@ class BillingLife(RuleBasedStateMachine):
         self._observe(REMOVAL, REMOVAL)
         return None
 
-    @precondition(lambda self: Seat.objects.filter(workspace=self.ws, status=SeatStatus.ACTIVE).exists())
+    @precondition(lambda self: bool(self.last.meta["seats"]))
     @rule(pick=st.integers(0, 20), interval=st.sampled_from(INTERVALS))
     def change_seat_period(self, pick: int, interval: str) -> None:
+        """A paid seat's billing period (docs/rules/proration.md#changing-a-seats-period)."""
         seats = list(
             Seat.objects.filter(workspace=self.ws, status=SeatStatus.ACTIVE)
             .select_related("membership")
@@ -739,9 +761,10 @@ class BillingLife(RuleBasedStateMachine):
         self._observe(TRANSFER, TRANSFER)
         return None
 
-    @precondition(lambda self: Membership.objects.filter(workspace=self.ws).count() > 1)
+    @precondition(lambda self: int(str(self.last.meta["members"])) > 1)
     @rule(pick=st.integers(0, 20))
     def transfer_ownership(self, pick: int) -> None:
+        """The owner hands the workspace to a member holding a seat (docs/rules/roles.md#ownership-transfer)."""
         licensed = [
             m for m in world.others(self.ws) if m.role in (Role.ADMIN, Role.BILLING_ADMIN, Role.MEMBER)
         ]
@@ -914,11 +937,22 @@ class BillingLife(RuleBasedStateMachine):
             checks.check_ledgers(workspace)
             checks.check_allowance_grants(workspace, timeline)
             checks.check_cash(workspace, documents)
-            checks.check_no_credit_for_unpaid_seats(workspace, documents)
+            checks.check_no_credit_for_unpaid_seats(
+                workspace, documents, tolerated=() if checks.STRICT else _expiries(timeline)
+            )
             checks.check_money(
                 checks.money_of(workspace, documents, timeline, self.forgone[workspace.pk], cancellations),
                 workspace.name,
             )
+
+
+def _expiries(timeline: list[Observation]) -> set[datetime]:
+    """The instants the subscription fell back to Free."""
+    return {
+        after.at
+        for before, after in zip(timeline, timeline[1:], strict=False)
+        if before.meta["plan"] != "free" and after.meta["plan"] == "free"
+    }
 
 
 def _ids(observation: Observation, name: str) -> frozenset[int]:

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from billing.onboarding import workspace_open
 from billing.services.billing_time_zone import billing_time_zone_change
 from gateways.local.cards import save_test_card
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams import services as teams
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
@@ -39,9 +39,8 @@ _emails = itertools.count(1)
 
 
 def zone_of(workspace: Workspace) -> tzinfo:
-    """The zone the workspace's billing days are read in (docs/rules/billing-calendar.md)."""
-    zone = getattr(workspace, "billing_zone", None)
-    return zone if isinstance(zone, tzinfo) else UTC
+    """The zone the workspace's billing days are read in now (docs/rules/billing-calendar.md)."""
+    return workspace.billing_zone
 
 
 def day_in(workspace: Workspace, moment: datetime) -> date:
@@ -123,7 +122,9 @@ def observe(
     ghosts: dict[Key, Holding] | None = None,
 ) -> Observation:
     """What the workspace holds after a step: the subscription's base and seats (unless on
-    a trial or on Free) and each paid seat billed on its own interval."""
+    a trial or on Free) and each paid seat billed on its own interval, plus the ``ghosts``
+    (what an expiry or a release forfeited, still counted to the end of its period); and,
+    for the other checks, its plan, status, seats and the allowance its plan gives now."""
     workspace.refresh_from_db()
 
     def _day(moment: datetime) -> date:
@@ -198,6 +199,8 @@ def observe(
             "interval": sub.price.interval,
             "status": sub.status,
             "in_trial": in_trial,
+            "members": Membership.objects.filter(workspace=workspace).count(),
+            "unpaid": Invoice.objects.filter(workspace=workspace, status__in=PAYABLE_STATUSES).count(),
             "seats": frozenset(seat.pk for seat in seats),
             "coterm_seats": frozenset(seat.pk for seat in seats if seat.coterm),
             "allowance": int(sub.plan.credits_flat) + int(sub.plan.credits_per_seat) * licence_count,
