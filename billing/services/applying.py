@@ -23,6 +23,7 @@ from billing.services.core import (
 from billing.services.settlement import corrected_invoice, invoice_issue
 from credits.services import allowance_reset_for_plan_change
 from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
+from invoices.totals import Totals
 from invoices.services import account_balance_credit, invoice_void
 from subscriptions import errors
 from subscriptions.models import (
@@ -44,14 +45,26 @@ def save_updates(subscription: Subscription, updates: dict[str, Any]) -> None:
     subscription.save(update_fields=[*updates, "updated_at"])
 
 
+def locked_subscription(workspace: Workspace, now: datetime) -> Subscription:
+    """The subscription row, locked after the workspace's seat lock (the order of
+    :mod:`teams.services`)."""
+    lock_seats(workspace.pk)
+    return lock_subscription(workspace, now)
+
+
+def change_of(
+    workspace: Workspace, subscription: Subscription, now: datetime, compute: Compute
+) -> tuple[Context, Change, Preview]:
+    ctx = load_context(workspace, subscription, now)
+    change = compute(ctx)
+    return ctx, change, build_preview(ctx, change)
+
+
 def locked_change(
     workspace: Workspace, now: datetime, compute: Compute
 ) -> tuple[Subscription, Context, Change, Preview]:
-    lock_seats(workspace.pk)
-    subscription = lock_subscription(workspace, now)
-    ctx = load_context(workspace, subscription, now)
-    change = compute(ctx)
-    return subscription, ctx, change, build_preview(ctx, change)
+    subscription = locked_subscription(workspace, now)
+    return subscription, *change_of(workspace, subscription, now, compute)
 
 
 def is_void(invoice: Invoice) -> bool:
@@ -167,17 +180,62 @@ def _credit(
     return invoice
 
 
-def applied_before(subscription: Subscription, token: str, preview: Preview) -> ApplyResult | None:
-    """The result of the operation this token confirmed already, if any."""
+def applied_before(workspace: Workspace, subscription: Subscription, token: str) -> ApplyResult | None:
+    """The result of the operation this token confirmed already, if any
+    (docs/rules/lifecycle.md#one-operation-per-confirmation).
+
+    Looked up before the operation is computed again: by then the state has moved (the
+    plan is the new one, the switch is done), and the operation's own checks would refuse
+    what is only a repeat. An invoice issued under the token whose charge has not come
+    back yet is that operation too, still in flight."""
     if not token:
         return None
-    event = SubscriptionEvent.objects.filter(subscription=subscription, data__token=token).first()
-    if event is None:
-        return None
-    invoice_id = event.data.get("invoice")
+    event = (
+        SubscriptionEvent.objects.filter(subscription=subscription, data__token=token).order_by("-id").first()
+    )
+    if event is not None:
+        invoice_id = event.data.get("invoice")
+        invoice = Invoice.objects.filter(pk=invoice_id).first() if invoice_id else None
+        payment = None
+        if event.kind == EventKind.PAYMENT_FAILED:
+            payment = PaymentOutcome(succeeded=False, message=str(event.data.get("reason") or ""))
+        credit = int(event.data.get("account_credit_cents") or 0)
+    else:
+        invoice = Invoice.objects.filter(workspace=workspace, source__endswith=f":{token}").first()
+        if invoice is None:
+            return None
+        payment, credit = None, 0
     return ApplyResult(
         subscription=subscription,
-        preview=preview,
-        invoice=Invoice.objects.filter(pk=invoice_id).first() if invoice_id else None,
-        account_credit_cents=int(event.data.get("account_credit_cents") or 0),
+        preview=_replayed_preview(workspace, token, invoice, credit),
+        invoice=invoice,
+        account_credit_cents=credit,
+        payment=payment,
+    )
+
+
+def _replayed_preview(workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int) -> Preview:
+    """What a replayed confirmation reports: the first operation's document and credit."""
+    totals = Totals(
+        subtotal_cents=invoice.subtotal_cents if invoice else 0,
+        vat_rate_bp=invoice.vat_rate_bp if invoice else 0,
+        vat_cents=invoice.vat_cents if invoice else 0,
+        reverse_charge=invoice.reverse_charge if invoice else False,
+        total_cents=invoice.total_cents if invoice else 0,
+        account_credit_applied_cents=invoice.account_credit_applied_cents if invoice else 0,
+        amount_due_cents=invoice.amount_due_cents if invoice else 0,
+        account_credit_remaining_cents=0,
+    )
+    return Preview(
+        action="replay",
+        workspace_id=workspace.pk,
+        currency=invoice.currency if invoice else workspace.currency,
+        lines=(),
+        totals=totals,
+        total_due_now_cents=totals.amount_due_cents,
+        account_credit_cents=credit_cents,
+        next_renewal_cents=None,
+        next_renewal_at=None,
+        fingerprint="",
+        token=token,
     )

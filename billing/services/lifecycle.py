@@ -28,9 +28,11 @@ from billing.services import changes, status_changes
 from billing.services.applying import (
     applied_before,
     apply_change,
+    change_of,
     is_void,
     issue_for,
     locked_change,
+    locked_subscription,
     record_declined,
 )
 from billing.services.core import (
@@ -85,10 +87,11 @@ def _run(
     cannot move before :func:`teams.services.seats_sync` matches them to it.
     """
     with transaction.atomic():
-        subscription, ctx, change, preview = locked_change(workspace, now, compute)
-        first = applied_before(subscription, token, preview)
+        subscription = locked_subscription(workspace, now)
+        first = applied_before(workspace, subscription, token)
         if first is not None:
             return first
+        ctx, change, preview = change_of(workspace, subscription, now, compute)
         if expected is not None and preview.fingerprint != expected:
             raise errors.StalePreview()
         if preview.total_due_now_cents > 0 and not ctx.has_payment_method:

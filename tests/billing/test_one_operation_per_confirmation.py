@@ -8,7 +8,7 @@ from billing import services
 from credits.models import CreditGrant, GrantBucket
 from invoices.models import Invoice
 from subscriptions.models import LocalCharge
-from tests.subscriptions.conftest import at, save_card, subscribe
+from tests.subscriptions.conftest import VISA_DECLINED, at, price_id, save_card, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,58 @@ def test_two_previews_of_one_change_carry_different_tokens(starter):
 
     assert one.fingerprint == two.fingerprint
     assert one.token != two.token
+
+
+def test_a_plan_change_confirmed_again_after_it_applied_is_the_first_change(starter, owner):
+    """The second arrival finds the plan already changed: it is a repeat, not a new
+    request for the plan the workspace now has (which would be refused as the same plan)."""
+    now = at(2026, 4, 10, 10)
+    enterprise = price_id("enterprise")
+    preview = services.preview_change_plan(workspace=starter, price_id=enterprise, now=now)
+    first = services.apply_change_plan(
+        workspace=starter, actor=owner, price_id=enterprise, preview=preview.confirmation, now=now
+    )
+    charges = LocalCharge.objects.filter(workspace=starter).count()
+
+    again = services.apply_change_plan(
+        workspace=starter, actor=owner, price_id=enterprise, preview=preview.confirmation, now=at(2026, 4, 10, 10, 1)
+    )
+
+    assert first.invoice is not None
+    assert again.invoice.pk == first.invoice.pk
+    assert again.preview.total_due_now_cents == first.invoice.amount_due_cents
+    assert LocalCharge.objects.filter(workspace=starter).count() == charges
+
+
+def test_a_switch_to_annual_and_a_cancellation_confirmed_twice_answer_the_first_result(starter, owner):
+    now = at(2026, 4, 10, 10)
+    switch = services.preview_switch_to_annual(workspace=starter, now=now)
+    first = services.apply_switch_to_annual(workspace=starter, actor=owner, preview=switch.confirmation, now=now)
+    again = services.apply_switch_to_annual(workspace=starter, actor=owner, preview=switch.confirmation, now=now)
+    assert first.invoice is not None
+    assert again.invoice.pk == first.invoice.pk
+
+    cancel = services.preview_cancel(workspace=starter, reason="too_expensive", now=now)
+    services.apply_cancel(workspace=starter, actor=owner, reason="too_expensive", preview=cancel.confirmation, now=now)
+    replay = services.apply_cancel(
+        workspace=starter, actor=owner, reason="too_expensive", preview=cancel.confirmation, now=now
+    )
+    assert replay.invoice is None
+    assert replay.subscription.canceled_at == now
+
+
+def test_a_declined_change_confirmed_again_reports_the_decline_and_charges_nothing_more(starter, owner):
+    save_card(starter, owner, VISA_DECLINED)
+    now = at(2026, 4, 10, 10)
+    preview = services.preview_customize(workspace=starter, extra_seats=0, credit_packs=1, now=now)
+    first = services.apply_customize(
+        workspace=starter, actor=owner, extra_seats=0, credit_packs=1, preview=preview.confirmation, now=now
+    )
+    again = services.apply_customize(
+        workspace=starter, actor=owner, extra_seats=0, credit_packs=1, preview=preview.confirmation, now=now
+    )
+
+    assert first.payment is not None and not first.payment.succeeded
+    assert again.invoice.pk == first.invoice.pk
+    assert again.payment is not None and not again.payment.succeeded
+    assert LocalCharge.objects.filter(workspace=starter, amount_cents=600).count() == 1

@@ -47,12 +47,6 @@ STRICT = os.environ.get("BILLING_PROPERTIES_STRICT") == "1"
 #: so that every other invariant keeps being exercised; ``BILLING_PROPERTIES_STRICT=1``
 #: asserts the rule instead.
 KNOWN_BUGS = {
-    "replay-refused": (
-        "docs/rules/lifecycle.md#one-operation-per-confirmation: confirming a preview again "
-        "after it was applied is refused by the operation's own checks (AlreadySubscribed, "
-        "SamePlan, AlreadyAnnual, AlreadyCanceled…) instead of returning the first result: "
-        "billing.services.lifecycle._run computes the change before looking the token up."
-    ),
     "seat-in-cancelled-trial": (
         "docs/rules/lifecycle.md#trial: the seat rules recognise a trial by the status "
         "'trialing' only, so in a trial that was cancelled (or is past due): a member taking "
