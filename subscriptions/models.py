@@ -6,6 +6,8 @@ exactly one subscription row; a workspace without a paid plan is on the Free pla
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -166,6 +168,11 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace} · {self.plan} ({self.status})"
+
+    def in_trial(self, now: datetime) -> bool:
+        """Whether ``now`` falls within the free trial, whatever the status says: a trial
+        cancelled or past due is still unpaid time until it ends (docs/rules/lifecycle.md#trial)."""
+        return self.trial_end is not None and now < self.trial_end and self.current_period_end == self.trial_end
 
 
 class SubscriptionAddOn(models.Model):

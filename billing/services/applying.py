@@ -23,8 +23,8 @@ from billing.services.core import (
 from billing.services.settlement import corrected_invoice, invoice_issue
 from credits.services import allowance_reset_for_plan_change
 from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
-from invoices.totals import Totals
 from invoices.services import account_balance_credit, invoice_void
+from invoices.totals import Totals
 from subscriptions import errors
 from subscriptions.models import (
     EventKind,

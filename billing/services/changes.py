@@ -263,7 +263,7 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
     seats = seats_after(ctx, plan=new_plan, price=price, extra_seats=new_extra)
     new_billable = billable_after(new_plan, new_extra, seats)
     lines = []
-    if sub.status != SubscriptionStatus.TRIALING:
+    if not sub.in_trial(ctx.now):
         # Net = charge for the new plan's remaining time − credit for the old plan's
         # unused time, both over the same span (docs/rules/proration.md#plan-changes).
         start, end = _period(ctx)
@@ -333,7 +333,7 @@ def compute_switch_to_annual(ctx: Context) -> Change:
     seats = seats_after(ctx, plan=sub.plan, price=annual, extra_seats=sub.extra_seats)
     billable = billable_after(sub.plan, sub.extra_seats, seats)
     seat_lines = own_seat_lines(ctx, seats, plan_before=sub.plan, plan_after=sub.plan)
-    if sub.status == SubscriptionStatus.TRIALING:
+    if sub.in_trial(ctx.now):
         # Nothing of the plan was paid yet: the trial goes on and ends on an annual charge.
         return Change(
             action="switch_to_annual",
@@ -409,7 +409,7 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
     # Extra seats that members beyond the capacity filled already (co-termed paid seats
     # ending) cost nothing more: the subscription billed those seats.
     delta = new_billable - ctx.billable_seats
-    if delta and sub.status != SubscriptionStatus.TRIALING and sub.price.seat_amount:
+    if delta and not sub.in_trial(ctx.now) and sub.price.seat_amount:
         # Seats added are charged from today, seats removed credited from today (day
         # units) or from next month (annual), docs/rules/proration.md#removing-a-seat.
         start, end = _period(ctx)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import Subscription
 from teams import selectors
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
@@ -148,7 +148,7 @@ def subscription_bills_from_today(subscription: Subscription, today: date, zone:
     once the subscription's period is over but not renewed yet: its renewal invoices
     the co-termed seats for the next period (charging the seat too would bill it twice).
     """
-    if subscription.status == SubscriptionStatus.TRIALING:
+    if subscription.in_trial(midnight(today, zone)):
         return False
     return today < day_of(subscription.current_period_end, zone)
 

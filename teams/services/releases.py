@@ -14,7 +14,7 @@ from invoices.issuing import invoice_create
 from invoices.selectors import latest_invoice, vat_context
 from invoices.services import account_balance_credit
 from invoices.totals import DraftLine
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import Subscription
 from subscriptions.pricing import own_seat_credit_line
 from subscriptions.selectors import subscription_of
 from teams import selectors
@@ -87,7 +87,7 @@ def release_terms(
     start, end = charged_period(seat, subscription, zone)
     credit = None
     # A co-termed seat is billed with the subscription: nothing of a trial was paid.
-    unpaid_trial = seat.coterm and subscription.status == SubscriptionStatus.TRIALING
+    unpaid_trial = seat.coterm and subscription.in_trial(midnight(today, zone))
     if not unpaid_trial:
         credit = removal_credit(seat, start, end, today, zone)
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))

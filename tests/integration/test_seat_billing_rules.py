@@ -263,6 +263,32 @@ def test_seats_taken_during_a_trial_are_billed_by_its_end_not_by_the_seat_job(wo
     assert "seat_invoices: 0" in tick(at(2026, 3, 9, 0, 30))
 
 
+@pytest.mark.parametrize("interval", ["month", "year"])
+def test_a_cancelled_trial_is_still_a_trial_for_its_seats(workspace, owner, interval):
+    """Cancelling a trial does not make its days paid: a seat taken afterwards is not
+    charged for them, and a seat released is not credited for them (docs/rules/lifecycle.md#trial)."""
+    for n in range(2):
+        add_member(workspace, owner, f"m{n}@team.test", now=at(2026, 3, 1, 8))
+    save_card(workspace, owner, now=at(2026, 3, 1, 8))
+    subscribe(workspace, owner, "pro", interval, now=at(2026, 3, 1, 9), trial=True)
+    gone = add_member(workspace, owner, "gone@team.test", now=at(2026, 3, 1, 10))
+    cancel = billing.preview_cancel(workspace=workspace, reason="too_expensive", now=at(2026, 3, 2, 9))
+    billing.apply_cancel(
+        workspace=workspace, actor=owner, reason="too_expensive", preview=cancel, now=at(2026, 3, 2, 9)
+    )
+
+    add_member(workspace, owner, "late@team.test", now=at(2026, 3, 3, 9))
+    removal = teams.member_remove(workspace=workspace, actor=owner, membership=gone, now=at(2026, 3, 5, 9))
+
+    assert not SeatCharge.objects.filter(workspace=workspace).exists()
+    assert removal.total_credit_cents == 0
+    assert not AccountBalanceEntry.objects.filter(workspace=workspace).exists()
+    tick(at(2026, 3, 8, 0, 30))  # the 7-day trial ends with the subscription
+    assert Subscription.objects.get(workspace=workspace).plan.code == "free"
+    assert invoices(workspace) == []
+    assert not AccountBalanceEntry.objects.filter(workspace=workspace).exists()
+
+
 def test_a_member_joining_before_the_renewal_ran_is_billed_by_the_renewal_only(workspace, owner):
     _team(workspace, owner)  # Pro monthly, period ends 1 April
     add_member(workspace, owner, "early@team.test", now=at(2026, 4, 1, 0, 10))  # renewal not run yet

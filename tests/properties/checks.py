@@ -47,16 +47,6 @@ STRICT = os.environ.get("BILLING_PROPERTIES_STRICT") == "1"
 #: so that every other invariant keeps being exercised; ``BILLING_PROPERTIES_STRICT=1``
 #: asserts the rule instead.
 KNOWN_BUGS = {
-    "seat-in-cancelled-trial": (
-        "docs/rules/lifecycle.md#trial: the seat rules recognise a trial by the status "
-        "'trialing' only, so in a trial that was cancelled (or is past due): a member taking "
-        "a co-termed paid seat is charged for the rest of the trial "
-        "(teams.services.members.subscription_bills_from_today), nothing credits it back when "
-        "the trial ends; and releasing a co-termed seat (a member removed or made a guest) "
-        "credits the unpaid trial time by the removal rule (teams.services.releases."
-        "release_terms), or, on an annual price, fails with ValueError 'annual billing period "
-        "[…] is not 12 months' (the trial's 7 or 14 days read as an annual period)."
-    ),
     "period-change-after-take-back": (
         "docs/rules/proration.md#changing-a-seats-period (nothing is paid twice): a co-termed "
         "seat released and taken back the same day (a member moved to guest and back) has a "

@@ -249,16 +249,6 @@ class BillingLife(RuleBasedStateMachine):
             ).exists()
         )
 
-    def _in_cancelled_trial(self) -> bool:
-        """Known bug (``KNOWN_BUGS["seat-in-cancelled-trial"]``): a seat taken during a trial
-        that was cancelled, or is past due, is charged while a trial bills nothing. Outside
-        strict mode the machine takes no seat then, so every other invariant stays exercised."""
-        return (
-            not checks.STRICT
-            and bool(self.last.meta["in_trial"])
-            and (self.last.meta["status"] != SubscriptionStatus.TRIALING)
-        )
-
     def _observe(self, counted_end: str, own_end: str, *, tick: bool = False, settles: bool = False) -> None:
         """Record what the workspace holds after the step (the model's timeline); the
         bystander only moves when the sweeps run. A step that ``settles`` unpaid invoices
@@ -617,8 +607,6 @@ class BillingLife(RuleBasedStateMachine):
 
     @rule(role=st.sampled_from(ROLES))
     def add_member(self, role: str) -> None:
-        if self._in_cancelled_trial():
-            return self._skip("a seat in a cancelled trial (known bug)")
         try:
             world.join(self.ws, self.owner, world.new_user("member"), role, now=self.now)
         except Exception as exc:
@@ -633,8 +621,6 @@ class BillingLife(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20), role=st.sampled_from([Role.MEMBER, Role.ADMIN]))
     def add_back_removed_member(self, pick: int, role: str) -> None:
         """The same person again (the same day, their seat and its credit are taken back)."""
-        if self._in_cancelled_trial():
-            return self._skip("a seat in a cancelled trial (known bug)")
         user = self.removed_users[pick % len(self.removed_users)]
         if Membership.objects.filter(workspace=self.ws, user=user).exists():
             return self._skip("add back: already a member")
@@ -660,8 +646,6 @@ class BillingLife(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20))
     def remove_member(self, pick: int) -> None:
         """Removing a member: the credit previewed is the credit given (docs/rules/proration.md#removing-a-seat)."""
-        if self._in_cancelled_trial():
-            return self._skip("a seat released in a cancelled trial (known bug)")
         if self._seat_charge_unpaid():
             return self._skip("a seat released while its charge is unpaid (known bug)")
         members = world.others(self.ws)
@@ -689,8 +673,6 @@ class BillingLife(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 20), role=st.sampled_from([Role.MEMBER, Role.GUEST, Role.VISITOR, Role.ADMIN]))
     def change_role(self, pick: int, role: str) -> None:
         """A licence gained takes a seat, a licence lost releases one (docs/rules/roles.md#licensed-roles)."""
-        if self._in_cancelled_trial():
-            return self._skip("a seat in a cancelled trial (known bug)")
         members = world.others(self.ws)
         membership = members[pick % len(members)]
         if self._seat_charge_unpaid() and role in (Role.GUEST, Role.VISITOR):
