@@ -17,10 +17,12 @@ from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterva
 from teams.services.common import (
     charge_up_to,
     charged_period,
+    held_free_in_trial,
     lock_seats,
     period_for,
     record_charge,
     seat_price_cents,
+    subscription_changed_since,
     subscription_end,
     subscription_locked,
     subscription_runs_at,
@@ -44,9 +46,10 @@ def seat_billing_period_set(
     subscriptions only). On the subscription's interval the seat is co-termed with it;
     on another it has a period of its own.
 
-    A seat not invoiced yet is simply planned again on the new period (nothing was
-    billed). A billed one (an invoiced charge, or a co-termed seat the subscription's
-    invoice billed) keeps what it paid for: the change waits on the seat
+    A seat taken today and billed in no way yet (its adding charge still pending, the
+    subscription unchanged since) is simply planned again on the new period. Any other
+    (an invoiced charge, a co-termed seat the subscription's invoice billed, a seat taken
+    back, priced by a plan change, or held free during a trial) keeps what it paid for: the change waits on the seat
     (``pending_interval``) until its current paid unit ends — its week, its month, or for
     an annual seat its current month — and the daily seat job applies it then
     (:func:`seat_period_changes_apply`). Changing back before then cancels it: nothing is
@@ -78,12 +81,9 @@ def seat_billing_period_set(
     price_cents = seat_price_cents(subscription, interval)
     zone = workspace.billing_zone
     today = day_of(now, zone)
-    invoiced = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.INVOICED).exists()
-    pending = SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).exists()
-    billed_by_subscription = (
-        seat.coterm and not pending and subscription_bills_from_today(subscription, today, zone)
-    )
-    if invoiced or billed_by_subscription or seat.pending_interval:
+    if held_free_in_trial(seat, subscription, now):
+        return _plan_after_trial(seat, subscription, interval, price_cents, today, zone)
+    if seat.pending_interval or not _taken_today_and_untouched(seat, subscription, today, zone):
         return _schedule(seat, subscription, interval, today, zone)
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
         status=ChargeStatus.CANCELED, canceled_at=now
@@ -111,6 +111,42 @@ def seat_billing_period_set(
         zone=zone,
     )
     return seat
+
+
+def _plan_after_trial(
+    seat: Seat, subscription: Subscription, interval: str, price_cents: int, today: date, zone: tzinfo
+) -> Seat:
+    """A seat held free during a trial starts its new period when the trial ends
+    (docs/rules/lifecycle.md#trial): on the subscription's interval it is co-termed again
+    (the trial's end invoices it with the plan); on another, its own period begins at the
+    trial's end, where the seat renewals charge it, never for a trial day."""
+    assert subscription.trial_end is not None
+    seat.interval = interval
+    seat.price_cents = price_cents
+    seat.pending_interval, seat.pending_at, seat.paid_until = "", None, None
+    if interval == subscription.price.interval:
+        period = period_for(subscription, interval, today, zone)
+        seat.coterm = True
+        seat.anchor_date = period.anchor
+        seat.period_start, seat.period_end = midnight(period.start, zone), midnight(period.end, zone)
+    else:
+        seat.coterm = False
+        seat.anchor_date = day_of(subscription.trial_end, zone)
+        # The trial's span, held free: its renewal at the trial's end is its first charge.
+        seat.period_start, seat.period_end = subscription.current_period_start, subscription.trial_end
+    seat.save()
+    return seat
+
+
+def _taken_today_and_untouched(seat: Seat, subscription: Subscription, today: date, zone: tzinfo) -> bool:
+    """Whether nothing was billed for the seat in any way yet: taken today, its only
+    charge the adding one, still pending, and the subscription unchanged since (a plan
+    change, a switch or a customization prices the seat as billed). Such a seat is simply
+    planned again on its new period; any other keeps what it paid for."""
+    if day_of(seat.added_at, zone) != today or subscription_changed_since(subscription, seat.added_at):
+        return False
+    charges = list(SeatCharge.objects.filter(seat=seat).values_list("kind", "status"))
+    return charges == [(ChargeKind.ADDED, ChargeStatus.PENDING)]
 
 
 def _rejoin(seat: Seat, subscription: Subscription, zone: tzinfo) -> None:

@@ -15,10 +15,17 @@ from domain.periods import Interval, add_interval, months_between, period_contai
 from domain.proration import Proration, removal_credit_proration
 from invoices.line_words import line_words
 from invoices.totals import DraftLine
-from subscriptions.models import Channel, Price, Subscription, SubscriptionStatus
+from subscriptions.models import (
+    Channel,
+    EventKind,
+    Price,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
 from subscriptions.selectors import subscription_of
 from teams import errors, selectors
-from teams.models import ChargeKind, Seat, SeatCharge, SeatInterval
+from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterval
 from workspaces.models import Workspace
 from workspaces.permissions import holds_licence
 
@@ -62,6 +69,39 @@ def subscription_runs_at(subscription: Subscription, at: datetime) -> bool:
     if subscription.status == SubscriptionStatus.EXPIRED:
         return False
     return bool(subscription.auto_renew) or at < subscription.current_period_end
+
+
+#: What the subscription's events may change in the terms a seat was priced on: its plan,
+#: its interval, its period, what its invoices counted as paid.
+_TERMS_CHANGED_BY = (
+    EventKind.SUBSCRIBED,
+    EventKind.TRIAL_STARTED,
+    EventKind.PLAN_CHANGED,
+    EventKind.SWITCHED_TO_ANNUAL,
+    EventKind.CUSTOMIZED,
+    EventKind.CANCELED,
+    EventKind.REACTIVATED,
+    EventKind.RENEWED,
+    EventKind.TRIAL_ENDED,
+    EventKind.EXPIRED,
+)
+
+
+def subscription_changed_since(subscription: Subscription, moment: datetime) -> bool:
+    """Whether the subscription changed its terms (plan, interval, period, seats billed)
+    at or after ``moment``: a seat priced before then may no longer be on its terms."""
+    return SubscriptionEvent.objects.filter(
+        subscription=subscription, kind__in=_TERMS_CHANGED_BY, created_at__gte=moment
+    ).exists()
+
+
+def held_free_in_trial(seat: Seat, subscription: Subscription, now: datetime) -> bool:
+    """A seat the trial holds for free (docs/rules/lifecycle.md#trial): the trial runs and
+    nothing was charged for the seat (a co-termed seat, or one waiting for the trial's end
+    to start its own period)."""
+    if not subscription.in_trial(now):
+        return False
+    return not SeatCharge.objects.filter(seat=seat).exclude(status=ChargeStatus.CANCELED).exists()
 
 
 def subscription_end(subscription: Subscription, zone: tzinfo) -> date | None:

@@ -22,6 +22,7 @@ from teams.services.common import (
     record_charge,
     save_charge,
     seat_price_cents,
+    subscription_changed_since,
     subscription_locked,
 )
 from workspaces import errors as workspace_errors
@@ -32,10 +33,12 @@ from workspaces.services import require_capability
 # --- taking a seat ----------------------------------------------------------------------
 
 
-def _reusable_seat(workspace: Workspace, user: User, today: date) -> Seat | None:
-    """The seat this person released today, if any: re-adding them takes it back."""
+def _reusable_seat(workspace: Workspace, subscription: Subscription, user: User, today: date) -> Seat | None:
+    """The seat this person released today, if any: re-adding them takes it back, unless
+    the subscription changed its terms since (the seat's price, interval or period may no
+    longer be its own; they then take a new seat, and the release's credit stands)."""
     zone = workspace.billing_zone
-    return (
+    seat = (
         Seat.objects.select_for_update()
         .filter(
             workspace=workspace,
@@ -47,6 +50,9 @@ def _reusable_seat(workspace: Workspace, user: User, today: date) -> Seat | None
         .order_by("-removed_at", "-id")
         .first()
     )
+    if seat is None or seat.removed_at is None:
+        return None
+    return None if subscription_changed_since(subscription, seat.removed_at) else seat
 
 
 def _take_back(
@@ -106,7 +112,7 @@ def assign_seat(
         return None  # an included or already-paid seat is free: nothing more to pay
     zone = workspace.billing_zone
     today = day_of(now, zone)
-    reusable = _reusable_seat(workspace, membership.user, today)
+    reusable = _reusable_seat(workspace, subscription, membership.user, today)
     if reusable is not None:
         return _take_back(reusable, membership, subscription, now, zone)
     interval = subscription.price.interval

@@ -22,6 +22,7 @@ from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
     charged_period,
     check_room,
+    held_free_in_trial,
     lock_seats,
     removal_credit,
     seat_line_description,
@@ -86,8 +87,8 @@ def release_terms(
 ) -> SeatRelease:
     start, end = charged_period(seat, subscription, zone)
     credit = None
-    # A co-termed seat is billed with the subscription: nothing of a trial was paid.
-    unpaid_trial = seat.coterm and subscription.in_trial(midnight(today, zone))
+    # Nothing of a trial was paid for a seat it holds free.
+    unpaid_trial = held_free_in_trial(seat, subscription, midnight(today, zone))
     if not unpaid_trial:
         credit = removal_credit(seat, start, end, today, zone)
     pending = sum(c.amount_cents for c in SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING))

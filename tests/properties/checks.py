@@ -47,35 +47,6 @@ STRICT = os.environ.get("BILLING_PROPERTIES_STRICT") == "1"
 #: so that every other invariant keeps being exercised; ``BILLING_PROPERTIES_STRICT=1``
 #: asserts the rule instead.
 KNOWN_BUGS = {
-    "period-change-after-take-back": (
-        "docs/rules/proration.md#changing-a-seats-period (nothing is paid twice): a co-termed "
-        "seat released and taken back the same day (a member moved to guest and back) has a "
-        "pending 'added again' charge, so a change of its billing period that day plans it "
-        "again as if never billed (teams.services.billing_periods.seat_billing_period_set): "
-        "the take-back charge is cancelled, the removal credit stays on the balance, and the "
-        "seat is charged on its new interval from today while the subscription's invoice "
-        "already billed its current month."
-    ),
-    "take-back-after-change": (
-        "docs/rules/proration.md#removing-a-seat (re-adding the same person the same day takes "
-        "back the same seat): the seat comes back on the terms it had when it was released "
-        "(teams.services.members._take_back), even when the subscription changed in between: "
-        "after a switch to annual it is a co-termed seat on the monthly interval of an annual "
-        "subscription, charged only the monthly credit it takes back, while the subscription "
-        "counts it among the seats it bills at the annual price (detached only by the next "
-        "daily seat sweep); after a plan change it keeps the old plan's seat price."
-    ),
-    "replan-after-change": (
-        "docs/rules/proration.md#changing-a-seats-period: a seat whose charge is still pending "
-        "(taken today) and that a plan change, a switch or a customization priced today as "
-        "billed (crediting the old terms' unused time, charging the new ones) is 'not invoiced "
-        "yet' for seat_billing_period_set: a change of its period that day cancels the pending "
-        "charge and charges the new interval, so the change's credit for the seat was never "
-        "paid and its charge for the seat is never credited. Example: Starter annual from "
-        "10 March with the owner; a member joins (10 000 pending), the plan changes to Business "
-        "(+40 000 − 20 000) and the member's seat goes monthly the same day (pending 10 000 "
-        "cancelled, 2 000 charged): 32 000 billed for 22 000 held."
-    ),
     "credit-for-unpaid-seat": (
         "docs/rules/proration.md#removing-a-seat credits unused time that was paid for: a "
         "member whose seat charge was declined and is in dunning is removed (or made a guest) "
@@ -87,12 +58,6 @@ KNOWN_BUGS = {
         "invoiced and declined on 3 March), is removed on 4 March (9,35 € credited), and on "
         "10 March the invoice is cancelled: 9,35 € stay on the balance. An expiry does the "
         "same to a seat on its own interval whose renewal it cancels unpaid."
-    ),
-    "trial-seat-replanned-from-its-first-day": (
-        "docs/rules/lifecycle.md#trial: a co-termed seat taken during a trial is free until "
-        "the trial ends; moved to another billing period days later, still in the trial, it "
-        "is planned again from the day it was taken (seat_billing_period_set: 'not invoiced "
-        "yet'), so the trial days it held for free are charged."
     ),
 }
 

@@ -37,7 +37,7 @@ import itertools
 import os
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,7 +65,7 @@ from invoices.selectors import account_balance_cents
 from subscriptions import errors as billing_errors
 from subscriptions.models import CancelReason, LocalCharge, Price, Subscription, SubscriptionStatus
 from teams import services as teams
-from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
+from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.properties import checks, world
 from tests.properties.model import CHANGE, REMOVAL, TRANSFER, Holding, Key, Observation
 from workspaces.errors import DomainError, PermissionDenied
@@ -127,8 +127,6 @@ class BillingLife(RuleBasedStateMachine):
         self.keys = itertools.count(1)
         self.ticked = True
         self.seen_seats: dict[Any, set[int]] = {}
-        #: The day a confirmed change last priced the seats (``KNOWN_BUGS["replan-after-change"]``).
-        self.repriced_on: date | None = None
         #: The next renewal the last confirmation announced: amount, date, what it depends on.
         self.quote: tuple[int, datetime, tuple[object, ...], str] | None = None
         self.other_digest: tuple[object, ...] = ()
@@ -222,23 +220,6 @@ class BillingLife(RuleBasedStateMachine):
             SubscriptionStatus.ACTIVE,
             SubscriptionStatus.TRIALING,
         )
-
-    def _takes_back_stale_seat(self, user: Any) -> bool:
-        """Known bug (``KNOWN_BUGS["take-back-after-change"]``): the seat this person released
-        today would come back on the terms it had, while the subscription changed since."""
-        if checks.STRICT:
-            return False
-        sub = _subscription(self.ws)
-        today = self.last.day
-        for seat in Seat.objects.filter(workspace=self.ws, user=user, status=SeatStatus.REMOVED):
-            if seat.removed_at is None or world.day_in(self.ws, seat.removed_at) != today:
-                continue
-            if (seat.interval, seat.price_cents) != (
-                sub.price.interval,
-                sub.price.seat_amount,
-            ) and seat.coterm:
-                return True
-        return False
 
     def _seat_charge_unpaid(self) -> bool:
         """Known bug (``KNOWN_BUGS["credit-for-unpaid-seat"]``): a seat released while a charge
@@ -335,8 +316,6 @@ class BillingLife(RuleBasedStateMachine):
         cents, starts = preview.next_renewal_cents, preview.next_renewal_at
         if applied and cents is not None and starts is not None and not digest[-1]:
             self.quote = (cents, starts, digest, what)
-        if applied:
-            self.repriced_on = world.day_in(ws, self.now)
         if invoice is not None:
             invoice.refresh_from_db()
             if invoice.status == InvoiceStatus.VOID:
@@ -624,8 +603,6 @@ class BillingLife(RuleBasedStateMachine):
         user = self.removed_users[pick % len(self.removed_users)]
         if Membership.objects.filter(workspace=self.ws, user=user).exists():
             return self._skip("add back: already a member")
-        if self._takes_back_stale_seat(user):
-            return self._skip("add back a seat the subscription changed since (known bug)")
         removed = set(
             Seat.objects.filter(workspace=self.ws, user=user, status=SeatStatus.REMOVED).values_list(
                 "pk", flat=True
@@ -677,8 +654,6 @@ class BillingLife(RuleBasedStateMachine):
         membership = members[pick % len(members)]
         if self._seat_charge_unpaid() and role in (Role.GUEST, Role.VISITOR):
             return self._skip("a seat released while its charge is unpaid (known bug)")
-        if self._takes_back_stale_seat(membership.user):
-            return self._skip("a seat taken back after the subscription changed (known bug)")
         try:
             with world.clock(self.now):
                 teams.membership_change_role(membership=membership, actor=self.owner, role=role, now=self.now)
@@ -701,20 +676,6 @@ class BillingLife(RuleBasedStateMachine):
         )
         seat = seats[pick % len(seats)]
         assert seat.membership is not None
-        if not checks.STRICT:
-            if seat.charges.filter(status=ChargeStatus.PENDING, kind=ChargeKind.READDED).exists():
-                return self._skip("seat period change after a take-back (known bug)")
-            if (
-                seat.coterm
-                and self.last.meta["in_trial"]
-                and world.day_in(self.ws, seat.added_at) < self.last.day
-            ):
-                return self._skip("seat period change of a trial seat taken days ago (known bug)")
-            if (
-                self.repriced_on == self.last.day
-                and seat.charges.filter(status=ChargeStatus.PENDING).exists()
-            ):
-                return self._skip("seat period change after a change priced the seat today (known bug)")
         try:
             with world.clock(self.now):
                 teams.seat_billing_period_set(

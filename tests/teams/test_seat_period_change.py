@@ -18,6 +18,7 @@ from subscriptions.models import CancelReason
 from teams import selectors as team_selectors
 from teams import services as teams
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge
+from tests.factories import price_id
 from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, subscribe, tick
 from tests.teams.conftest import paris
 
@@ -289,3 +290,96 @@ def test_a_new_period_starting_before_a_cancelled_subscription_ends_is_charged_u
     assert Seat.objects.get(user_email="paid@team.test").status == "removed"
     assert account_balance_cents(workspace) == 0
     assert "seat_invoices: 0" in tick(at(2026, 4, 15, 0, 30))
+
+
+# --- a seat whose charge is pending, but which was billed in another way ---------------------
+# Only a seat taken today, with nothing but its adding charge and no change of the
+# subscription since, is planned again from today; any other waits for the end of its
+# current paid unit, so nothing it paid or was credited is lost or paid twice.
+
+
+def teams_roles(membership, owner, role, now):
+    return teams.membership_change_role(membership=membership, actor=owner, role=role, now=now)
+
+
+def _pending(workspace):
+    return sorted(
+        SeatCharge.objects.filter(workspace=workspace, status=ChargeStatus.PENDING).values_list(
+            "kind", "amount_cents"
+        )
+    )
+
+
+def test_a_seat_priced_by_a_plan_change_the_day_it_was_taken_keeps_its_charge(workspace, owner):
+    """Pro annual; a member takes a paid seat on 10 March (10 of 12 months × 89,99 € =
+    74,99 € pending), the plan changes to Max the same day (the change credits the seat's
+    Pro months and charges its Max months, as billed), then the seat goes monthly. The
+    adding charge stays due: the plan change counted it as paid."""
+    _team(workspace, owner, "year", start=at(2026, 1, 1, 9))
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 10, 9))
+    assert _pending(workspace) == [("added", 7_499)]
+    now = at(2026, 3, 10, 10)
+    max_annual = price_id("max", "year")
+    preview = billing.preview_change_plan(workspace=workspace, price_id=max_annual, now=now)
+    billing.apply_change_plan(workspace=workspace, actor=owner, price_id=max_annual, preview=preview, now=now)
+
+    seat = _set(workspace, owner, paid, "month", now=at(2026, 3, 10, 11))
+
+    assert _pending(workspace) == [("added", 7_499)]
+    assert (seat.interval, seat.pending_interval, seat.pending_at) == ("year", "month", paris(2026, 4, 1))
+
+
+def test_a_seat_taken_back_the_same_day_waits_for_its_unit_to_end(workspace, owner):
+    """Pro monthly from 1 March; the member's co-termed seat is billed by the renewal on
+    1 April. On 10 April they are made a guest (21 of 30 days × 12,99 € = 9,09 € credited)
+    and a member again (9,09 € due again), then their seat goes weekly: the month stays
+    paid once, the weekly period starts on 1 May."""
+    _team(workspace, owner, "month", start=at(2026, 3, 1, 9))
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 31, 20))
+    tick(at(2026, 4, 1, 0, 30))
+    teams_roles(paid, owner, "guest", at(2026, 4, 10, 9))
+    teams_roles(paid, owner, "member", at(2026, 4, 10, 10))
+    assert _pending(workspace) == [("readded", 909)]
+
+    seat = _set(workspace, owner, paid, "week", now=at(2026, 4, 10, 11))
+
+    assert _pending(workspace) == [("readded", 909)]
+    assert (seat.interval, seat.pending_interval, seat.pending_at) == ("month", "week", paris(2026, 5, 1))
+
+
+def test_a_seat_taken_during_a_trial_and_moved_later_is_free_until_the_trial_ends(workspace, owner):
+    """Pro monthly trial from 1 March (7 days): a member takes a co-termed seat on 1 March,
+    free like the trial. Moved to weekly on 4 March, it is charged from 8 March, the trial's
+    end, never for the trial days."""
+    for n in range(2):
+        add_member(workspace, owner, f"included{n}@team.test", now=at(2026, 3, 1, 8))
+    save_card(workspace, owner, now=at(2026, 3, 1, 8))
+    subscribe(workspace, owner, "pro", "month", now=at(2026, 3, 1, 9), trial=True)
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 1, 10))
+
+    _set(workspace, owner, paid, "week", now=at(2026, 3, 4, 9))
+
+    assert _pending(workspace) == []
+    for day in range(5, 10):
+        tick(at(2026, 3, day, 0, 30))
+    starts = SeatCharge.objects.filter(workspace=workspace).values_list("period_start", flat=True)
+    assert starts and min(starts) >= paris(2026, 3, 8)
+
+
+def test_a_seat_taken_back_after_the_subscription_changed_is_a_new_seat_on_its_terms(workspace, owner):
+    """Pro monthly; the member's co-termed seat is released on 10 March (credited), the
+    subscription switches to annual, then the member is added again the same day: they take
+    an annual seat co-termed with the subscription at the annual price, not their old
+    monthly seat."""
+    _team(workspace, owner, "month", start=at(2026, 3, 1, 9))
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 1, 10))
+    tick(at(2026, 3, 2, 0, 30))
+    teams_roles(paid, owner, "guest", at(2026, 3, 10, 9))
+    now = at(2026, 3, 10, 10)
+    preview = billing.preview_switch_to_annual(workspace=workspace, now=now)
+    billing.apply_switch_to_annual(workspace=workspace, actor=owner, preview=preview, now=now)
+
+    teams_roles(paid, owner, "member", at(2026, 3, 10, 11))
+
+    (seat,) = Seat.objects.filter(workspace=workspace, user_email="paid@team.test", status="active")
+    assert (seat.interval, seat.coterm, seat.price_cents) == ("year", True, 8_999)
