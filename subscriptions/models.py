@@ -172,7 +172,9 @@ class Subscription(models.Model):
     def in_trial(self, now: datetime) -> bool:
         """Whether ``now`` falls within the free trial, whatever the status says: a trial
         cancelled or past due is still unpaid time until it ends (docs/rules/lifecycle.md#trial)."""
-        return self.trial_end is not None and now < self.trial_end and self.current_period_end == self.trial_end
+        return (
+            self.trial_end is not None and now < self.trial_end and self.current_period_end == self.trial_end
+        )
 
 
 class SubscriptionAddOn(models.Model):

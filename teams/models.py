@@ -160,6 +160,9 @@ class SeatCharge(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     canceled_at = models.DateTimeField(null=True, blank=True)
+    #: Unused time of the seat, before VAT, credited only once this charge's invoice is
+    #: paid: the seat was released while it was unpaid (docs/rules/proration.md#removing-a-seat).
+    credit_withheld_cents = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ("day", "id")

@@ -214,7 +214,9 @@ def applied_before(workspace: Workspace, subscription: Subscription, token: str)
     )
 
 
-def _replayed_preview(workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int) -> Preview:
+def _replayed_preview(
+    workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int
+) -> Preview:
     """What a replayed confirmation reports: the first operation's document and credit."""
     totals = Totals(
         subtotal_cents=invoice.subtotal_cents if invoice else 0,

@@ -27,6 +27,7 @@ from invoices.models import Invoice, InvoiceStatus, LineKind
 from invoices.selectors import latest_invoice
 from invoices.totals import DraftLine
 from subscriptions.models import EventKind, Subscription, SubscriptionEvent
+from teams.services import seat_credits_on_payment
 from workspaces.formatting import format_number
 from workspaces.models import Workspace
 
@@ -111,9 +112,11 @@ def purchase_source(invoice: Invoice) -> str:
 def settle_paid(*, invoice: Invoice, now: datetime) -> None:
     """What a paid invoice grants, run once it is paid (idempotent).
 
-    Purchased extra credits become a purchased grant only now (docs/rules/plans.md#extra-credits: credits follow
+    Seats released while it was unpaid get their unused time credited now
+    (docs/rules/proration.md#removing-a-seat). Purchased extra credits become a purchased grant only now (docs/rules/plans.md#extra-credits: credits follow
     payment), and a subscription past due only because of this invoice is active again.
     """
+    seat_credits_on_payment(invoice_id=invoice.pk, now=now)
     credits, amount = _credit_lines(invoice)
     if credits:
         credits_grant_purchased(

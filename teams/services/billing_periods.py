@@ -81,9 +81,10 @@ def seat_billing_period_set(
     price_cents = seat_price_cents(subscription, interval)
     zone = workspace.billing_zone
     today = day_of(now, zone)
-    if held_free_in_trial(seat, subscription, now):
-        return _plan_after_trial(seat, subscription, interval, price_cents, today, zone)
-    if seat.pending_interval or not _taken_today_and_untouched(seat, subscription, today, zone):
+    held_free = held_free_in_trial(seat, subscription, now)
+    if not held_free and (
+        seat.pending_interval or not _taken_today_and_untouched(seat, subscription, today, zone)
+    ):
         return _schedule(seat, subscription, interval, today, zone)
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
         status=ChargeStatus.CANCELED, canceled_at=now
@@ -110,31 +111,6 @@ def seat_billing_period_set(
         now=now,
         zone=zone,
     )
-    return seat
-
-
-def _plan_after_trial(
-    seat: Seat, subscription: Subscription, interval: str, price_cents: int, today: date, zone: tzinfo
-) -> Seat:
-    """A seat held free during a trial starts its new period when the trial ends
-    (docs/rules/lifecycle.md#trial): on the subscription's interval it is co-termed again
-    (the trial's end invoices it with the plan); on another, its own period begins at the
-    trial's end, where the seat renewals charge it, never for a trial day."""
-    assert subscription.trial_end is not None
-    seat.interval = interval
-    seat.price_cents = price_cents
-    seat.pending_interval, seat.pending_at, seat.paid_until = "", None, None
-    if interval == subscription.price.interval:
-        period = period_for(subscription, interval, today, zone)
-        seat.coterm = True
-        seat.anchor_date = period.anchor
-        seat.period_start, seat.period_end = midnight(period.start, zone), midnight(period.end, zone)
-    else:
-        seat.coterm = False
-        seat.anchor_date = day_of(subscription.trial_end, zone)
-        # The trial's span, held free: its renewal at the trial's end is its first charge.
-        seat.period_start, seat.period_end = subscription.current_period_start, subscription.trial_end
-    seat.save()
     return seat
 
 

@@ -72,6 +72,8 @@ def _take_back(
         canceled_at__gte=midnight(today, zone),
         canceled_at__lt=midnight(today + timedelta(days=1), zone),
     ).update(status=ChargeStatus.PENDING, amount_cents=F("original_amount_cents"), canceled_at=None)
+    # A credit waiting for an unpaid charge's payment is not owed: the seat is held again.
+    SeatCharge.objects.filter(seat=seat, credit_withheld_cents__gt=0).update(credit_withheld_cents=0)
     if seat.last_credit_cents:
         # The removal credited the unused time already: the same amount is due again.
         start, end = charged_period(seat, subscription, zone)

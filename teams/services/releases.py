@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from django.db import transaction
+from django.db.models import F
 
 from domain.calendar import day_of, midnight
 from domain.proration import Proration
 from domain.vat import vat_cents
 from invoices.issuing import invoice_create
+from invoices.models import PAYABLE_STATUSES
 from invoices.selectors import latest_invoice, vat_context
 from invoices.services import account_balance_credit
 from invoices.totals import DraftLine
@@ -55,6 +57,12 @@ class SeatRelease:
     #: a credit note gives both back (docs/rules/proration.md#credits-for-unused-time).
     credit_cents: int
     credit_vat_cents: int = 0
+    #: The credit (before VAT, and its VAT) that waits for the unpaid invoice which charged
+    #: the seat: given once it is paid, never if it is cancelled unpaid.
+    withheld_cents: int = 0
+    withheld_vat_cents: int = 0
+    #: That unpaid charge.
+    withheld_by: SeatCharge | None = None
 
     @property
     def credit_with_vat_cents(self) -> int:
@@ -96,6 +104,12 @@ def release_terms(
     netted = min(credit_amount, pending)
     rate, reverse_charge = vat_context(subscription.workspace)
     credited = credit_amount - netted
+    withheld, unpaid = 0, None
+    if credited:
+        unpaid = unpaid_charge(seat)
+    if unpaid is not None:
+        # Only time paid for is credited: this one waits for the payment.
+        withheld, credited = credited, 0
     return SeatRelease(
         seat=seat,
         holder_email=seat.user_email,
@@ -106,6 +120,20 @@ def release_terms(
         pending_after_cents=pending - netted,
         credit_cents=credited,
         credit_vat_cents=-vat_cents(-credited, vat_rate_bp=rate, reverse_charge=reverse_charge),
+        withheld_cents=withheld,
+        withheld_vat_cents=-vat_cents(-withheld, vat_rate_bp=rate, reverse_charge=reverse_charge),
+        withheld_by=unpaid,
+    )
+
+
+def unpaid_charge(seat: Seat) -> SeatCharge | None:
+    """The seat's latest invoiced charge whose invoice is still unpaid (in dunning), if any."""
+    return (
+        SeatCharge.objects.filter(
+            seat=seat, status=ChargeStatus.INVOICED, invoice__status__in=PAYABLE_STATUSES
+        )
+        .order_by("-day", "-id")
+        .first()
     )
 
 
@@ -155,6 +183,10 @@ def apply_money(release: SeatRelease, *, workspace: Workspace, source_prefix: st
             charge.status = ChargeStatus.CANCELED
             charge.canceled_at = now
         charge.save(update_fields=["amount_cents", "status", "canceled_at"])
+    if release.withheld_by is not None:
+        SeatCharge.objects.filter(pk=release.withheld_by.pk).update(
+            credit_withheld_cents=F("credit_withheld_cents") + release.withheld_cents
+        )
     seat.last_credit_cents = release.credit_cents
     if release.credit_cents:
         seat.credit_count += 1
@@ -221,6 +253,50 @@ def _credit_note(
         now=now,
         corrects_id=corrected,
     )
+
+
+def seat_credits_on_payment(*, invoice_id: int, now: datetime) -> int:
+    """The invoice was paid: the credits its seat charges withheld (their seats were
+    released while it was unpaid) are given now, by a credit note correcting it, dated
+    from each release (docs/rules/proration.md#removing-a-seat). Idempotent; returns the
+    credit, before VAT."""
+    given = 0
+    charges = (
+        SeatCharge.objects.select_for_update()
+        .filter(invoice_id=invoice_id, credit_withheld_cents__gt=0)
+        .select_related("seat", "workspace")
+        .order_by("id")
+    )
+    for charge in charges:
+        seat, workspace = charge.seat, charge.workspace
+        amount = int(charge.credit_withheld_cents)
+        charge.credit_withheld_cents = 0
+        charge.save(update_fields=["credit_withheld_cents"])
+        seat.credit_count += 1
+        seat.save(update_fields=["credit_count"])
+        released = seat.removed_at or now
+        start = midnight(day_of(released, workspace.billing_zone), workspace.billing_zone)
+        invoice_create(
+            workspace=workspace,
+            lines=[
+                DraftLine(
+                    kind="credit",
+                    subject=charge.plan_name,
+                    seat_email=seat.user_email,
+                    amount_cents=-amount,
+                    quantity=-1,
+                    unit_amount_cents=amount,
+                    period_start=start,
+                    period_end=max(start, seat.period_end),
+                )
+            ],
+            billing_reason="seat_change",
+            source=f"seat-removal:{seat.pk}:{seat.credit_count}",
+            now=now,
+            corrects_id=invoice_id,
+        )
+        given += amount
+    return given
 
 
 def _release(release: SeatRelease, *, workspace: Workspace, now: datetime) -> None:
@@ -300,6 +376,12 @@ class RemovalPreview:
     @property
     def total_credit_cents(self) -> int:
         return self.credit_cents + self.netted_cents
+
+    @property
+    def withheld_cents(self) -> int:
+        """Credited, VAT included, only once the unpaid invoice that charged the seats is
+        paid (nothing if it is cancelled unpaid)."""
+        return sum(r.withheld_cents + r.withheld_vat_cents for r in self.releases)
 
 
 def _removal_plan(

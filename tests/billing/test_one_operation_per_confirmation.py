@@ -91,7 +91,11 @@ def test_a_plan_change_confirmed_again_after_it_applied_is_the_first_change(star
     charges = LocalCharge.objects.filter(workspace=starter).count()
 
     again = services.apply_change_plan(
-        workspace=starter, actor=owner, price_id=enterprise, preview=preview.confirmation, now=at(2026, 4, 10, 10, 1)
+        workspace=starter,
+        actor=owner,
+        price_id=enterprise,
+        preview=preview.confirmation,
+        now=at(2026, 4, 10, 10, 1),
     )
 
     assert first.invoice is not None
@@ -103,13 +107,19 @@ def test_a_plan_change_confirmed_again_after_it_applied_is_the_first_change(star
 def test_a_switch_to_annual_and_a_cancellation_confirmed_twice_answer_the_first_result(starter, owner):
     now = at(2026, 4, 10, 10)
     switch = services.preview_switch_to_annual(workspace=starter, now=now)
-    first = services.apply_switch_to_annual(workspace=starter, actor=owner, preview=switch.confirmation, now=now)
-    again = services.apply_switch_to_annual(workspace=starter, actor=owner, preview=switch.confirmation, now=now)
+    first = services.apply_switch_to_annual(
+        workspace=starter, actor=owner, preview=switch.confirmation, now=now
+    )
+    again = services.apply_switch_to_annual(
+        workspace=starter, actor=owner, preview=switch.confirmation, now=now
+    )
     assert first.invoice is not None
     assert again.invoice.pk == first.invoice.pk
 
     cancel = services.preview_cancel(workspace=starter, reason="too_expensive", now=now)
-    services.apply_cancel(workspace=starter, actor=owner, reason="too_expensive", preview=cancel.confirmation, now=now)
+    services.apply_cancel(
+        workspace=starter, actor=owner, reason="too_expensive", preview=cancel.confirmation, now=now
+    )
     replay = services.apply_cancel(
         workspace=starter, actor=owner, reason="too_expensive", preview=cancel.confirmation, now=now
     )
@@ -128,7 +138,9 @@ def test_a_declined_change_confirmed_again_reports_the_decline_and_charges_nothi
         workspace=starter, actor=owner, extra_seats=0, credit_packs=1, preview=preview.confirmation, now=now
     )
 
-    assert first.payment is not None and not first.payment.succeeded
+    assert first.payment is not None
+    assert not first.payment.succeeded
     assert again.invoice.pk == first.invoice.pk
-    assert again.payment is not None and not again.payment.succeeded
+    assert again.payment is not None
+    assert not again.payment.succeeded
     assert LocalCharge.objects.filter(workspace=starter, amount_cents=600).count() == 1

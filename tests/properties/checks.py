@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,28 +37,6 @@ from tests.properties.model import Observation, expected_by_key
 from workspaces.models import Membership, Workspace
 
 BASIS_POINTS = 10_000
-
-#: ``BILLING_PROPERTIES_STRICT=1`` asserts the rules the product breaks today
-#: (:data:`KNOWN_BUGS`) instead of tolerating or steering around them.
-STRICT = os.environ.get("BILLING_PROPERTIES_STRICT") == "1"
-
-#: Product bugs these properties found, tolerated (or steered around) outside strict mode
-#: so that every other invariant keeps being exercised; ``BILLING_PROPERTIES_STRICT=1``
-#: asserts the rule instead.
-KNOWN_BUGS = {
-    "credit-for-unpaid-seat": (
-        "docs/rules/proration.md#removing-a-seat credits unused time that was paid for: a "
-        "member whose seat charge was declined and is in dunning is removed (or made a guest) "
-        "and the seat's unused time is credited to the account balance at once "
-        "(teams.services.releases.release_terms ignores whether the charge was paid); when the "
-        "charge's last retry fails it is cancelled by a credit note and the workspace keeps the "
-        "credit for a seat it never paid. Example: Starter monthly from 2 March with the owner, "
-        "a card that declines; a member joins on 2 March (10,00 € for 2 March – 2 April, "
-        "invoiced and declined on 3 March), is removed on 4 March (9,35 € credited), and on "
-        "10 March the invoice is cancelled: 9,35 € stay on the balance. An expiry does the "
-        "same to a seat on its own interval whose renewal it cancels unpaid."
-    ),
-}
 
 
 def half_up(numerator: int, denominator: int) -> int:
@@ -371,15 +348,10 @@ def check_cash(workspace: Workspace, documents: Sequence[Document]) -> int:
 # --- money ----------------------------------------------------------------------------------
 
 
-def check_no_credit_for_unpaid_seats(
-    workspace: Workspace, documents: Sequence[Document], *, tolerated: Iterable[datetime] = ()
-) -> None:
+def check_no_credit_for_unpaid_seats(workspace: Workspace, documents: Sequence[Document]) -> None:
     """A seat whose charge was cancelled unpaid (docs/rules/invoices.md#cancelling-an-unpaid-invoice)
     gets no credit for unused time of that charge (docs/rules/proration.md#removing-a-seat
-    credits time paid for): no removal credit of the seat falls within the cancelled span.
-    Credits made at a ``tolerated`` instant are left out (an expiry, outside strict mode:
-    ``KNOWN_BUGS["credit-for-unpaid-seat"]``)."""
-    skip = set(tolerated)
+    credits time paid for): no removal credit of the seat falls within the cancelled span."""
     given = [
         (document.invoice.source, document.invoice.issued_at, -document.invoice.total_cents)
         for document in documents
@@ -395,7 +367,7 @@ def check_no_credit_for_unpaid_seats(
         # A released seat's credit is keyed by the seat: "seat-removal:<seat id>[:<n>]".
         parts = source.split(":")
         keyed = source.startswith("seat-") and len(parts) >= 2 and parts[1].isdigit()
-        if keyed and at is not None and at not in skip:
+        if keyed and at is not None:
             credits[int(parts[1])].append((at, amount))
     if not credits:
         return

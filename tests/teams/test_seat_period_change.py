@@ -347,25 +347,6 @@ def test_a_seat_taken_back_the_same_day_waits_for_its_unit_to_end(workspace, own
     assert (seat.interval, seat.pending_interval, seat.pending_at) == ("month", "week", paris(2026, 5, 1))
 
 
-def test_a_seat_taken_during_a_trial_and_moved_later_is_free_until_the_trial_ends(workspace, owner):
-    """Pro monthly trial from 1 March (7 days): a member takes a co-termed seat on 1 March,
-    free like the trial. Moved to weekly on 4 March, it is charged from 8 March, the trial's
-    end, never for the trial days."""
-    for n in range(2):
-        add_member(workspace, owner, f"included{n}@team.test", now=at(2026, 3, 1, 8))
-    save_card(workspace, owner, now=at(2026, 3, 1, 8))
-    subscribe(workspace, owner, "pro", "month", now=at(2026, 3, 1, 9), trial=True)
-    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 1, 10))
-
-    _set(workspace, owner, paid, "week", now=at(2026, 3, 4, 9))
-
-    assert _pending(workspace) == []
-    for day in range(5, 10):
-        tick(at(2026, 3, day, 0, 30))
-    starts = SeatCharge.objects.filter(workspace=workspace).values_list("period_start", flat=True)
-    assert starts and min(starts) >= paris(2026, 3, 8)
-
-
 def test_a_seat_taken_back_after_the_subscription_changed_is_a_new_seat_on_its_terms(workspace, owner):
     """Pro monthly; the member's co-termed seat is released on 10 March (credited), the
     subscription switches to annual, then the member is added again the same day: they take
