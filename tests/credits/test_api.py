@@ -308,3 +308,15 @@ def test_unknown_api_addresses_answer_404_in_the_error_format(client, path):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_key_brings_every_workspace_field_the_metering_path_reads(workspace, django_assert_num_queries):
+    """One prepared query authenticates a metering call; the credit period is dated in the
+    workspace's billing time zone without fetching the workspace again."""
+    _key, secret = apikeys.api_key_create(workspace=workspace, actor=None, name="Host product")
+    key = apikeys.api_key_authenticate(key=secret)
+    assert key is not None
+
+    with django_assert_num_queries(0):
+        assert str(key.workspace.billing_zone) == "Europe/Paris"
+        assert (key.workspace.currency, key.workspace.name) == (workspace.currency, workspace.name)
