@@ -224,8 +224,8 @@ UPDATE subscriptions_subscription AS s
 
 
 def _floor(ids: list[int]) -> float:
-    from invoices.issuing import number_year
     from invoices.models import InvoiceNumberCounter
+    from invoices.numbering import number_year
 
     year = number_year(NOW)
     InvoiceNumberCounter.objects.get_or_create(series="INV", year=year)

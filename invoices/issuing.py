@@ -32,29 +32,25 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from django.conf import settings
-from django.db import connection, models, transaction
-from psycopg.types.json import Jsonb
+from django.db import connection, transaction
 
-from domain.checks import is_int
-from domain.money import round_half_up
 from domain.vat import is_reverse_charge
 from invoices import errors
+from invoices.copying import copy_rows
+from invoices.line_checks import validate_lines
 from invoices.models import (
     NUMBER_SERIES,
     AccountBalanceEntry,
     BillingReason,
     DocumentType,
-    FractionUnit,
     Invoice,
     InvoiceLine,
-    InvoiceNumberCounter,
     InvoiceStatus,
-    LineKind,
 )
+from invoices.numbering import reserve_invoice_numbers
 from invoices.totals import DraftLine, Totals, compute_totals
 from workspaces.jobs import enqueue
 from workspaces.models import Workspace
@@ -170,73 +166,7 @@ def _locked_balances(workspace_ids: list[Any], *, always_lock: bool, credited: s
         return dict(cursor.fetchall())
 
 
-def number_year(issued_at: datetime) -> int:
-    """The calendar year an invoice is numbered in: the seller's local year of issue."""
-    return issued_at.astimezone(ZoneInfo(settings.SELLER_TIME_ZONE)).year
-
-
-def reserve_invoice_numbers(*, issued_at: datetime, count: int, series: str = "INV") -> list[str]:
-    """``count`` consecutive numbers of ``series`` in the year of ``issued_at``,
-    ``INV-2026-000001``… or ``AV-2026-000001``…; gap-free and unique under concurrency.
-
-    The year's counter row is locked (``SELECT … FOR UPDATE``) until the transaction
-    ends: concurrent finalizations wait for each other, and a rollback gives the numbers
-    back. Take it last, and only inside the transaction that finalizes the invoices.
-    """
-    if not is_int(count) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
-    if not connection.in_atomic_block:
-        raise RuntimeError("invoice numbers are reserved inside the transaction that finalizes the invoices")
-    year = number_year(issued_at)
-    InvoiceNumberCounter.objects.bulk_create(
-        [InvoiceNumberCounter(series=series, year=year)], ignore_conflicts=True
-    )
-    counter = InvoiceNumberCounter.objects.select_for_update().get(series=series, year=year)
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return [f"{series}-{year}-{n:06d}" for n in range(first, first + count)]
-
-
-_LINE_KINDS = frozenset(LineKind.values)
-_FRACTION_UNITS = frozenset(FractionUnit.values)
 _BILLING_REASONS = frozenset(BillingReason.values)
-
-
-def _numbers_make_amount(line: DraftLine) -> bool:
-    """Whether the line reads right (docs/rules/invoices.md#line-words): a named line's
-    quantity × unit price × fraction, rounded half-up to the cent, is its amount; a line
-    keeping the words it was issued with (no subject, a copy of an old line) has words."""
-    if line.subject is None:
-        return bool(str(line.description).strip())
-    numerator, denominator, unit = line.fraction_numerator, line.fraction_denominator, line.fraction_unit
-    if not is_int(line.unit_amount_cents) or not isinstance(line.subject, str):
-        return False
-    if numerator is None and denominator is None and not unit:
-        return line.quantity * line.unit_amount_cents == line.amount_cents
-    if not (is_int(numerator) and is_int(denominator) and unit in _FRACTION_UNITS):
-        return False
-    return 0 <= numerator <= denominator and line.amount_cents == round_half_up(
-        line.quantity * line.unit_amount_cents * numerator, denominator
-    )
-
-
-def validate_lines(lines: Sequence[DraftLine]) -> None:
-    if not lines:
-        raise errors.InvoiceWithoutLines()
-    for line in lines:
-        start, end = line.period_start, line.period_end
-        if (
-            line.kind not in _LINE_KINDS
-            or not is_int(line.amount_cents)
-            or not is_int(line.quantity)
-            or not (line.unit_amount_cents is None or is_int(line.unit_amount_cents))
-            or not _numbers_make_amount(line)
-            or (start is not None and start.utcoffset() is None)
-            or (end is not None and end.utcoffset() is None)
-            or (start is not None and end is not None and end < start)
-        ):
-            raise errors.InvoiceLineInvalid()
 
 
 def _validate(draft: InvoiceDraft) -> None:
@@ -245,29 +175,6 @@ def _validate(draft: InvoiceDraft) -> None:
     if draft.billing_reason not in _BILLING_REASONS:
         raise errors.UnknownBillingReason()
     validate_lines(draft.lines)
-
-
-def copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """``COPY`` rows into ``model``'s table; missing fields take the model's defaults."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
-    defaults = {f.attname: f.get_default() for f in fields}
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        Jsonb(row.get(n, defaults[n])) if n in json_fields else row.get(n, defaults[n])
-                        for n in names
-                    ]
-                )
 
 
 def _existing(drafts: Sequence[InvoiceDraft]) -> dict[tuple[str, str], int]:

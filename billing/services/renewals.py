@@ -34,7 +34,8 @@ from billing.services.settlement import invoices_issue
 from billing.services.status_changes import renewal_source
 from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
-from invoices.issuing import Buyer, InvoiceDraft, copy_rows
+from invoices.copying import copy_rows
+from invoices.issuing import Buyer, InvoiceDraft
 from invoices.models import (
     BillingReason,
 )

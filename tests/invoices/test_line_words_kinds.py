@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 
 from invoices import errors
-from invoices.issuing import validate_lines
+from invoices.line_checks import validate_lines
 from invoices.line_words import line_words
 from invoices.totals import DraftLine
 

@@ -4,7 +4,7 @@ internals: numbers reserved on the same locked counter row, the same account-bal
 import pytest
 from django.db import connection, transaction
 
-from invoices import issuing as services
+from invoices import issuing, numbering
 from invoices.models import InvoiceNumberCounter
 from tests.invoices.conftest import NOW
 
@@ -12,7 +12,7 @@ from tests.invoices.conftest import NOW
 def test_reserved_numbers_are_consecutive_and_shared_with_invoice_create(workspace, make_invoice):
     first = make_invoice(workspace)
 
-    reserved = services.reserve_invoice_numbers(issued_at=NOW, count=3)
+    reserved = numbering.reserve_invoice_numbers(issued_at=NOW, count=3)
     after = make_invoice(workspace)
 
     assert first.number == "INV-2026-000001"
@@ -26,7 +26,7 @@ def test_a_rolled_back_reservation_gives_its_numbers_back(workspace, make_invoic
 
     def reserve_then_fail():
         with transaction.atomic():
-            reserved.extend(services.reserve_invoice_numbers(issued_at=NOW, count=2))
+            reserved.extend(numbering.reserve_invoice_numbers(issued_at=NOW, count=2))
             raise RuntimeError("the batch failed")
 
     with pytest.raises(RuntimeError):
@@ -40,14 +40,14 @@ def test_a_rolled_back_reservation_gives_its_numbers_back(workspace, make_invoic
 @pytest.mark.parametrize("count", [0, -1, True, 1.5])
 def test_a_bad_count_is_refused_and_reserves_nothing(db, count):
     with pytest.raises(ValueError, match="count"):
-        services.reserve_invoice_numbers(issued_at=NOW, count=count)
+        numbering.reserve_invoice_numbers(issued_at=NOW, count=count)
     assert not InvoiceNumberCounter.objects.filter(last_number__gt=0).exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_numbers_are_reserved_only_inside_a_transaction():
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        services.reserve_invoice_numbers(issued_at=NOW, count=1)
+        numbering.reserve_invoice_numbers(issued_at=NOW, count=1)
     assert not InvoiceNumberCounter.objects.filter(last_number__gt=0).exists()
 
 
@@ -66,7 +66,7 @@ def test_the_balance_lock_of_each_workspace_is_the_one_invoice_create_takes(
 ):
     # Real transactions: each block's locks end with it.
     with transaction.atomic():
-        services.account_balances_lock([other_workspace.pk, workspace.pk, workspace.pk])
+        issuing.account_balances_lock([other_workspace.pk, workspace.pk, workspace.pk])
         bulk = _advisory_locks_held()
     with transaction.atomic():
         make_invoice(workspace)
@@ -76,5 +76,5 @@ def test_the_balance_lock_of_each_workspace_is_the_one_invoice_create_takes(
     assert len(bulk) == 2  # one per workspace, however often it is named
     assert bulk == single
     with transaction.atomic():
-        services.account_balances_lock([])
+        issuing.account_balances_lock([])
         assert _advisory_locks_held() == set()
