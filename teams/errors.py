@@ -59,6 +59,14 @@ class SeatPeriodMobile(SeatError):
     )
 
 
+class SeatPeriodDuringTrial(SeatError):
+    code = "seat_period_during_trial"
+    message = _(
+        "During the free trial, every seat follows the subscription's billing period. "
+        "Choose weekly, monthly or annual billing for this member once the trial has ended."
+    )
+
+
 class NoPaidSeat(SeatError):
     code = "no_paid_seat"
     message = _("This member holds no paid seat: only paid seats have their own billing period.")

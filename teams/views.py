@@ -69,7 +69,10 @@ def _members_page(
             "invite_form": invite_form or InvitationForm(),
             "role_form": RoleChangeForm(),
             "period_choices": [(value, label) for value, label in SeatInterval.choices if value in offered],
-            "periods_by_member": subscription.channel == Channel.WEB and not subscription.plan.seats_are_free,
+            "periods_by_member": subscription.channel == Channel.WEB
+            and not subscription.plan.seats_are_free
+            and not subscription.in_trial(timezone.now()),
+            "in_trial": subscription.in_trial(timezone.now()),
             "refusal": refusal,
             "sales_email": settings.SALES_EMAIL,
         },

@@ -17,7 +17,6 @@ from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterva
 from teams.services.common import (
     charge_up_to,
     charged_period,
-    held_free_in_trial,
     lock_seats,
     period_for,
     record_charge,
@@ -66,6 +65,10 @@ def seat_billing_period_set(
     subscription = subscription_locked(workspace)
     if subscription.channel == Channel.MOBILE:
         raise errors.SeatPeriodMobile()
+    if subscription.in_trial(now):
+        # A trial holds its seats free until it ends, on the subscription's interval
+        # (docs/rules/proration.md#changing-a-seats-period).
+        raise errors.SeatPeriodDuringTrial()
     seat = (
         Seat.objects.select_for_update()
         .filter(workspace=workspace, membership_id=membership.pk, status=SeatStatus.ACTIVE)
@@ -81,10 +84,7 @@ def seat_billing_period_set(
     price_cents = seat_price_cents(subscription, interval)
     zone = workspace.billing_zone
     today = day_of(now, zone)
-    held_free = held_free_in_trial(seat, subscription, now)
-    if not held_free and (
-        seat.pending_interval or not _taken_today_and_untouched(seat, subscription, today, zone)
-    ):
+    if seat.pending_interval or not _taken_today_and_untouched(seat, subscription, today, zone):
         return _schedule(seat, subscription, interval, today, zone)
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
         status=ChargeStatus.CANCELED, canceled_at=now

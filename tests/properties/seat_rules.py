@@ -113,14 +113,6 @@ class SeatRules(BillingLifeBase):
         )
         seat = seats[pick % len(seats)]
         assert seat.membership is not None
-        if (
-            seat.coterm
-            and self.last.meta["in_trial"]
-            and world.day_in(self.ws, seat.added_at) < self.last.day
-        ):
-            # Open defect: a co-termed seat held free by a trial and moved to another period
-            # days later is planned again from the day it was taken, trial days included.
-            return self._skip("seat period change of a trial seat taken days ago (open defect)")
         try:
             with world.clock(self.now):
                 teams.seat_billing_period_set(

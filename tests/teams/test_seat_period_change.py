@@ -17,6 +17,7 @@ from invoices.selectors import account_balance_cents
 from subscriptions.models import CancelReason
 from teams import selectors as team_selectors
 from teams import services as teams
+from teams.errors import SeatPeriodDuringTrial
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge
 from tests.factories import price_id
 from tests.integration.helpers import add_member, at, invoices, lines_of, save_card, subscribe, tick
@@ -364,3 +365,49 @@ def test_a_seat_taken_back_after_the_subscription_changed_is_a_new_seat_on_its_t
 
     (seat,) = Seat.objects.filter(workspace=workspace, user_email="paid@team.test", status="active")
     assert (seat.interval, seat.coterm, seat.price_cents) == ("year", True, 8_999)
+
+
+# --- during a trial -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_a_seat_period_cannot_be_changed_during_a_trial(workspace, owner, cancelled):
+    """A trial holds its seats free on the subscription's interval until it ends, cancelled
+    or not: a change of a seat's period is refused with the reason, and nothing moves."""
+    for n in range(2):
+        add_member(workspace, owner, f"included{n}@team.test", now=at(2026, 3, 1, 8))
+    save_card(workspace, owner, now=at(2026, 3, 1, 8))
+    subscribe(workspace, owner, "pro", "month", now=at(2026, 3, 1, 9), trial=True)
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 1, 10))
+    if cancelled:
+        preview = billing.preview_cancel(
+            workspace=workspace, reason=CancelReason.TOO_EXPENSIVE, now=at(2026, 3, 2)
+        )
+        billing.apply_cancel(
+            workspace=workspace,
+            actor=owner,
+            reason=CancelReason.TOO_EXPENSIVE,
+            preview=preview,
+            now=at(2026, 3, 2),
+        )
+    before = list(Seat.objects.filter(workspace=workspace).values())
+
+    with pytest.raises(SeatPeriodDuringTrial) as refused:
+        _set(workspace, owner, paid, "week", now=at(2026, 3, 4, 9))
+
+    assert "une fois l’essai terminé" in str(refused.value.message)
+    assert list(Seat.objects.filter(workspace=workspace).values()) == before
+    assert not SeatCharge.objects.filter(workspace=workspace).exists()
+
+
+def test_after_the_trial_a_seat_period_can_be_changed(workspace, owner):
+    for n in range(2):
+        add_member(workspace, owner, f"included{n}@team.test", now=at(2026, 3, 1, 8))
+    save_card(workspace, owner, now=at(2026, 3, 1, 8))
+    subscribe(workspace, owner, "pro", "month", now=at(2026, 3, 1, 9), trial=True)
+    paid = add_member(workspace, owner, "paid@team.test", now=at(2026, 3, 1, 10))
+    tick(at(2026, 3, 8, 0, 30))  # the trial ends: the plan and the seat invoiced to 8 April
+
+    seat = _set(workspace, owner, paid, "week", now=at(2026, 3, 10, 9))
+
+    assert (seat.interval, seat.pending_interval, seat.pending_at) == ("month", "week", paris(2026, 4, 8))

@@ -252,3 +252,17 @@ def test_pages_of_one_workspace_never_show_another(client, workspace, team, othe
     assert client.get(f"/{workspace.pk}/workspace/members/{outsider.pk}/remove/").status_code == 404
     assert client.post(f"/{workspace.pk}/workspace/members/{outsider.pk}/remove/").status_code == 404
     assert Membership.objects.filter(pk=outsider.pk).exists()
+
+
+def test_during_a_trial_the_members_page_explains_why_seat_periods_wait(client, workspace, owner):
+    for _ in range(3):
+        MembershipFactory(workspace=workspace, role=Role.MEMBER)
+    with time_machine.travel(at(date(2026, 3, 1)), tick=False):
+        subscribe(workspace, owner, "pro", "month", now=at(date(2026, 3, 1)), trial=True)
+    client.force_login(owner.user)
+
+    with time_machine.travel(at(date(2026, 3, 3)), tick=False):
+        body = page(client, workspace).content.decode()
+
+    assert "Pendant l’essai gratuit, chaque siège suit la période de facturation de l’abonnement" in body
+    assert 'name="interval"' not in body
