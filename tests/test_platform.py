@@ -1,5 +1,9 @@
 """The platform pieces the product stands on: real PostgreSQL, Redis, Celery, migrations."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -102,3 +106,32 @@ def test_an_unavailable_payment_gateway_stops_the_app_at_start():
     )
     assert result.returncode != 0
     assert "PAYMENTS_GATEWAY='stripe' is not available in this version" in result.stderr
+
+
+def test_a_run_stops_its_private_redis_even_with_clients_still_connected(tmp_path):
+    """Every test run stops what it started: the private Redis of a run ends with it, though
+    the cache and the task queue still hold connections (config.embedded.stop)."""
+    script = """
+import os, redis
+from config import embedded
+url = embedded.private_redis_url()
+client = redis.Redis(unix_socket_path=url.removeprefix("unix://"))
+client.set("k", "v")  # a client still connected, as the cache is
+pid = int(embedded._servers["private-redis"].pid)
+directory = embedded._servers["private-redis"].redis_dir
+embedded.stop()
+print(pid, os.path.isdir(directory))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+    pid, directory_left = out.stdout.split()
+    assert int(pid) > 0
+    assert directory_left == "False"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
