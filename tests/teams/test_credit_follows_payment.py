@@ -10,6 +10,7 @@ is 12,99 € × 28/31 = 11,73 € HT, 14,08 € with VAT (4 to 31 March)."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from invoices.models import DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
@@ -20,8 +21,8 @@ from tests.integration.helpers import add_member, at, lines_of, save_card, subsc
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def removed_while_unpaid(workspace, owner):
+def _unpaid_seat(workspace, owner):
+    """The member on a paid seat whose invoice was declined, and that invoice."""
     for n in range(2):
         add_member(workspace, owner, f"included{n}@team.test", now=at(2026, 3, 1, 8))
     save_card(workspace, owner, now=at(2026, 3, 1, 8))
@@ -34,7 +35,12 @@ def removed_while_unpaid(workspace, owner):
         InvoiceStatus.FAILED,
         [("seat_proration", 1_257)],
     )
+    return paid, seat_invoice
 
+
+@pytest.fixture
+def removed_while_unpaid(workspace, owner):
+    paid, seat_invoice = _unpaid_seat(workspace, owner)
     preview = teams.preview_member_removal(
         workspace=workspace, actor=owner, membership=paid, now=at(2026, 3, 4, 9)
     )
@@ -73,3 +79,18 @@ def test_nothing_is_credited_when_the_seat_invoice_is_cancelled_unpaid(removed_w
     assert account_balance_cents(workspace) == 0
     notes = Invoice.objects.filter(workspace=workspace, document_type=DocumentType.CREDIT_NOTE)
     assert [(n.total_cents, n.corrects_id) for n in notes] == [(-1_508, removed_while_unpaid.pk)]
+
+
+def test_the_removal_dialog_says_the_credit_waits_for_the_payment(client, workspace, owner):
+    paid, _invoice = _unpaid_seat(workspace, owner)
+    client.force_login(owner.user)
+
+    with time_machine.travel(at(2026, 3, 4, 9), tick=False):
+        modal = client.get(
+            f"/{workspace.pk}/workspace/members/{paid.pk}/remove/", headers={"HX-Request": "true"}
+        )
+
+    body = modal.content.decode()
+    assert modal.status_code == 200
+    assert "La facture de ce siège est impayée" in body
+    assert "14,08" in body
