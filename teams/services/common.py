@@ -97,8 +97,8 @@ def subscription_changed_since(subscription: Subscription, moment: datetime) -> 
 
 def held_free_in_trial(seat: Seat, subscription: Subscription, now: datetime) -> bool:
     """A seat the trial holds for free (docs/rules/lifecycle.md#trial): the trial runs and
-    nothing was charged for the seat (a co-termed seat, or one waiting for the trial's end
-    to start its own period)."""
+    nothing was charged for the seat (a co-termed seat, invoiced with the plan when the
+    trial ends)."""
     if not subscription.in_trial(now):
         return False
     return not SeatCharge.objects.filter(seat=seat).exclude(status=ChargeStatus.CANCELED).exists()
