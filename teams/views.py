@@ -51,6 +51,7 @@ def _members_page(
 ) -> HttpResponse:
     workspace = request.workspace
     subscription = subscription_of(workspace)
+    in_trial = subscription.in_trial(timezone.now())
     offered = set(
         Price.objects.filter(
             plan=subscription.plan, currency=subscription.price.currency, is_active=True
@@ -71,8 +72,8 @@ def _members_page(
             "period_choices": [(value, label) for value, label in SeatInterval.choices if value in offered],
             "periods_by_member": subscription.channel == Channel.WEB
             and not subscription.plan.seats_are_free
-            and not subscription.in_trial(timezone.now()),
-            "in_trial": subscription.in_trial(timezone.now()),
+            and not in_trial,
+            "in_trial": in_trial,
             "refusal": refusal,
             "sales_email": settings.SALES_EMAIL,
         },

@@ -218,15 +218,19 @@ def _replayed_preview(
     workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int
 ) -> Preview:
     """What a replayed confirmation reports: the first operation's document and credit."""
-    totals = Totals(
-        subtotal_cents=invoice.subtotal_cents if invoice else 0,
-        vat_rate_bp=invoice.vat_rate_bp if invoice else 0,
-        vat_cents=invoice.vat_cents if invoice else 0,
-        reverse_charge=invoice.reverse_charge if invoice else False,
-        total_cents=invoice.total_cents if invoice else 0,
-        account_credit_applied_cents=invoice.account_credit_applied_cents if invoice else 0,
-        amount_due_cents=invoice.amount_due_cents if invoice else 0,
-        account_credit_remaining_cents=0,
+    totals = (
+        Totals(
+            subtotal_cents=invoice.subtotal_cents,
+            vat_rate_bp=invoice.vat_rate_bp,
+            vat_cents=invoice.vat_cents,
+            reverse_charge=invoice.reverse_charge,
+            total_cents=invoice.total_cents,
+            account_credit_applied_cents=invoice.account_credit_applied_cents,
+            amount_due_cents=invoice.amount_due_cents,
+            account_credit_remaining_cents=0,
+        )
+        if invoice is not None
+        else Totals(0, 0, 0, False, 0, 0, 0, 0)
     )
     return Preview(
         action="replay",

@@ -123,7 +123,7 @@ def refresh_past_due(*, workspace_id: Any, now: datetime) -> Subscription | None
     if oldest is not None and status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
         status = SubscriptionStatus.PAST_DUE
     elif oldest is None and status == SubscriptionStatus.PAST_DUE:
-        in_trial = subscription.trial_end is not None and now < subscription.trial_end
+        in_trial = subscription.in_trial(now)
         status = SubscriptionStatus.TRIALING if in_trial else SubscriptionStatus.ACTIVE
     if (status, oldest) != (subscription.status, subscription.past_due_since):
         subscription.status, subscription.past_due_since = status, oldest

@@ -69,7 +69,7 @@ def compute_reactivate(ctx: Context) -> Change:
         raise errors.ReactivationTooLate()
     if Invoice.objects.filter(workspace=ctx.workspace, status=InvoiceStatus.FAILED).exists():
         status = SubscriptionStatus.PAST_DUE
-    elif sub.trial_end is not None and ctx.now < sub.trial_end:
+    elif sub.in_trial(ctx.now):
         status = SubscriptionStatus.TRIALING
     else:
         status = SubscriptionStatus.ACTIVE

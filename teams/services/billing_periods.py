@@ -89,8 +89,8 @@ def seat_billing_period_set(
     SeatCharge.objects.filter(seat=seat, status=ChargeStatus.PENDING).update(
         status=ChargeStatus.CANCELED, canceled_at=now
     )
-    charge_from = min(day_of(seat.added_at, zone), today)
-    period = period_for(subscription, interval, charge_from, zone)
+    # Taken today: planned again from today.
+    period = period_for(subscription, interval, today, zone)
     seat.interval = interval
     seat.coterm = period.coterm
     seat.anchor_date = period.anchor
@@ -104,9 +104,9 @@ def seat_billing_period_set(
         seat=seat,
         kind=ChargeKind.ADDED,
         plan_name=subscription.plan.name,
-        proration=charge_proration(price_cents, period.start, period.end, charge_from, Interval(interval)),
+        proration=charge_proration(price_cents, period.start, period.end, today, Interval(interval)),
         day=today,
-        start=charge_from,
+        start=today,
         end=period.end,
         now=now,
         zone=zone,

@@ -189,8 +189,7 @@ def apply_money(release: SeatRelease, *, workspace: Workspace, source_prefix: st
         )
     seat.last_credit_cents = release.credit_cents
     if release.credit_cents:
-        seat.credit_count += 1
-        source = f"{source_prefix}:{seat.pk}" + (f":{seat.credit_count}" if seat.credit_count > 1 else "")
+        source = _next_credit_source(seat, source_prefix)
         _credit_note(release, seat, workspace=workspace, source=source, reason=source_prefix, now=now)
     return seat
 
@@ -208,16 +207,29 @@ def _credit_line(release: SeatRelease, seat: Seat, *, workspace: Workspace, now:
             start=start,
             end=max(start, seat.period_end),
         )
+    return _amount_credit_line(release.plan_name, seat, release.credit_cents, start)
+
+
+def _amount_credit_line(plan_name: str, seat: Seat, amount_cents: int, start: datetime) -> DraftLine:
+    """A seat's unused time given back as one amount (−1 × amount), from ``start`` to the
+    end of the seat's period."""
     return DraftLine(
         kind="credit",
-        subject=release.plan_name,
-        seat_email=release.holder_email,
-        amount_cents=-release.credit_cents,
+        subject=plan_name,
+        seat_email=seat.user_email,
+        amount_cents=-amount_cents,
         quantity=-1,
-        unit_amount_cents=release.credit_cents,
+        unit_amount_cents=amount_cents,
         period_start=start,
         period_end=max(start, seat.period_end),
     )
+
+
+def _next_credit_source(seat: Seat, prefix: str) -> str:
+    """The source of the seat's next credit: ``<prefix>:<seat id>``, then ``:2``, ``:3``…
+    (one document per credit, however often the same seat is credited)."""
+    seat.credit_count += 1
+    return f"{prefix}:{seat.pk}" + (f":{seat.credit_count}" if seat.credit_count > 1 else "")
 
 
 def _credit_note(
@@ -272,26 +284,15 @@ def seat_credits_on_payment(*, invoice_id: int, now: datetime) -> int:
         amount = int(charge.credit_withheld_cents)
         charge.credit_withheld_cents = 0
         charge.save(update_fields=["credit_withheld_cents"])
-        seat.credit_count += 1
+        source = _next_credit_source(seat, "seat-removal")
         seat.save(update_fields=["credit_count"])
-        released = seat.removed_at or now
-        start = midnight(day_of(released, workspace.billing_zone), workspace.billing_zone)
+        zone = workspace.billing_zone
+        start = midnight(day_of(seat.removed_at or now, zone), zone)
         invoice_create(
             workspace=workspace,
-            lines=[
-                DraftLine(
-                    kind="credit",
-                    subject=charge.plan_name,
-                    seat_email=seat.user_email,
-                    amount_cents=-amount,
-                    quantity=-1,
-                    unit_amount_cents=amount,
-                    period_start=start,
-                    period_end=max(start, seat.period_end),
-                )
-            ],
+            lines=[_amount_credit_line(charge.plan_name, seat, amount, start)],
             billing_reason="seat_change",
-            source=f"seat-removal:{seat.pk}:{seat.credit_count}",
+            source=source,
             now=now,
             corrects_id=invoice_id,
         )
