@@ -31,8 +31,9 @@ check: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	# The type checker loads the settings to read the models; it exits without cleaning
-	# up, so it is given addresses instead of starting servers it would leave running.
-	DATABASE_URL=postgres://typecheck@127.0.0.1:1/typecheck REDIS_URL=redis://127.0.0.1:1/0 $(PY) -m mypy .
+	# up, so it is given addresses (and a Stripe key) instead of starting servers it would
+	# leave running.
+	DATABASE_URL=postgres://typecheck@127.0.0.1:1/typecheck REDIS_URL=redis://127.0.0.1:1/0 STRIPE_SECRET_KEY=sk_test_typecheck $(PY) -m mypy .
 	$(VENV)/bin/lint-imports
 
 bench: setup

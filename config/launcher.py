@@ -1,9 +1,10 @@
 """``make run``: one process that owns the embedded services and runs the whole stack.
 
 It starts the embedded PostgreSQL and Redis when ``DATABASE_URL`` / ``REDIS_URL`` are
-unset, migrates, seeds the demo data, then runs the web server, a Celery worker and
-Celery beat as child processes sharing those URLs. Ctrl-C (or SIGTERM) stops them
-all, and the embedded servers stop with this process.
+unset, and the offline Stripe (sending its webhooks to ``SITE_URL``) when
+``STRIPE_SECRET_KEY`` is unset, migrates, seeds the demo data, then runs the web server,
+a Celery worker and Celery beat as child processes sharing those addresses. Ctrl-C (or
+SIGTERM) stops them all, and the embedded servers stop with this process.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ def _run_step(*args: str) -> None:
 def main() -> int:
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    embedded.ensure_environment()
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    # Before the embedded services: the offline Stripe sends its webhooks to this site.
     os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    embedded.ensure_environment()
 
     _run_step("migrate", "--noinput")
     _run_step("seed_demo")

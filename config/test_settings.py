@@ -6,9 +6,19 @@ os.environ.setdefault("SECRET_KEY", "test-suite-secret-key-0123456789-abcdefghij
 
 from config import embedded  # noqa: E402
 
+# The settings allow an offline Stripe with DEBUG off in the test suite only.
+os.environ.setdefault("DJANGO_TEST_SUITE", "1")
+
 # A Redis of this test process's own unless REDIS_URL names one (see config.embedded).
 if not os.environ.get("REDIS_URL"):
     os.environ["REDIS_URL"] = embedded.private_redis_url()
+
+# An offline Stripe of this test process's own, from scratch and sending no webhooks, unless
+# STRIPE_SECRET_KEY names a Stripe account; child processes inherit the variables.
+if not os.environ.get("STRIPE_SECRET_KEY"):
+    os.environ.update(
+        embedded.offline_stripe_variables(embedded.private_stripe_url(), embedded.TEST_SUITE_WEBHOOK_SECRET)
+    )
 
 from config.settings import *  # noqa: E402,F403
 
