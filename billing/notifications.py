@@ -56,6 +56,29 @@ def send_payment_failed(
         )
 
 
+def send_payment_action_required(
+    *, workspace: Workspace, invoice: Invoice, lapses_at: datetime | None
+) -> bool:
+    """The bank asks the payer to confirm a charge: the link to our page that completes it
+    (docs/rules/payments.md#authentication)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        locale = settings.LANGUAGE_CODE
+        page = reverse("stripe_charge_authenticate", args=[workspace.pk, invoice.pk])
+        return _send(
+            workspace,
+            _("Confirm your payment — %(workspace)s") % {"workspace": workspace.name},
+            "billing/email/payment_action_required.txt",
+            {
+                "number": invoice.number,
+                "amount": format_money(invoice.amount_due_cents, invoice.currency, locale),
+                "authenticate_url": str(settings.SITE_URL).rstrip("/") + page,
+                "lapses_at": format_date(day_of(lapses_at, workspace.billing_zone), locale, "long")
+                if lapses_at
+                else "",
+            },
+        )
+
+
 def send_subscription_expired(*, workspace: Workspace, plan_name: str) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
         return _send(

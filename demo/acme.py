@@ -23,8 +23,7 @@ from billing.services import (
 from demo.timeline import Step, play
 from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
-from gateways.local.cards import save_test_card
-from gateways.local.gateway import TEST_CARDS
+from gateways.stripe.test_cards import save_test_card
 from subscriptions.models import PaymentMethod, Price, Subscription, SubscriptionStatus
 from workspaces.models import Membership, Role, Workspace
 
@@ -64,7 +63,6 @@ def _buy(acme: Workspace, bought_at: datetime, *, card_expires: int) -> None:
     owner = Membership.objects.get(workspace=acme, role=Role.OWNER)
     subscription_start_free(workspace=acme, now=bought_at)
     if not PaymentMethod.objects.filter(workspace=acme, is_default=True).exists():
-        assert DEMO_CARD in TEST_CARDS
         save_test_card(
             workspace=acme,
             actor=owner,

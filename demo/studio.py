@@ -21,7 +21,7 @@ from billing.services import apply_subscribe, preview_subscribe, subscription_st
 from demo.timeline import Step, play
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
-from gateways.local.cards import save_test_card
+from gateways.stripe.test_cards import save_test_card
 from subscriptions.models import PaymentMethod, Price, Subscription
 from teams import services
 from workspaces.demo import demo_user, demo_workspace

@@ -386,3 +386,57 @@ class AccountBalanceEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AccountBalanceAppendOnly()
+
+
+class ChargeStatus(models.TextChoices):
+    """Where one charge attempt stands (the gateway's states, docs/rules/payments.md#charging-an-invoice).
+    ``pending``: asked, no answer yet. Succeeded, failed and canceled are final."""
+
+    PENDING = "pending", _("Pending")
+    REQUIRES_ACTION = "requires_action", _("Awaiting authentication")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
+
+
+#: A charge never moves back from these (docs/rules/payments.md#webhooks).
+FINAL_CHARGE_STATUSES = (ChargeStatus.SUCCEEDED, ChargeStatus.FAILED, ChargeStatus.CANCELED)
+
+
+class Charge(models.Model):
+    """One attempt to collect an invoice through the payment gateway, keyed like the
+    gateway's request (``invoice:<id>:attempt:<n>``), so a retried request and a late
+    webhook find the same row and apply its outcome once."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="charges")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="charges")
+    attempt = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    #: The gateway's id of the charge (Stripe: the PaymentIntent), once it answered.
+    reference = models.CharField(max_length=200, blank=True, db_index=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
+    failure_message = models.CharField(max_length=500, blank=True)
+    refunded_cents = models.PositiveIntegerField(default=0)
+    #: For a charge awaiting authentication: the payer was sent the link.
+    action_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refunded_cents__lte=models.F("amount_cents")),
+                name="charge_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_CHARGE_STATUSES

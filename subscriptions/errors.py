@@ -180,3 +180,11 @@ class InvoiceNotPayableNow(BillingError):
 class PaymentInProgress(BillingError):
     code = "payment_in_progress"
     message = _("A payment of this invoice is under way. Check again in a minute.")
+
+
+class PaymentAwaitingAuthentication(BillingError):
+    code = "payment_awaiting_authentication"
+    message = _(
+        "A payment is waiting for your bank's confirmation. Complete it from the invoice, "
+        "or wait until it lapses, before making another change."
+    )

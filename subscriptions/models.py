@@ -207,6 +207,8 @@ class EventKind(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", _("Payment failed")
     CREDITS_REFUNDED = "credits_refunded", _("Purchased credits taken back")
     PAYMENT_METHOD_UPDATED = "payment_method_updated", _("Payment method updated")
+    PAYMENT_ACTION_REQUIRED = "payment_action_required", _("Payment awaiting authentication")
+    CHANGE_LAPSED = "change_lapsed", _("Change lapsed unauthenticated")
 
 
 class SubscriptionEvent(models.Model):
@@ -229,17 +231,9 @@ class SubscriptionEvent(models.Model):
         return f"{self.workspace} · {self.kind} · {self.created_at:%Y-%m-%d}"
 
 
-class CardOutcome(models.TextChoices):
-    """What the local gateway does when it charges a saved test card (Stripe's test numbers)."""
-
-    SUCCEEDS = "succeeds", _("Succeeds")
-    DECLINED = "declined", _("Declined")
-    INSUFFICIENT_FUNDS = "insufficient_funds", _("Insufficient funds")
-
-
 class PaymentMethod(models.Model):
-    """A card saved through the local secure payment page: never its number, only what a
-    receipt may show (brand, last 4, expiry) and the outcome category of the test card."""
+    """A card saved through the payment provider's page: never its number, only what a
+    receipt may show (brand, last 4, expiry) and the provider's id of the card."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="payment_methods")
     brand = models.CharField(max_length=32)
@@ -247,7 +241,10 @@ class PaymentMethod(models.Model):
     exp_month = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
     exp_year = models.PositiveSmallIntegerField()
     is_default = models.BooleanField(default=True)
-    card_token = models.CharField(max_length=32, choices=CardOutcome.choices)
+    #: The provider's id of the card (Stripe: the PaymentMethod's ``pm_…`` id).
+    card_token = models.CharField(max_length=200)
+    #: The expiry notice went out for this card (docs/rules/payments.md#card-expiry).
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -268,29 +265,43 @@ class PaymentMethod(models.Model):
         return f"{self.brand} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
 
 
-class LocalCharge(models.Model):
-    """A charge made by the local gateway, stored once per idempotency key."""
+class PendingChangeState(models.TextChoices):
+    WAITING = "waiting", _("Awaiting authentication")
+    APPLIED = "applied", _("Applied")
+    LAPSED = "lapsed", _("Lapsed")
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    reference = models.CharField(max_length=64, unique=True)
-    amount_cents = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    description = models.CharField(max_length=200, blank=True)
-    succeeded = models.BooleanField()
-    failure_message = models.CharField(max_length=200, blank=True)
-    refunded_cents = models.BigIntegerField(default=0)
+
+class PendingChange(models.Model):
+    """A customer's change whose charge waits for 3-D Secure authentication
+    (docs/rules/lifecycle.md#pay-then-apply): applied once its invoice is paid, dropped
+    (the invoice voided) when it lapses. One at a time per subscription."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="pending_changes")
+    invoice = models.OneToOneField(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="pending_change"
+    )
+    state = models.CharField(
+        max_length=16, choices=PendingChangeState.choices, default=PendingChangeState.WAITING
+    )
+    #: The computed change, exactly as previewed and invoiced (billing.services.pending).
+    change = models.BinaryField()
+    token = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        "workspaces.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    lapses_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
         constraints = (
-            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="local_charge_positive"),
-            models.CheckConstraint(
-                condition=models.Q(refunded_cents__gte=0, refunded_cents__lte=models.F("amount_cents")),
-                name="local_charge_refund_bounded",
+            models.UniqueConstraint(
+                fields=("subscription",),
+                condition=models.Q(state="waiting"),
+                name="pending_change_one_waiting",
             ),
         )
 
     def __str__(self) -> str:
-        return self.reference
+        return f"{self.subscription} · {self.state}"

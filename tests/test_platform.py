@@ -85,18 +85,22 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_an_unavailable_payment_gateway_stops_the_app_at_start():
-    import os
-    import subprocess
-    import sys
-
+def _start(**overrides: str) -> subprocess.CompletedProcess[str]:
+    """A process loading the settings as a production start would (DEBUG off, outside the
+    test suite), with the database and Redis given as addresses it never dials."""
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "PAYMENTS_GATEWAY": "stripe",
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STRIPE_") and k not in ("DEBUG", "DJANGO_TEST_SUITE")
     }
-    result = subprocess.run(
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    env.update(overrides)
+    return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
         capture_output=True,
@@ -104,8 +108,47 @@ def test_an_unavailable_payment_gateway_stops_the_app_at_start():
         cwd=settings.BASE_DIR,
         timeout=120,
     )
+
+
+LIVE = {
+    "STRIPE_SECRET_KEY": "sk_live_0123456789abcdef",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_0123456789abcdef",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_0123456789abcdef",
+}
+
+
+def test_an_unavailable_payment_gateway_stops_the_app_at_start():
+    result = _start(**LIVE, PAYMENTS_GATEWAY="local")
     assert result.returncode != 0
-    assert "PAYMENTS_GATEWAY='stripe' is not available in this version" in result.stderr
+    assert "PAYMENTS_GATEWAY='local' is not available" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        ({}, "STRIPE_SECRET_KEY must be a live Stripe key"),
+        (
+            {**LIVE, "STRIPE_SECRET_KEY": "sk_test_0123456789abcdef"},
+            "STRIPE_SECRET_KEY must be a live Stripe key",
+        ),
+        (
+            {**LIVE, "STRIPE_PUBLISHABLE_KEY": "pk_test_0123"},
+            "STRIPE_PUBLISHABLE_KEY must be a live Stripe key",
+        ),
+        ({**LIVE, "STRIPE_API_BASE": "http://127.0.0.1:8420"}, "STRIPE_API_BASE must be Stripe's own"),
+        ({**LIVE, "STRIPE_API_BASE": "https://localhost"}, "STRIPE_API_BASE must be Stripe's own"),
+        ({**LIVE, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS must list"),
+    ],
+)
+def test_a_production_start_refuses_anything_but_live_stripe(overrides, refusal):
+    result = _start(**overrides)
+    assert result.returncode != 0
+    assert refusal in result.stderr
+
+
+def test_a_production_start_with_live_stripe_keys_loads():
+    result = _start(**LIVE)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_run_stops_its_private_redis_even_with_clients_still_connected(tmp_path):

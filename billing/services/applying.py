@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from billing.services.core import (
     ApplyResult,
     Change,
@@ -22,7 +24,7 @@ from billing.services.core import (
 )
 from billing.services.settlement import corrected_invoice, invoice_issue
 from credits.services import allowance_reset_for_plan_change
-from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, ChargeStatus, Invoice
 from invoices.services import account_balance_credit, invoice_void
 from invoices.totals import Totals
 from subscriptions import errors
@@ -60,17 +62,6 @@ def change_of(
     return ctx, change, build_preview(ctx, change)
 
 
-def locked_change(
-    workspace: Workspace, now: datetime, compute: Compute
-) -> tuple[Subscription, Context, Change, Preview]:
-    subscription = locked_subscription(workspace, now)
-    return subscription, *change_of(workspace, subscription, now, compute)
-
-
-def is_void(invoice: Invoice) -> bool:
-    return Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.VOID).exists()
-
-
 def issue_for(workspace: Workspace, change: Change, preview: Preview, source: str, now: datetime) -> Invoice:
     """The change's invoice, exactly as previewed (never charge anything but that)."""
     assert change.billing_reason
@@ -84,24 +75,6 @@ def issue_for(workspace: Workspace, change: Change, preview: Preview, source: st
         # The account balance moved between our read and the invoice.
         raise errors.StalePreview()
     return invoice
-
-
-def record_declined(
-    workspace: Workspace,
-    invoice: Invoice,
-    payment: PaymentOutcome,
-    actor: Membership | None,
-    token: str,
-    now: datetime,
-) -> None:
-    subscription = Subscription.objects.get(workspace=workspace)
-    record_event(
-        subscription,
-        EventKind.PAYMENT_FAILED,
-        now=now,
-        actor=actor,
-        data={"invoice": invoice.pk, "reason": payment.message, "change_applied": False, "token": token},
-    )
 
 
 def apply_change(
@@ -204,19 +177,28 @@ def applied_before(workspace: Workspace, subscription: Subscription, token: str)
         invoice = Invoice.objects.filter(workspace=workspace, source__endswith=f":{token}").first()
         if invoice is None:
             return None
-        payment, credit = None, 0
+        credit = 0
+        charge = invoice.charges.order_by("-attempt").first()
+        payment = (
+            PaymentOutcome(
+                succeeded=False,
+                message=_("Your bank asks you to confirm this payment."),
+                requires_action=True,
+                invoice_id=invoice.pk,
+            )
+            if charge is not None and charge.status == ChargeStatus.REQUIRES_ACTION
+            else None
+        )
     return ApplyResult(
         subscription=subscription,
-        preview=_replayed_preview(workspace, token, invoice, credit),
+        preview=replayed_preview(workspace, token, invoice, credit),
         invoice=invoice,
         account_credit_cents=credit,
         payment=payment,
     )
 
 
-def _replayed_preview(
-    workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int
-) -> Preview:
+def replayed_preview(workspace: Workspace, token: str, invoice: Invoice | None, credit_cents: int) -> Preview:
     """What a replayed confirmation reports: the first operation's document and credit."""
     totals = (
         Totals(

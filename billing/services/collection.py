@@ -14,9 +14,10 @@ from django.db import transaction
 from billing.services.core import PaymentOutcome, check_manager
 from billing.services.dunning import claim_attempt, refresh_past_due
 from billing.services.lifecycle import expire_after_dunning
-from billing.services.payments import CHARGE_TASK, charge_invoice, payment_method_save
-from gateways.base import CardInfo
-from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
+from billing.services.payments import CHARGE_TASK, charge_answered, charge_invoice, payment_method_save
+from billing.services.pending import lapse_message, lapsed_changes, pending_drop
+from gateways.base import CardInfo, get_gateway
+from invoices.models import PAYABLE_STATUSES, Charge, Invoice, InvoiceStatus
 from invoices.selectors import unpaid_invoice_ids
 from invoices.services import invoice_void
 from subscriptions import errors
@@ -25,7 +26,15 @@ from teams.models import SeatCharge
 from teams.services import seats_release_unpaid
 from workspaces.models import Membership, Workspace
 
-__all__ = ["CHARGE_TASK", "CardSaved", "card_save", "collect", "pay_now", "retry_unpaid_invoices"]
+__all__ = [
+    "CHARGE_TASK",
+    "CardSaved",
+    "card_save",
+    "collect",
+    "lapse_waiting_changes",
+    "pay_now",
+    "retry_unpaid_invoices",
+]
 
 
 def collect(*, invoice_id: int, attempt: int, now: datetime) -> PaymentOutcome:
@@ -103,3 +112,20 @@ def pay_now(*, workspace: Workspace, actor: Membership, invoice_id: int, now: da
     if attempt is None:
         raise errors.PaymentInProgress()
     return collect(invoice_id=invoice.pk, attempt=attempt, now=now)
+
+
+def lapse_waiting_changes(*, now: datetime) -> int:
+    """The changes whose payment was not authenticated within their window lapse: the
+    charge is cancelled with the gateway (one paid at the last moment is applied
+    instead), then the invoice voided (docs/rules/lifecycle.md#pay-then-apply). Returns
+    how many lapsed. Call it outside any transaction."""
+    lapsed = 0
+    for invoice_id in lapsed_changes(now):
+        for charge in Charge.objects.filter(invoice_id=invoice_id).exclude(reference="").order_by("attempt"):
+            if not charge.is_final:
+                charge_answered(
+                    charge_id=charge.pk, result=get_gateway().cancel_charge(charge.reference), now=now
+                )
+        if not Invoice.objects.filter(pk=invoice_id, status=InvoiceStatus.PAID).exists():
+            lapsed += int(pending_drop(invoice_id=invoice_id, now=now, reason=lapse_message()))
+    return lapsed

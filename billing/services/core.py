@@ -79,6 +79,10 @@ class PaymentOutcome:
     #: The last dunning retry failed: the caller expires the subscription
     #: (:func:`billing.services.collection.collect`).
     dunning_exhausted: bool = False
+    #: The bank asks the payer to authenticate (3-D Secure): the invoice stays open and
+    #: the payer completes it on the invoice's authentication page.
+    requires_action: bool = False
+    invoice_id: int | None = None
 
 
 @dataclass(frozen=True)

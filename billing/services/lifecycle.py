@@ -29,11 +29,8 @@ from billing.services.applying import (
     applied_before,
     apply_change,
     change_of,
-    is_void,
     issue_for,
-    locked_change,
     locked_subscription,
-    record_declined,
 )
 from billing.services.core import (
     ApplyResult,
@@ -47,6 +44,7 @@ from billing.services.core import (
     confirmed,
 )
 from billing.services.payments import CHARGE_TASK, charge_invoice
+from billing.services.pending import pending_create, waiting_change
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
 from subscriptions import errors
@@ -91,6 +89,8 @@ def _run(
         first = applied_before(workspace, subscription, token)
         if first is not None:
             return first
+        if pay_first and waiting_change(subscription) is not None:
+            raise errors.PaymentAwaitingAuthentication()
         ctx, change, preview = change_of(workspace, subscription, now, compute)
         if expected is not None and preview.fingerprint != expected:
             raise errors.StalePreview()
@@ -100,24 +100,30 @@ def _run(
         charged_first = pay_first and bool(change.billing_reason) and preview.total_due_now_cents > 0
         if charged_first:
             invoice: Invoice | None = issue_for(workspace, change, preview, source, now)
+            assert invoice is not None
+            pending_create(
+                subscription=subscription,
+                invoice=invoice,
+                change=change,
+                source=source,
+                actor=actor,
+                token=token,
+                now=now,
+            )
         else:
             invoice = apply_change(workspace, subscription, change, preview, actor, source, token, now)
     payment = None
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
         try:
-            payment = charge_invoice(
-                invoice_id=invoice.pk, attempt=1, now=now, on_decline="void" if charged_first else "dunning"
-            )
+            # Paid, the waiting change is applied; declined, it lapses and its invoice is
+            # voided (billing.services.payments.charge_answered).
+            payment = charge_invoice(invoice_id=invoice.pk, attempt=1, now=now)
         except PaymentError as exc:
-            # The gateway could not tell: the charge task retries later with the same key.
+            # The gateway could not tell: the charge task asks again with the same key.
             enqueue(CHARGE_TASK, invoice.pk, 1, now.isoformat(), countdown=60)
-            payment = PaymentOutcome(succeeded=False, message=str(exc.message))
-        if charged_first and payment.succeeded is False and is_void(invoice):
-            record_declined(workspace, invoice, payment, actor, token, now)
-        elif charged_first:
-            with transaction.atomic():
-                subscription, _ctx, _change, _preview = locked_change(workspace, now, lambda _ctx: change)
-                apply_change(workspace, subscription, change, preview, actor, source, token, now)
+            payment = PaymentOutcome(
+                succeeded=False, message=str(exc.message), invoice_id=invoice.pk, requires_action=False
+            )
     if invoice is not None:
         invoice.refresh_from_db()
     if change.expires:

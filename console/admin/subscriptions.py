@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.services import apply_expire
 from console.admin.base import ReadOnlyAdmin
+from gateways.stripe import events as stripe_events
+from gateways.stripe.models import StripeEvent
+from invoices.models import Charge
 from subscriptions.models import (
     AddOn,
-    LocalCharge,
     PaymentMethod,
     Plan,
     Price,
@@ -145,17 +147,44 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
     list_select_related = ("workspace",)
 
 
-@admin.register(LocalCharge)
-class LocalChargeAdmin(ReadOnlyAdmin):
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
     list_display = (
+        "idempotency_key",
         "reference",
         "workspace",
         "amount_cents",
         "currency",
-        "succeeded",
+        "status",
         "refunded_cents",
         "created_at",
     )
-    list_filter = ("succeeded",)
+    list_filter = ("status",)
     list_select_related = ("workspace",)
-    search_fields = ("reference", "idempotency_key")
+    search_fields = ("reference", "idempotency_key", "invoice__number")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    """Stripe's events as received: failed ones can be processed again."""
+
+    list_display = ("event_id", "type", "state", "attempts", "note", "created", "received_at")
+    list_filter = ("state", "type")
+    search_fields = ("event_id", "type")
+    actions = ("replay_events",)
+
+    @admin.action(description=_("Process the selected events again"))
+    def replay_events(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+        done = failed = 0
+        for row in queryset:
+            try:
+                stripe_events.replay(row.pk)
+            except Exception:
+                failed += 1
+            else:
+                done += 1
+        self.message_user(
+            request,
+            _("%(done)s event(s) processed, %(failed)s failed again.") % {"done": done, "failed": failed},
+            messages.SUCCESS if not failed else messages.WARNING,
+        )

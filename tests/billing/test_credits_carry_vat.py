@@ -5,9 +5,8 @@ docs/rules/invoices.md#credit-notes). Every figure is written out."""
 import pytest
 
 from billing import services
-from invoices.models import DocumentType, Invoice
+from invoices.models import Charge, DocumentType, Invoice
 from invoices.selectors import account_balance_cents
-from subscriptions.models import LocalCharge
 from tests.subscriptions.conftest import at, price_id, save_card, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +58,7 @@ def test_an_upgrade_and_a_downgrade_on_one_day_cost_nothing_more(business, owner
     _change_plan(business, owner, "enterprise", APRIL_10)
     _change_plan(business, owner, "business", APRIL_10)
 
-    charged = sum(LocalCharge.objects.filter(workspace=business).values_list("amount_cents", flat=True))
+    charged = sum(Charge.objects.filter(workspace=business).values_list("amount_cents", flat=True))
     # 24,00 € for April on Business, 16,80 € for the upgrade, all of it back as credit.
     assert charged == 2_400 + 1_680
     assert account_balance_cents(business) == 1_680

@@ -12,9 +12,9 @@ import time_machine
 from django.core.management import call_command
 
 from credits.models import CreditGrant, GrantBucket
-from invoices.models import AccountBalanceEntry, DocumentType, Invoice, InvoiceStatus
+from invoices.models import AccountBalanceEntry, Charge, DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
-from subscriptions.models import EventKind, LocalCharge, Subscription, SubscriptionEvent
+from subscriptions.models import EventKind, Subscription, SubscriptionEvent
 from teams.models import Seat, SeatStatus
 from tests.factories import VISA_DECLINED, subscribe
 from tests.subscriptions.conftest import at, save_card
@@ -45,9 +45,7 @@ def _seat_invoice(workspace) -> Invoice:
 
 def _keys(workspace) -> list[str]:
     return list(
-        LocalCharge.objects.filter(workspace=workspace)
-        .order_by("id")
-        .values_list("idempotency_key", flat=True)
+        Charge.objects.filter(workspace=workspace).order_by("id").values_list("idempotency_key", flat=True)
     )
 
 

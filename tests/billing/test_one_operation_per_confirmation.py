@@ -6,8 +6,7 @@ import pytest
 
 from billing import services
 from credits.models import CreditGrant, GrantBucket
-from invoices.models import Invoice
-from subscriptions.models import LocalCharge
+from invoices.models import Charge, Invoice
 from tests.subscriptions.conftest import VISA_DECLINED, at, price_id, save_card, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +48,7 @@ def test_the_same_pack_bought_twice_on_one_day_is_two_purchases(starter, owner):
     ]
     assert _purchased_credits(starter) == 2 * 1_000_000
     # Two charges of 6,00 € (5,00 € + 20 % VAT), one per purchase.
-    assert [c.amount_cents for c in LocalCharge.objects.filter(workspace=starter).order_by("id")][-2:] == [
+    assert [c.amount_cents for c in Charge.objects.filter(workspace=starter).order_by("id")][-2:] == [
         600,
         600,
     ]
@@ -67,7 +66,7 @@ def test_a_replayed_confirmation_is_one_operation(starter, owner):
 
     assert again.invoice.pk == first.invoice.pk
     assert _purchased_credits(starter) == 1_000_000
-    assert LocalCharge.objects.filter(workspace=starter, amount_cents=600).count() == 1
+    assert Charge.objects.filter(workspace=starter, amount_cents=600).count() == 1
 
 
 def test_two_previews_of_one_change_carry_different_tokens(starter):
@@ -88,7 +87,7 @@ def test_a_plan_change_confirmed_again_after_it_applied_is_the_first_change(star
     first = services.apply_change_plan(
         workspace=starter, actor=owner, price_id=enterprise, preview=preview.confirmation, now=now
     )
-    charges = LocalCharge.objects.filter(workspace=starter).count()
+    charges = Charge.objects.filter(workspace=starter).count()
 
     again = services.apply_change_plan(
         workspace=starter,
@@ -101,7 +100,7 @@ def test_a_plan_change_confirmed_again_after_it_applied_is_the_first_change(star
     assert first.invoice is not None
     assert again.invoice.pk == first.invoice.pk
     assert again.preview.total_due_now_cents == first.invoice.amount_due_cents
-    assert LocalCharge.objects.filter(workspace=starter).count() == charges
+    assert Charge.objects.filter(workspace=starter).count() == charges
 
 
 def test_a_switch_to_annual_and_a_cancellation_confirmed_twice_answer_the_first_result(starter, owner):
@@ -143,4 +142,4 @@ def test_a_declined_change_confirmed_again_reports_the_decline_and_charges_nothi
     assert again.invoice.pk == first.invoice.pk
     assert again.payment is not None
     assert not again.payment.succeeded
-    assert LocalCharge.objects.filter(workspace=starter, amount_cents=600).count() == 1
+    assert Charge.objects.filter(workspace=starter, amount_cents=600).count() == 1

@@ -10,10 +10,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from invoices.models import Invoice, InvoiceStatus
-from subscriptions.models import LocalCharge, PaymentMethod, Subscription
+from invoices.models import Charge, Invoice, InvoiceStatus
+from subscriptions.models import Subscription
 from tests.billing.test_dunning_per_invoice import tick
 from tests.factories import VISA_DECLINED, MembershipFactory, subscribe
+from tests.factories.subscriptions import make_charges_succeed
 from tests.subscriptions.conftest import at, save_card
 from workspaces.models import Role
 
@@ -55,7 +56,7 @@ def _token(response) -> str:
 
 def _funds_added(workspace) -> None:
     # The bank now accepts the same card (its funds were topped up): its next charge succeeds.
-    PaymentMethod.objects.filter(workspace=workspace, is_default=True).update(card_token="succeeds")
+    make_charges_succeed(workspace)
 
 
 def test_an_admin_sees_pay_now_on_the_unpaid_invoice_only(client, failed_renewal, owner):
@@ -79,7 +80,7 @@ def test_paying_now_charges_the_invoice_once_and_the_subscription_is_active(clie
 
     assert confirm.status_code == 200
     assert (
-        f"Payer maintenant la facture {failed_renewal.number} : 24,00 € débités sur la carte Visa se terminant par 0002."
+        f"Payer maintenant la facture {failed_renewal.number} : 24,00 € débités sur la carte Visa se terminant par 0341."
         in _page(confirm)
     )
     token = _token(confirm)
@@ -92,12 +93,12 @@ def test_paying_now_charges_the_invoice_once_and_the_subscription_is_active(clie
     assert (failed_renewal.status, failed_renewal.paid_at) == (InvoiceStatus.PAID, NOW)
     assert Subscription.objects.get(workspace=workspace).status == "active"
     # Attempt 2, charged once although the confirmation was posted twice.
-    charges = LocalCharge.objects.filter(
+    charges = Charge.objects.filter(
         workspace=workspace, idempotency_key__startswith=f"invoice:{failed_renewal.pk}:"
     ).order_by("id")
-    assert list(charges.values_list("idempotency_key", "succeeded", "amount_cents")) == [
-        (f"invoice:{failed_renewal.pk}:attempt:1", False, 2_400),
-        (f"invoice:{failed_renewal.pk}:attempt:2", True, 2_400),
+    assert list(charges.values_list("idempotency_key", "status", "amount_cents")) == [
+        (f"invoice:{failed_renewal.pk}:attempt:1", "failed", 2_400),
+        (f"invoice:{failed_renewal.pk}:attempt:2", "succeeded", 2_400),
     ]
 
 
@@ -131,7 +132,7 @@ def test_only_owners_and_admins_may_pay_now(client, failed_renewal, role):
             reverse("subscription_billing", args=[failed_renewal.workspace_id])
         ).content.decode()
     )
-    assert LocalCharge.objects.filter(workspace=failed_renewal.workspace).count() == 2
+    assert Charge.objects.filter(workspace=failed_renewal.workspace).count() == 2
 
 
 def test_another_workspaces_invoice_is_not_found(client, failed_renewal, other_workspace):

@@ -10,8 +10,8 @@ import pytest
 
 from billing import services
 from billing.sweeps import renew
-from invoices.models import Invoice, InvoiceLine
-from subscriptions.models import AddOn, LocalCharge, Subscription
+from invoices.models import Charge, Invoice, InvoiceLine
+from subscriptions.models import AddOn, Subscription
 from tests.factories import SubscriptionAddOnFactory
 from tests.subscriptions.conftest import at, save_card, subscribe
 
@@ -110,10 +110,10 @@ def test_an_invoice_already_paid_is_not_charged_again(billed_workspace, owner):
     result = subscribe(billed_workspace, owner, "business", now=at(2026, 4, 1, 9))
     invoice = result.invoice
     assert invoice.status == "paid"
-    charges = LocalCharge.objects.filter(workspace=billed_workspace).count()
+    charges = Charge.objects.filter(workspace=billed_workspace).count()
 
     again = services.charge_invoice(invoice_id=invoice.pk, attempt=2, now=at(2026, 4, 1, 10))
 
     assert again.succeeded is True
-    assert LocalCharge.objects.filter(workspace=billed_workspace).count() == charges == 1
+    assert Charge.objects.filter(workspace=billed_workspace).count() == charges == 1
     assert Invoice.objects.get(pk=invoice.pk).paid_at == at(2026, 4, 1, 9)

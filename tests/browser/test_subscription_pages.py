@@ -16,7 +16,7 @@ from django.utils import timezone
 from billing import services
 from credits.catalog import load_action_catalog
 from credits.models import ActionType
-from gateways.local.cards import save_test_card
+from gateways.stripe.test_cards import save_test_card
 from invoices.models import Invoice
 from subscriptions.catalog import load_demo_catalog
 from subscriptions.models import AddOn, Plan, Price, Subscription, SubscriptionStatus

@@ -17,7 +17,9 @@ from django.utils import timezone
 from billing import services
 from billing.services import ApplyResult
 from domain.periods import Interval, add_interval
-from gateways.local.cards import save_test_card
+from gateways.stripe.client import client
+from gateways.stripe.gateway import StripeGateway
+from gateways.stripe.test_cards import save_test_card
 from subscriptions.models import (
     AddOn,
     Channel,
@@ -32,7 +34,10 @@ from tests.factories.workspaces import owner_of
 from workspaces.models import Membership, Workspace
 
 VISA_OK = "4242424242424242"
-VISA_DECLINED = "4000000000000002"
+#: Attaches to the customer, then every charge is declined (Stripe's test card).
+VISA_DECLINED = "4000000000000341"
+#: Every off-session charge asks the payer to authenticate (3-D Secure).
+VISA_3DS = "4000002760003184"
 
 
 # --- the catalog (operators edit it in the admin: plain rows) ----------------------------------
@@ -89,8 +94,9 @@ def save_card(
     exp_month: int = 12,
     exp_year: int = 2039,
 ) -> PaymentMethod:
-    """Save a test card as the default payment method, as the local payment page does
-    (``number`` picks the outcome of its charges: ``VISA_OK``, ``VISA_DECLINED``…)."""
+    """Save a test card as the default payment method through Stripe, as the card page
+    does (``number`` picks the outcome of its charges: ``VISA_OK``, ``VISA_DECLINED``,
+    ``VISA_3DS``…)."""
     return save_test_card(
         workspace=workspace,
         actor=actor or owner_of(workspace),
@@ -99,6 +105,17 @@ def save_card(
         exp_year=exp_year,
         now=now,
     ).method
+
+
+def make_charges_succeed(workspace: Workspace) -> None:
+    """The bank now accepts the card on file (its funds were topped up): the stored card
+    keeps what it shows, but its next charges go to a good card of the same customer."""
+    good = client().v1.payment_methods.create(
+        params={"type": "card", "card": {"number": VISA_OK, "exp_month": 12, "exp_year": 2039, "cvc": "123"}}
+    )
+    customer = StripeGateway().ensure_customer(workspace)
+    client().v1.payment_methods.attach(good.id, params={"customer": customer})
+    PaymentMethod.objects.filter(workspace=workspace, is_default=True).update(card_token=good.id)
 
 
 class PaymentMethodFactory(factory.django.DjangoModelFactory):

@@ -8,8 +8,7 @@ from io import StringIO
 import time_machine
 from django.core.management import call_command
 
-from invoices.models import Invoice
-from subscriptions.models import LocalCharge
+from invoices.models import Charge, Invoice
 from teams import services as teams
 from tests.factories import UserFactory
 from tests.factories import save_card as save_card
@@ -59,5 +58,5 @@ def lines_of(invoice: Invoice) -> list[tuple[str, int]]:
 
 def charged_cents(workspace: Workspace) -> int:
     return sum(
-        LocalCharge.objects.filter(workspace=workspace, succeeded=True).values_list("amount_cents", flat=True)
+        Charge.objects.filter(workspace=workspace, status="succeeded").values_list("amount_cents", flat=True)
     )

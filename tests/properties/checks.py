@@ -25,12 +25,13 @@ from invoices.models import (
     NUMBER_SERIES,
     PROTECTED_FIELDS,
     AccountBalanceEntry,
+    Charge,
     DocumentType,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
 )
-from subscriptions.models import LocalCharge, Subscription
+from subscriptions.models import Subscription
 from teams.models import Seat, SeatCharge
 from tests.properties.model import Observation
 from workspaces.models import Membership, Workspace
@@ -324,7 +325,7 @@ def check_cash(workspace: Workspace, documents: Sequence[Document]) -> int:
     each (docs/rules/payments.md#charging-an-invoice). Returns what was collected."""
     invoices = {d.invoice.pk: d.invoice for d in documents if d.invoice.workspace_id == workspace.pk}
     collected: dict[int, int] = defaultdict(int)
-    for charge in LocalCharge.objects.filter(workspace=workspace, succeeded=True):
+    for charge in Charge.objects.filter(workspace=workspace, status="succeeded"):
         match = _CHARGE_KEY.match(charge.idempotency_key)
         assert match, f"a charge not keyed by an invoice attempt: {charge.idempotency_key}"
         invoice = invoices.get(int(match["id"]))
@@ -373,7 +374,7 @@ def tenant_digest(workspace: Workspace) -> tuple[object, ...]:
         invoice=Invoice._meta.db_table,
         ledger=LedgerEntry._meta.db_table,
         account=AccountBalanceEntry._meta.db_table,
-        charge=LocalCharge._meta.db_table,
+        charge=Charge._meta.db_table,
         seat_charge=SeatCharge._meta.db_table,
         seat=Seat._meta.db_table,
         membership=Membership._meta.db_table,

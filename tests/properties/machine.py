@@ -22,10 +22,10 @@ from hypothesis.stateful import (
 from billing.services import ApplyResult, Preview
 from gateways.base import PaymentError
 from invoices.errors import InvoiceError
-from invoices.models import DocumentType, Invoice, InvoiceStatus
+from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from subscriptions import errors as billing_errors
-from subscriptions.models import LocalCharge, Price, Subscription, SubscriptionStatus
+from subscriptions.models import Price, Subscription, SubscriptionStatus
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.properties import checks, money, world
 from tests.properties.model import CHANGE, REMOVAL, Holding, Key, Observation
@@ -269,11 +269,11 @@ class BillingLifeBase(RuleBasedStateMachine):
                 preview.totals.total_cents,
                 preview.total_due_now_cents,
             ), f"{what}: previewed {preview.total_due_now_cents} due, invoiced {invoice.amount_due_cents}"
-            charges = LocalCharge.objects.filter(pk__in=new_charges)
+            charges = Charge.objects.filter(pk__in=new_charges)
             assert [c.amount_cents for c in charges] == [preview.total_due_now_cents], (
                 f"{what}: previewed {preview.total_due_now_cents}, charged {[c.amount_cents for c in charges]}"
             )
-            if charges[0].succeeded:
+            if charges[0].status == "succeeded":
                 assert invoice.status == InvoiceStatus.PAID, f"{what}: charged but {invoice.status}"
             else:
                 assert invoice.status == InvoiceStatus.VOID, f"{what}: declined but {invoice.status}"
@@ -382,7 +382,7 @@ def _money_state(workspace: Workspace) -> dict[str, Any]:
     sub = _subscription(workspace)
     return {
         "balance": account_balance_cents(workspace),
-        "charges": set(LocalCharge.objects.filter(workspace=workspace).values_list("pk", flat=True)),
+        "charges": set(Charge.objects.filter(workspace=workspace).values_list("pk", flat=True)),
         "invoices": set(Invoice.objects.filter(workspace=workspace).values_list("pk", flat=True)),
         "entries": set(
             workspace.account_balance_entries.filter(invoice__isnull=True).values_list("source", flat=True)

@@ -21,7 +21,7 @@ from django.core.management import call_command
 
 from billing.onboarding import workspace_open
 from billing.services.billing_time_zone import billing_time_zone_change
-from gateways.local.cards import save_test_card
+from gateways.stripe.test_cards import save_test_card
 from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
 from subscriptions.models import Subscription, SubscriptionStatus
 from teams import services as teams
@@ -32,8 +32,8 @@ from workspaces.models import Membership, Role, User, Workspace
 from workspaces.permissions import LICENSED_ROLES
 
 CARD_OK = "4242424242424242"
-CARD_DECLINED = "4000000000000002"
-CARD_NO_FUNDS = "4000000000009995"
+CARD_DECLINED = "4000000000000341"
+CARD_NO_FUNDS = "4000000000000341"
 
 _emails = itertools.count(1)
 

@@ -6,8 +6,8 @@ import time_machine
 
 from billing import services
 from credits.models import CreditGrant
-from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
-from subscriptions.models import LocalCharge, PaymentMethod, Subscription, SubscriptionEvent
+from invoices.models import AccountBalanceEntry, Charge, Invoice, InvoiceLine
+from subscriptions.models import PaymentMethod, Subscription, SubscriptionEvent
 from tests import factories
 from tests.factories import VISA_DECLINED as VISA_DECLINED
 from tests.factories import VISA_OK, MembershipFactory
@@ -41,7 +41,7 @@ def _sub(workspace) -> Subscription:
 
 
 def _charges(workspace):
-    return list(LocalCharge.objects.filter(workspace=workspace).order_by("id"))
+    return list(Charge.objects.filter(workspace=workspace).order_by("id"))
 
 
 def save_card(workspace, actor, number: str = VISA_OK, *, now: datetime | None = None):
@@ -66,7 +66,7 @@ def db_state(workspace) -> dict:
             AccountBalanceEntry.objects.filter(workspace=workspace).values_list("id", "amount_cents")
         ),
         "events": SubscriptionEvent.objects.filter(workspace=workspace).count(),
-        "charges": LocalCharge.objects.filter(workspace=workspace).count(),
+        "charges": Charge.objects.filter(workspace=workspace).count(),
         "cards": list(PaymentMethod.objects.filter(workspace=workspace).values_list("id", "is_default")),
         "grants": list(
             CreditGrant.objects.filter(workspace=workspace).values_list("id", "bucket", "remaining")

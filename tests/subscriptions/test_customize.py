@@ -11,12 +11,11 @@ from billing import services
 from billing.services import invoice_refund
 from credits.models import CreditGrant, GrantBucket
 from credits.services import credits_consume
-from invoices.models import InvoiceStatus
+from invoices.models import Charge, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from subscriptions import errors
 from subscriptions.models import (
     EventKind,
-    LocalCharge,
     SubscriptionEvent,
     SubscriptionStatus,
 )
@@ -187,7 +186,7 @@ def test_previews_equal_charges_to_the_cent(on_team_starter, owner, seats, packs
         except errors.NothingToChange:
             transaction.set_rollback(True)
             return
-        charges_before = LocalCharge.objects.filter(workspace=on_team_starter).count()
+        charges_before = Charge.objects.filter(workspace=on_team_starter).count()
         balance_before = account_balance_cents(on_team_starter)
         result = services.apply_customize(
             workspace=on_team_starter,
@@ -197,7 +196,7 @@ def test_previews_equal_charges_to_the_cent(on_team_starter, owner, seats, packs
             preview=preview,
             now=now,
         )
-        charges = list(LocalCharge.objects.filter(workspace=on_team_starter).order_by("id")[charges_before:])
+        charges = list(Charge.objects.filter(workspace=on_team_starter).order_by("id")[charges_before:])
         if preview.total_due_now_cents:
             assert [c.amount_cents for c in charges] == [preview.total_due_now_cents]
             assert result.invoice.amount_due_cents == preview.total_due_now_cents

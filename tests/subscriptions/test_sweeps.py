@@ -13,13 +13,13 @@ from django.utils import timezone
 from billing import services
 from billing.sweeps import run_billing_sweeps
 from credits.models import CreditGrant, GrantBucket
-from invoices.models import Invoice, InvoiceStatus
-from subscriptions.models import CancelReason, EventKind, LocalCharge, Subscription, SubscriptionEvent
+from invoices.models import Charge, Invoice, InvoiceStatus
+from subscriptions.models import CancelReason, EventKind, Subscription, SubscriptionEvent
 from tests.factories import VISA_DECLINED, MembershipFactory, UserFactory, price_id, subscribe
 from tests.subscriptions.conftest import PARIS, at, db_state, paris, save_card
 from workspaces.models import Role
 
-ZERO = {"expired": 0, "trials_ended": 0, "renewed": 0, "charges_queued": 0, "dunning_retries": 0,
+ZERO = {"changes_lapsed": 0, "expired": 0, "trials_ended": 0, "renewed": 0, "charges_queued": 0, "dunning_retries": 0,
         "trial_reminders": 0}  # fmt: skip
 
 
@@ -74,9 +74,7 @@ def test_a_year_of_monthly_renewals_gives_12_paid_invoices_numbered_without_gaps
     for sequences in by_year.values():
         assert sorted(sequences) == list(range(1, len(sequences) + 1))
     # Each renewal was charged once, with its own idempotency key.
-    keys = set(
-        LocalCharge.objects.filter(workspace=billed_workspace).values_list("idempotency_key", flat=True)
-    )
+    keys = set(Charge.objects.filter(workspace=billed_workspace).values_list("idempotency_key", flat=True))
     assert {f"invoice:{pk}:attempt:1" for pk in renewals.values_list("pk", flat=True)} <= keys
     assert not Invoice.objects.filter(workspace=other_workspace, lines__subject="Team Starter")
 
@@ -129,7 +127,7 @@ def test_a_downgrade_credit_is_consumed_by_the_next_renewal(billed_workspace, ow
     assert renewal.account_credit_applied_cents == 840
     assert renewal.amount_due_cents == 360
     assert renewal.status == InvoiceStatus.PAID
-    assert LocalCharge.objects.filter(workspace=billed_workspace).latest("id").amount_cents == 360
+    assert Charge.objects.filter(workspace=billed_workspace).latest("id").amount_cents == 360
 
 
 def test_cancel_keeps_access_to_the_period_end_then_expires_to_free_keeping_purchased_credits(
@@ -228,7 +226,7 @@ def test_a_declined_card_goes_past_due_then_4_retries_then_expired_with_the_emai
     assert renewal.status == InvoiceStatus.VOID
     assert renewal.attempt_count == 5
     keys = list(
-        LocalCharge.objects.filter(workspace=billed_workspace, succeeded=False)
+        Charge.objects.filter(workspace=billed_workspace, status="failed")
         .order_by("id")
         .values_list("idempotency_key", flat=True)
     )

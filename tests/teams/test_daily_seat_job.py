@@ -11,8 +11,8 @@ import time_machine
 from billing.seat_sweeps import run_seat_sweeps
 from billing.services.renewals import renew_due_subscriptions
 from domain.periods import Interval
-from invoices.models import Invoice
-from subscriptions.models import LocalCharge, Subscription
+from invoices.models import Charge, Invoice
+from subscriptions.models import Subscription
 from teams import selectors, services
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.factories import (
@@ -50,8 +50,8 @@ def test_acceptance_4_the_daily_job_run_twice_for_the_same_day_charges_each_seat
     invoice = Invoice.objects.get(workspace=workspace)
     assert invoice.lines.count() == 3  # three seat changes of one day: one invoice
     assert SeatCharge.objects.filter(workspace=workspace, status=ChargeStatus.INVOICED).count() == 3
-    assert LocalCharge.objects.filter(workspace=workspace).count() == 1
-    assert LocalCharge.objects.get(workspace=workspace).amount_cents == invoice.total_cents
+    assert Charge.objects.filter(workspace=workspace).count() == 1
+    assert Charge.objects.get(workspace=workspace).amount_cents == invoice.total_cents
     assert Invoice.objects.filter(workspace=other_workspace).count() == 1
     assert all(charge.seat.workspace_id == charge.workspace_id for charge in SeatCharge.objects.all())
 
@@ -75,7 +75,7 @@ def test_a_seat_on_its_own_interval_renews_on_its_anniversary_once(workspace, ow
     assert renewal.invoice.source == f"seat-renewals:{workspace.pk}:2026-03-08"
     seat = Seat.objects.get()
     assert seat.period_end == datetime(2026, 3, 15, tzinfo=PARIS)
-    assert LocalCharge.objects.count() == 2  # the first week, then its renewal
+    assert Charge.objects.count() == 2  # the first week, then its renewal
 
 
 def test_cotermed_seats_follow_the_subscription_into_its_next_period(

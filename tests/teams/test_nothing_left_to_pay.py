@@ -10,9 +10,8 @@ import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
 from billing.services import charge_invoice
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Charge, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
-from subscriptions.models import LocalCharge
 from teams import services
 from tests.factories.invoices import DraftInvoiceFactory, DraftInvoiceLineFactory
 from tests.teams.conftest import MARCH_1, at, join
@@ -28,7 +27,7 @@ def test_a_seat_invoice_covered_by_the_account_credit_is_paid_without_charging_t
         paid = join(workspace, owner, "paid@team.test")
     run_seat_sweeps(now=at(date(2026, 3, 2)))
     # March to December: 89,99 € × 10/12 = 74,991… → 74,99 €, + VAT 15,00 € = 89,99 € charged.
-    assert list(LocalCharge.objects.values_list("amount_cents", flat=True)) == [8_999]
+    assert list(Charge.objects.values_list("amount_cents", flat=True)) == [8_999]
 
     june = at(date(2026, 6, 10))
     services.member_remove(workspace=workspace, actor=owner, membership=paid, now=june)
@@ -49,15 +48,15 @@ def test_a_seat_invoice_covered_by_the_account_credit_is_paid_without_charging_t
     assert invoice.status == InvoiceStatus.PAID
     assert account_balance_cents(workspace) == 4_500  # 54,00 € − 9,00 €
     # The card was charged once, in March; never for the December invoice.
-    assert LocalCharge.objects.count() == 1
+    assert Charge.objects.count() == 1
 
     # The charge task run for it anyway (a retry, a replay) does not reach the gateway either.
     outcome = charge_invoice(invoice_id=invoice.pk, attempt=1, now=at(date(2026, 12, 2), 10))
     assert outcome.succeeded
-    assert LocalCharge.objects.count() == 1
+    assert Charge.objects.count() == 1
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_due_cents) == (InvoiceStatus.PAID, 0)
-    assert not LocalCharge.objects.filter(workspace=other_workspace).exists()
+    assert not Charge.objects.filter(workspace=other_workspace).exists()
 
 
 def test_the_charge_itself_never_sends_an_invoice_with_nothing_due_to_the_gateway(workspace, pro_annual):
@@ -82,6 +81,6 @@ def test_the_charge_itself_never_sends_an_invoice_with_nothing_due_to_the_gatewa
     outcome = charge_invoice(invoice_id=draft.pk, attempt=1, now=at(date(2026, 12, 2), 10))
 
     assert outcome.succeeded
-    assert not LocalCharge.objects.exists()  # the card on file was never charged
+    assert not Charge.objects.exists()  # the card on file was never charged
     invoice = Invoice.objects.get(pk=draft.pk)
     assert (invoice.status, invoice.amount_due_cents, invoice.total_cents) == (InvoiceStatus.PAID, 0, 900)

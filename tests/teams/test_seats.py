@@ -10,9 +10,8 @@ import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
 from domain.periods import Interval
-from invoices.models import AccountBalanceEntry, Invoice
+from invoices.models import AccountBalanceEntry, Charge, Invoice
 from invoices.selectors import account_balance_cents
-from subscriptions.models import LocalCharge
 from teams import errors, selectors, services
 from teams import services as membership_services
 from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatStatus
@@ -159,7 +158,7 @@ def test_readding_the_same_person_the_same_day_does_not_double_charge(
     assert (charge.status, charge.amount_cents) == (ChargeStatus.PENDING, 7_499)
     run_seat_sweeps(now=at(date(2026, 3, 2)))
     assert Invoice.objects.get().subtotal_cents == 7_499
-    assert LocalCharge.objects.count() == 1
+    assert Charge.objects.count() == 1
 
 
 def test_readding_after_a_credited_removal_the_same_day_takes_the_credit_back(
@@ -202,7 +201,7 @@ def test_a_members_own_personal_plan_is_never_billed_by_the_team(workspace, owne
     run_seat_sweeps(now=at(date(2026, 3, 2)))
     assert Invoice.objects.filter(workspace=workspace).count() == 1
     assert not Invoice.objects.filter(workspace=personal).exists()
-    assert not LocalCharge.objects.filter(workspace=personal).exists()
+    assert not Charge.objects.filter(workspace=personal).exists()
     assert not SeatCharge.objects.filter(workspace=personal).exists()
 
 

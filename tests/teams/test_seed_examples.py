@@ -15,9 +15,8 @@ import time_machine
 
 from billing.seat_sweeps import run_seat_sweeps
 from domain.periods import Interval
-from invoices.models import DocumentType, Invoice, InvoiceStatus
+from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
-from subscriptions.models import LocalCharge
 from teams import selectors, services
 from teams import services as membership_services
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
@@ -72,7 +71,7 @@ def test_example_1_three_members_on_1_march_one_paid_seat_invoiced_2_march_for_1
     (line,) = invoice.lines.all()
     assert line.kind == "seat_proration"
     assert line_text(line) == "Siège Pro — c@team.test | 1 × 89,99\u00a0€ × 10/12 mois = 74,99\u00a0€"
-    assert LocalCharge.objects.get(workspace=workspace).amount_cents == 8_999
+    assert Charge.objects.get(workspace=workspace).amount_cents == 8_999
     assert not Invoice.objects.filter(workspace=other_workspace).exists()
 
 

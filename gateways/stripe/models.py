@@ -1,0 +1,51 @@
+"""What the Stripe gateway keeps: each workspace's Customer, and every webhook event
+received, stored once by its id before anything else (docs/rules/payments.md#webhooks)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workspaces.models import Workspace
+
+
+class StripeCustomer(models.Model):
+    workspace = models.OneToOneField(Workspace, on_delete=models.PROTECT, related_name="stripe_customer")
+    customer_id = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return self.customer_id
+
+
+class EventState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
+
+
+class StripeEvent(models.Model):
+    """A Stripe event as delivered (or read back by the catch-up), processed by a task."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    #: The event's own ``created`` (Stripe's clock).
+    created = models.DateTimeField()
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=EventState.choices, default=EventState.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    #: Why an event was ignored (not ours, a type we do not handle).
+    note = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        indexes = (models.Index(fields=("state", "received_at"), name="stripe_event_state"),)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type})"

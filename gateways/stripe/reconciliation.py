@@ -1,0 +1,96 @@
+"""The catch-up and reconciliation sweep (docs/rules/payments.md#catch-up-and-reconciliation),
+run by Celery beat: Stripe's events since the last one stored are read back and stored
+like a delivery; charges left waiting are asked again; and paid invoices are compared
+with Stripe's succeeded PaymentIntents, reported without changing anything."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.services.payments import charge_answered
+from gateways.base import get_gateway
+from gateways.stripe.client import call, client
+from gateways.stripe.models import StripeEvent
+from gateways.stripe.webhooks import PROCESS_TASK, store_event
+from invoices.models import Charge, ChargeStatus
+from workspaces.jobs import enqueue
+
+logger = logging.getLogger(__name__)
+
+#: How far back the comparison of paid invoices and succeeded intents looks.
+RECONCILE_WINDOW = timedelta(days=3)
+#: A charge without an answer is asked again after this long.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def catch_up_events() -> int:
+    """Store (and queue) every event Stripe has after the last one we stored."""
+    last = StripeEvent.objects.order_by("-created").values_list("created", flat=True).first()
+    params: Any = {"limit": 100}
+    if last is not None:
+        params["created"] = {"gte": int(last.timestamp())}
+    page = call(lambda: client().v1.events.list(params=params))
+    stored = 0
+    for event in page.auto_paging_iter():
+        row, created = store_event(event.to_dict())
+        if created:
+            stored += 1
+            transaction.on_commit(lambda pk=row.pk: enqueue(PROCESS_TASK, pk))
+    return stored
+
+
+def recheck_waiting_charges() -> int:
+    now = timezone.now()
+    waiting = Charge.objects.filter(
+        status__in=(ChargeStatus.PROCESSING, ChargeStatus.REQUIRES_ACTION, ChargeStatus.PENDING),
+        updated_at__lte=now - STALE_AFTER,
+    ).exclude(reference="")
+    for charge in waiting:
+        charge_answered(charge_id=charge.pk, result=get_gateway().charge_status(charge.reference), now=now)
+    return len(waiting)
+
+
+def reconciliation_report() -> list[str]:
+    """Differences between our succeeded charges and Stripe's succeeded intents over the
+    window; nothing is changed, each difference is logged for operators."""
+    since = timezone.now() - RECONCILE_WINDOW
+    ours = {
+        charge.reference: charge
+        for charge in Charge.objects.filter(status=ChargeStatus.SUCCEEDED, updated_at__gte=since).exclude(
+            reference=""
+        )
+    }
+    page = call(
+        lambda: client().v1.payment_intents.list(
+            params={"limit": 100, "created": {"gte": int(since.timestamp())}}
+        )
+    )
+    theirs = {intent.id: intent for intent in page.auto_paging_iter() if intent.status == "succeeded"}
+    differences = []
+    for reference, charge in ours.items():
+        if reference not in theirs:
+            differences.append(
+                f"charge {charge.idempotency_key} is paid here, not succeeded in Stripe ({reference})"
+            )
+    for reference, intent in theirs.items():
+        metadata = intent.get("metadata") or {}
+        if reference not in ours and metadata.get("invoice_id"):
+            differences.append(
+                f"intent {reference} succeeded in Stripe for invoice {metadata['invoice_id']}, not paid here"
+            )
+    for line in differences:
+        logger.warning("Stripe reconciliation: %s", line)
+    return differences
+
+
+def catch_up_and_reconcile() -> dict[str, int]:
+    return {
+        "events_stored": catch_up_events(),
+        "charges_rechecked": recheck_waiting_charges(),
+        "differences": len(reconciliation_report()),
+    }
