@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from domain.calendar import day_of
 from invoices.models import Invoice
 from subscriptions import selectors
-from subscriptions.models import Subscription
+from subscriptions.models import PaymentMethod, Subscription
 from workspaces.formatting import format_date, format_money
 from workspaces.models import Workspace
 from workspaces.selectors import billing_contacts
@@ -75,6 +75,20 @@ def send_payment_action_required(
                 "lapses_at": format_date(day_of(lapses_at, workspace.billing_zone), locale, "long")
                 if lapses_at
                 else "",
+            },
+        )
+
+
+def send_card_expiring(*, workspace: Workspace, method: PaymentMethod) -> bool:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _send(
+            workspace,
+            _("Your card expires soon — %(workspace)s") % {"workspace": workspace.name},
+            "billing/email/card_expiring.txt",
+            {
+                "brand": method.brand,
+                "last4": method.last4,
+                "expiry": f"{method.exp_month:02d}/{method.exp_year}",
             },
         )
 

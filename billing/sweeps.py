@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from billing import notifications
 from billing.services import dunning, lifecycle, renewals
 from billing.services.billing_time_zone import billing_time_zone_changes_apply
+from billing.services.card_expiry import send_card_expiry_notices
 from billing.services.collection import CHARGE_TASK, lapse_waiting_changes
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -143,6 +144,7 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
     renewed, charges_queued = renew(now=now, charge_inline=charge_inline)
     retries = retry_dunning(now=now, charge_inline=charge_inline)
     reminders = send_trial_reminders(now=now)
+    card_notices = send_card_expiry_notices(now=now)
     summary = {
         "changes_lapsed": lapsed,
         "expired": expired,
@@ -151,6 +153,7 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
         "charges_queued": charges_queued,
         "dunning_retries": retries,
         "trial_reminders": reminders,
+        "card_expiry_notices": card_notices,
     }
     logger.info("billing sweeps at %s: %s", now.isoformat(), summary)
     return summary

@@ -197,6 +197,47 @@ class IdempotencyReplay:
             return response
 
 
+def add_disputes(app: web.Application) -> None:
+    """Disputes, which localstripe lacks: ``GET /v1/disputes/<id>`` answers like Stripe, and
+    tests open or close one through ``POST /_config/disputes`` (``charge``, ``amount``,
+    optional ``id`` and ``status``: Stripe's ``needs_response``, ``won``, ``lost``…)."""
+    statuses = {"warning_needs_response", "needs_response", "under_review", "won", "lost"}
+
+    async def retrieve(request: web.Request) -> web.Response:
+        dispute = server.store.get(f"dispute:{request.match_info['id']}")
+        if dispute is None:
+            return _error(404, "invalid_request_error", "No such dispute")
+        return web.json_response(dispute)
+
+    async def configure(request: web.Request) -> web.Response:
+        form = await request.post()
+        dispute_id = str(form.get("id") or f"dp_{os.urandom(8).hex()}")
+        current = dict(server.store.get(f"dispute:{dispute_id}") or {})
+        charge = str(form.get("charge") or current.get("charge") or "")
+        status = str(form.get("status") or current.get("status") or "needs_response")
+        if not charge.startswith("ch_") or status not in statuses:
+            return _error(400, "invalid_request_error", "charge (ch_…) and a dispute status are required")
+        charged = server.store.get(f"charge:{charge}")
+        intent = getattr(charged, "payment_intent", None)
+        current.update(
+            id=dispute_id,
+            object="dispute",
+            charge=charge,
+            payment_intent=intent,
+            amount=int(str(form.get("amount") or current.get("amount") or getattr(charged, "amount", 0))),
+            currency=str(getattr(charged, "currency", "eur")),
+            status=status,
+            reason=str(form.get("reason") or current.get("reason") or "general"),
+            created=current.get("created") or int(time.time()),
+            livemode=False,
+        )
+        server.store[f"dispute:{dispute_id}"] = current
+        return web.json_response(current)
+
+    app.router.add_get("/v1/disputes/{id}", retrieve)
+    app.router.add_post("/_config/disputes", configure)
+
+
 def build_app(state_dir: Path, parent_pid: int | None = None, *, persist: bool = True) -> web.Application:
     """localstripe's application with the store, the replay layer and the parent watch.
 
@@ -219,6 +260,7 @@ def build_app(state_dir: Path, parent_pid: int | None = None, *, persist: bool =
         return web.json_response({"pid": os.getpid(), "state_dir": str(state_dir)})
 
     app.router.add_get("/_config/server", describe)
+    add_disputes(app)
 
     if parent_pid is not None:
 

@@ -204,6 +204,44 @@ def credits_revoke_purchased(*, workspace: Workspace, source: str, now: datetime
     Returns the credits taken back (0 if none are left, the grant was already revoked,
     or no grant has that source). Credits already used stay used.
     """
+    return _take_unused(workspace=workspace, source=source, now=now, note=f"refund of {source.strip()}")
+
+
+@transaction.atomic
+def credits_hold_purchased(*, workspace: Workspace, source: str, now: datetime) -> int:
+    """A purchase whose payment is disputed: its unconsumed credits are held (out of the
+    balance) until the dispute closes (docs/rules/credits.md#disputed-purchases). Returns
+    how many were held."""
+    return _take_unused(workspace=workspace, source=source, now=now, note=f"dispute hold of {source.strip()}")
+
+
+@transaction.atomic
+def credits_release_hold(*, workspace: Workspace, source: str, credits: int, now: datetime) -> int:
+    """The dispute was won: the credits held from that purchase are spendable again."""
+    if not is_int(credits) or credits <= 0:
+        return 0
+    state = ledger.lock_balance(workspace, now)
+    grant = (
+        CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=False)
+        .exclude(bucket__in=(GrantBucket.PLAN_ALLOWANCE, GrantBucket.ADDON_ALLOWANCE))
+        .first()
+    )
+    if grant is None:
+        return 0
+    CreditGrant.objects.filter(pk=grant.pk).update(remaining=credits, revoked_at=None)
+    ledger.append_entry(
+        workspace=workspace,
+        state=state,
+        amount=credits,
+        kind=EntryKind.ADJUST,
+        grant=grant,
+        now=now,
+        note=f"dispute won for {grant.source}",
+    )
+    return credits
+
+
+def _take_unused(*, workspace: Workspace, source: str, now: datetime, note: str) -> int:
     state = ledger.lock_balance(workspace, now)
     grant = (
         CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=True)
@@ -222,7 +260,7 @@ def credits_revoke_purchased(*, workspace: Workspace, source: str, now: datetime
             kind=EntryKind.ADJUST,
             grant=grant,
             now=now,
-            note=f"refund of {grant.source}",
+            note=note,
         )
     return taken
 

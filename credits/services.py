@@ -275,6 +275,8 @@ from credits.grants import (  # noqa: E402
     credits_adjust,
     credits_grant_free,
     credits_grant_purchased,
+    credits_hold_purchased,
+    credits_release_hold,
     credits_revoke_purchased,
 )
 
@@ -288,6 +290,8 @@ __all__ = [
     "credits_consume",
     "credits_grant_free",
     "credits_grant_purchased",
+    "credits_hold_purchased",
+    "credits_release_hold",
     "credits_reserve",
     "credits_revoke_purchased",
     "reservation_capture",

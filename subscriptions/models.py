@@ -208,7 +208,8 @@ class EventKind(models.TextChoices):
     CREDITS_REFUNDED = "credits_refunded", _("Purchased credits taken back")
     PAYMENT_METHOD_UPDATED = "payment_method_updated", _("Payment method updated")
     PAYMENT_ACTION_REQUIRED = "payment_action_required", _("Payment awaiting authentication")
-    CHANGE_LAPSED = "change_lapsed", _("Change lapsed unauthenticated")
+    PAYMENT_DISPUTED = "payment_disputed", _("Payment disputed")
+    DISPUTE_CLOSED = "dispute_closed", _("Dispute closed")
 
 
 class SubscriptionEvent(models.Model):

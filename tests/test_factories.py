@@ -87,7 +87,8 @@ def test_a_card_is_saved_as_the_default_payment_method(workspace, owner):
     assert list(PaymentMethod.objects.filter(is_default=True)) == [declined]
     assert (first.last4, declined.last4) == ("4242", "0341")
     # Saved through Stripe: the card is Stripe's PaymentMethod, never its number.
-    assert first.card_token.startswith("pm_") and declined.card_token.startswith("pm_")
+    assert first.card_token.startswith("pm_")
+    assert declined.card_token.startswith("pm_")
 
 
 def test_a_subscription_is_bought_through_billing(workspace, owner):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from billing.pages.cards import BillingPage
 from credits import selectors as credit_selectors
 from credits.models import CreditGrant
 from invoices import selectors as invoice_selectors
-from invoices.models import Invoice
+from invoices.models import Charge, ChargeStatus, Invoice
 from workspaces.models import Workspace
 
 #: Rows per page of the invoices table and of the credit purchase history
@@ -31,7 +31,13 @@ def paginate(queryset: QuerySet[Invoice] | QuerySet[CreditGrant], number: str | 
 
 def invoice_rows(workspace: Workspace) -> QuerySet[Invoice]:
     # The table shows no line: drop the lines prefetch of the invoices' own selector.
-    return invoice_selectors.invoices_of(workspace).prefetch_related(None)
+    # An invoice whose charge waits for the payer's authentication offers to confirm it.
+    waiting = Charge.objects.filter(invoice=OuterRef("pk"), status=ChargeStatus.REQUIRES_ACTION)
+    return (
+        invoice_selectors.invoices_of(workspace)
+        .prefetch_related(None)
+        .annotate(awaits_authentication=Exists(waiting))
+    )
 
 
 def billing_page(

@@ -58,6 +58,8 @@ class SubscriptionCard:
     trial_end: datetime | None
     trial_days_left: int
     card: CardInfo | None
+    #: The card on file ends within its notice window (docs/rules/payments.md#card-expiry-notices).
+    card_expires_soon: bool = False
 
     @property
     def is_free(self) -> bool:

@@ -110,6 +110,19 @@ def outcome_of(result: ApplyResult, headline: str) -> Outcome:
     A declined change is not applied (docs/rules/lifecycle.md#pay-then-apply): the
     message then says so instead of the headline."""
     failed = result.payment is not None and not result.payment.succeeded
+    if result.payment is not None and result.payment.requires_action and result.invoice is not None:
+        return Outcome(
+            level=messages.WARNING,
+            message=_(
+                "Your bank asks you to confirm the payment of %(amount)s (invoice %(number)s). "
+                "The change is made once it is confirmed: use the link we emailed you, or "
+                '"Confirm the payment" in Billing, within 23 hours.'
+            )
+            % {
+                "amount": display.money(result.invoice.amount_due_cents, result.preview.currency),
+                "number": result.invoice.number,
+            },
+        )
     if failed and result.invoice is not None and result.invoice.status == InvoiceStatus.VOID:
         assert result.payment is not None
         return Outcome(

@@ -46,6 +46,15 @@ def invoice_pay(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
                         _("Invoice %(number)s is paid: %(amount)s.")
                         % {"number": invoice.number, "amount": amount},
                     )
+                if outcome.requires_action:
+                    return Outcome(
+                        messages.WARNING,
+                        _(
+                            "Your bank asks you to confirm the payment of %(amount)s: use "
+                            '"Confirm the payment" on invoice %(number)s.'
+                        )
+                        % {"number": invoice.number, "amount": amount},
+                    )
                 return Outcome(
                     messages.ERROR,
                     _(

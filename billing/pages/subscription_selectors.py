@@ -8,7 +8,7 @@ instead of letting every selector fetch it again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -16,6 +16,8 @@ from typing import Any, Literal
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery
 
 from billing.pages.cards import AnnualOffer, Extras, OverviewPage, PlanOption, SubscriptionCard, UsersCard
+from domain.calendar import day_of
+from domain.cards import expires_soon
 from domain.periods import Interval
 from gateways.base import CardInfo
 from subscriptions import pricing
@@ -162,8 +164,12 @@ def subscription_card(
     trial_days_left = 0
     if subscription.status == SubscriptionStatus.TRIALING and subscription.trial_end:
         trial_days_left = max(0, math.ceil((subscription.trial_end - now) / timedelta(days=1)))
-    return _card(
-        subscription, next_at=next_at, next_cents=next_cents, trial_days_left=trial_days_left, card=card
+    return replace(
+        _card(
+            subscription, next_at=next_at, next_cents=next_cents, trial_days_left=trial_days_left, card=card
+        ),
+        card_expires_soon=card is not None
+        and expires_soon(card.exp_month, card.exp_year, day_of(now, workspace.billing_zone)),
     )
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from billing.services.payments import charge_answered
 from billing.services.refunds import refund_recorded
 from gateways.base import get_gateway
-from gateways.stripe import payment_methods
+from gateways.stripe import disputes, payment_methods
 from gateways.stripe.client import call, client
 from gateways.stripe.models import EventState, StripeEvent
 from invoices.models import Charge
@@ -38,8 +38,8 @@ def _charge_of_intent(intent: dict[str, Any]) -> Charge | None:
     if charge is not None:
         return charge
     metadata = intent.get("metadata") or {}
-    invoice_id, attempt = metadata.get("invoice_id"), metadata.get("attempt")
-    if not (str(invoice_id or "").isdigit() and str(attempt or "").isdigit()):
+    invoice_id, attempt = str(metadata.get("invoice_id") or ""), str(metadata.get("attempt") or "")
+    if not (invoice_id.isdigit() and attempt.isdigit()):
         return None
     return Charge.objects.filter(invoice_id=int(invoice_id), attempt=int(attempt)).first()
 
@@ -87,6 +87,8 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.canceled": _payment_intent,
     "charge.refunded": _refunded_charge,
     "refund.updated": _refund_updated,
+    "charge.dispute.created": disputes.dispute_opened,
+    "charge.dispute.closed": disputes.dispute_closed,
     "setup_intent.succeeded": payment_methods.setup_succeeded,
     "payment_method.attached": payment_methods.method_changed,
     "payment_method.updated": payment_methods.method_changed,

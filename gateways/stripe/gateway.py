@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from domain.cards import expired
 from gateways.base import (
     CardDeclined,
     CardInfo,
@@ -42,11 +43,6 @@ INTENT_STATUSES = {
     "requires_confirmation": ChargeStatus.PROCESSING,
     "requires_capture": ChargeStatus.PROCESSING,
 }
-
-
-def card_expired(exp_month: int, exp_year: int, year: int, month: int) -> bool:
-    """A card is valid through the last day of its expiry month."""
-    return (exp_year, exp_month) < (year, month)
 
 
 def intent_result(intent: Any) -> ChargeResult:
@@ -124,6 +120,8 @@ class StripeGateway:
                 lambda: client().v1.payment_methods.attach(method_id, params={"customer": customer})
             )
         card = method.card
+        if card is None:
+            raise PaymentError(_("This card confirmation is not valid."))
         return SavedCard(
             card=CardInfo(
                 brand=BRANDS.get(card.brand, str(card.brand).title()),
@@ -156,8 +154,7 @@ class StripeGateway:
         method = PaymentMethod.objects.filter(workspace=workspace, is_default=True).first()
         if method is None:
             return ChargeResult(ChargeStatus.FAILED, "", _("No payment method on file."))
-        today = timezone.now()
-        if card_expired(method.exp_month, method.exp_year, today.year, today.month):
+        if expired(method.exp_month, method.exp_year, timezone.now().date()):
             return ChargeResult(ChargeStatus.FAILED, "", _("The card has expired."))
         customer = self.ensure_customer(workspace)
         params: Any = {

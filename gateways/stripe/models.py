@@ -49,3 +49,18 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type})"
+
+
+class StripeDispute(models.Model):
+    """A dispute on one of our charges: what was held when it opened, and how it closed
+    (states only move forward: open, then won or lost)."""
+
+    dispute_id = models.CharField(max_length=200, unique=True)
+    charge = models.ForeignKey("invoices.Charge", on_delete=models.PROTECT, related_name="disputes")
+    status = models.CharField(max_length=32)
+    credits_held = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.dispute_id

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -40,7 +41,7 @@ def catch_up_events() -> int:
         row, created = store_event(event.to_dict())
         if created:
             stored += 1
-            transaction.on_commit(lambda pk=row.pk: enqueue(PROCESS_TASK, pk))
+            transaction.on_commit(partial(enqueue, PROCESS_TASK, row.pk))
     return stored
 
 

@@ -29,11 +29,11 @@ class Command(BaseCommand):
             for row in rows[: max(1, options["limit"])]:
                 self.stdout.write(f"{row.event_id}\t{row.type}\t{row.state}\t{row.attempts}\t{row.note}")
             return
-        row = StripeEvent.objects.filter(event_id=options["event_id"]).first()
-        if row is None:
+        found = StripeEvent.objects.filter(event_id=options["event_id"]).first()
+        if found is None:
             raise CommandError(f"No stored Stripe event has the id {options['event_id']!r}.")
         try:
-            state = events.replay(row.pk)
+            state = events.replay(found.pk)
         except Exception as exc:
-            raise CommandError(f"Event {row.event_id} failed again: {exc}") from exc
-        self.stdout.write(f"{row.event_id}: {state}")
+            raise CommandError(f"Event {found.event_id} failed again: {exc}") from exc
+        self.stdout.write(f"{found.event_id}: {state}")
