@@ -9,7 +9,9 @@ from datetime import datetime
 from django.db import transaction
 
 from billing.services.settlement import settle_refunded
+from gateways.base import get_gateway
 from invoices import services as invoice_services
+from invoices.errors import InvoiceNotRefundable
 from invoices.issuing import issue_invoices
 from invoices.models import Charge, ChargeStatus, Invoice, InvoiceStatus
 from invoices.refunds import refund_draft
@@ -40,3 +42,21 @@ def refund_recorded(*, charge_id: int, refunded_total_cents: int, now: datetime)
             refunded = invoice_services.invoice_refund(invoice=invoice, now=now)
             settle_refunded(invoice=refunded, now=now)
         return Invoice.objects.get(pk=issued.invoice_id)
+
+
+def refund_payment(*, invoice_id: int, amount_cents: int, now: datetime) -> Invoice:
+    """Give ``amount_cents`` of an invoice's payment back to the card through the gateway,
+    then record it (:func:`refund_recorded`). Call it outside any transaction. Refused
+    (:class:`~invoices.errors.InvoiceNotRefundable`) when the invoice has no payment left
+    to refund for that amount."""
+    charge = (
+        Charge.objects.filter(invoice_id=invoice_id, status=ChargeStatus.SUCCEEDED).exclude(reference="").first()
+    )
+    if charge is None or not 0 < amount_cents <= charge.amount_cents - charge.refunded_cents:
+        raise InvoiceNotRefundable()
+    refunded_total = charge.refunded_cents + amount_cents
+    result = get_gateway().refund(charge.reference, amount_cents, f"refund:{charge.pk}:{refunded_total}")
+    refund_recorded(charge_id=charge.pk, refunded_total_cents=refunded_total, now=now)
+    note = Invoice.objects.filter(source=f"refund:{charge.pk}:{refunded_total}").first()
+    assert result.succeeded and note is not None
+    return note
