@@ -50,7 +50,9 @@ def refund_payment(*, invoice_id: int, amount_cents: int, now: datetime) -> Invo
     (:class:`~invoices.errors.InvoiceNotRefundable`) when the invoice has no payment left
     to refund for that amount."""
     charge = (
-        Charge.objects.filter(invoice_id=invoice_id, status=ChargeStatus.SUCCEEDED).exclude(reference="").first()
+        Charge.objects.filter(invoice_id=invoice_id, status=ChargeStatus.SUCCEEDED)
+        .exclude(reference="")
+        .first()
     )
     if charge is None or not 0 < amount_cents <= charge.amount_cents - charge.refunded_cents:
         raise InvoiceNotRefundable()
@@ -58,5 +60,6 @@ def refund_payment(*, invoice_id: int, amount_cents: int, now: datetime) -> Invo
     result = get_gateway().refund(charge.reference, amount_cents, f"refund:{charge.pk}:{refunded_total}")
     refund_recorded(charge_id=charge.pk, refunded_total_cents=refunded_total, now=now)
     note = Invoice.objects.filter(source=f"refund:{charge.pk}:{refunded_total}").first()
-    assert result.succeeded and note is not None
+    if not result.succeeded or note is None:
+        raise InvoiceNotRefundable()
     return note

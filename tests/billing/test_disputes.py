@@ -64,9 +64,15 @@ def pack_bought(billed_workspace, owner):
     now = at(2026, 3, 2, 10)
     preview = services.preview_customize(workspace=billed_workspace, extra_seats=0, credit_packs=2, now=now)
     result = services.apply_customize(
-        workspace=billed_workspace, actor=owner, extra_seats=0, credit_packs=2, preview=preview.confirmation, now=now
+        workspace=billed_workspace,
+        actor=owner,
+        extra_seats=0,
+        credit_packs=2,
+        preview=preview.confirmation,
+        now=now,
     )
-    assert result.payment is not None and result.payment.succeeded
+    assert result.payment is not None
+    assert result.payment.succeeded
     charge = Charge.objects.get(invoice=result.invoice)
     intent = client().v1.payment_intents.retrieve(charge.reference)
     latest = intent.latest_charge
@@ -106,18 +112,24 @@ def test_a_dispute_holds_the_credits_bought_and_a_won_one_gives_them_back(
     assert closed.data["credits_given_back"] == held.data["credits_held"]
 
 
-def test_a_lost_dispute_keeps_the_credits_taken(client, pack_bought, admins, django_capture_on_commit_callbacks):
+def test_a_lost_dispute_keeps_the_credits_taken(
+    client, pack_bought, admins, django_capture_on_commit_callbacks
+):
     workspace, charge, charge_id = pack_bought
     before = balance_of(workspace)
     dispute = _offline("/_config/disputes", charge=charge_id, status="needs_response")
     _deliver(client, "charge.dispute.created", dispute, django_capture_on_commit_callbacks)
-    held = SubscriptionEvent.objects.get(workspace=workspace, kind=EventKind.PAYMENT_DISPUTED).data["credits_held"]
+    held = SubscriptionEvent.objects.get(workspace=workspace, kind=EventKind.PAYMENT_DISPUTED).data[
+        "credits_held"
+    ]
 
     lost = _offline("/_config/disputes", id=dispute["id"], status="lost")
     _deliver(client, "charge.dispute.closed", lost, django_capture_on_commit_callbacks)
 
     assert balance_of(workspace) == before - held
-    assert SubscriptionEvent.objects.get(workspace=workspace, kind=EventKind.DISPUTE_CLOSED).data["won"] is False
+    assert (
+        SubscriptionEvent.objects.get(workspace=workspace, kind=EventKind.DISPUTE_CLOSED).data["won"] is False
+    )
 
 
 def test_a_closing_event_seen_first_still_holds_then_settles_once(

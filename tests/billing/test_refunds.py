@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from billing.services.refunds import refund_payment, refund_recorded
-from invoices.refunds import base_for_total
 from gateways.stripe.client import client
 from invoices.errors import InvoiceNotRefundable
 from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
+from invoices.refunds import base_for_total
 from invoices.selectors import account_balance_cents
 from tests.factories import subscribe
 from tests.subscriptions.conftest import at
