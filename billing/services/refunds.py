@@ -58,8 +58,7 @@ def refund_payment(*, invoice_id: int, amount_cents: int, now: datetime) -> Invo
         raise InvoiceNotRefundable()
     refunded_total = charge.refunded_cents + amount_cents
     result = get_gateway().refund(charge.reference, amount_cents, f"refund:{charge.pk}:{refunded_total}")
-    refund_recorded(charge_id=charge.pk, refunded_total_cents=refunded_total, now=now)
-    note = Invoice.objects.filter(source=f"refund:{charge.pk}:{refunded_total}").first()
-    if not result.succeeded or note is None:
+    if not result.succeeded:
         raise InvoiceNotRefundable()
-    return note
+    refund_recorded(charge_id=charge.pk, refunded_total_cents=refunded_total, now=now)
+    return Invoice.objects.get(source=f"refund:{charge.pk}:{refunded_total}")
