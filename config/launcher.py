@@ -13,7 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from config import embedded
@@ -23,6 +26,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def _run_step(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, check=True)
+
+
+def _catch_up_when_serving(url: str) -> None:
+    """The demo's charges were made before the web server listened, so their webhooks
+    found no one: once it answers, read them back from Stripe (the scheduled catch-up,
+    run now)."""
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own loopback address
+        except urllib.error.HTTPError:
+            break  # it answers (a redirect to sign in, or an error page)
+        except OSError:
+            time.sleep(0.5)
+            continue
+        break
+    subprocess.run([sys.executable, "manage.py", "stripe_events", "catch-up"], cwd=BASE_DIR, check=False)
 
 
 def main() -> int:
@@ -45,6 +64,7 @@ def main() -> int:
         "beat": [*celery, "beat", "--loglevel=INFO", f"--schedule={schedule}"],
     }
     children = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in commands.items()}
+    threading.Thread(target=_catch_up_when_serving, args=(f"http://{host}:{port}/",), daemon=True).start()
     print(f"\n  SeatCredit is running at http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
 
     stopping = False

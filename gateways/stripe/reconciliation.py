@@ -66,21 +66,31 @@ def reconciliation_report() -> list[str]:
             reference=""
         )
     }
-    page = call(
-        lambda: client().v1.payment_intents.list(
-            params={"limit": 100, "created": {"gte": int(since.timestamp())}}
-        )
-    )
-    theirs = {intent.id: intent for intent in page.auto_paging_iter() if intent.status == "succeeded"}
+    # Newest first: read back until the window's start.
+    page = call(lambda: client().v1.payment_intents.list(params={"limit": 100}))
+    theirs = {}
+    for intent in page.auto_paging_iter():
+        if intent.created < int(since.timestamp()):
+            break
+        if intent.status == "succeeded":
+            theirs[intent.id] = intent
     differences = []
     for reference, charge in ours.items():
-        if reference not in theirs:
+        status = (
+            theirs[reference].status if reference in theirs else get_gateway().charge_status(reference).status
+        )
+        if status != "succeeded":
             differences.append(
-                f"charge {charge.idempotency_key} is paid here, not succeeded in Stripe ({reference})"
+                f"charge {charge.idempotency_key} is paid here, {status} in Stripe ({reference})"
             )
+    paid_here = set(
+        Charge.objects.filter(reference__in=list(theirs), status=ChargeStatus.SUCCEEDED).values_list(
+            "reference", flat=True
+        )
+    )
     for reference, intent in theirs.items():
         metadata = intent.get("metadata") or {}
-        if reference not in ours and metadata.get("invoice_id"):
+        if reference not in paid_here and metadata.get("invoice_id"):
             differences.append(
                 f"intent {reference} succeeded in Stripe for invoice {metadata['invoice_id']}, not paid here"
             )

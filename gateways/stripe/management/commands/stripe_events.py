@@ -1,4 +1,5 @@
-"""``manage.py stripe_events list [--state failed]`` and ``manage.py stripe_events replay <event id>``."""
+"""``manage.py stripe_events list [--state failed]``, ``manage.py stripe_events replay <event id>``
+and ``manage.py stripe_events catch-up`` (the scheduled catch-up and reconciliation, now)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gateways.stripe import events
+from gateways.stripe import events, reconciliation
 from gateways.stripe.models import EventState, StripeEvent
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         listing.add_argument("--limit", type=int, default=50)
         replay = sub.add_parser("replay", help="Process an event again (a failed one, typically).")
         replay.add_argument("event_id", help="Stripe's event id (evt_…).")
+        sub.add_parser("catch-up", help="Read back missed events, recheck waiting charges, reconcile.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
@@ -28,6 +30,10 @@ class Command(BaseCommand):
                 rows = rows.filter(state=options["state"])
             for row in rows[: max(1, options["limit"])]:
                 self.stdout.write(f"{row.event_id}\t{row.type}\t{row.state}\t{row.attempts}\t{row.note}")
+            return
+        if options["action"] == "catch-up":
+            summary = reconciliation.catch_up_and_reconcile()
+            self.stdout.write(", ".join(f"{name}: {count}" for name, count in summary.items()))
             return
         found = StripeEvent.objects.filter(event_id=options["event_id"]).first()
         if found is None:
