@@ -16,7 +16,7 @@ from billing.services.dunning import claim_attempt, refresh_past_due
 from billing.services.lifecycle import expire_after_dunning
 from billing.services.payments import CHARGE_TASK, charge_answered, charge_invoice, payment_method_save
 from billing.services.pending import lapse_message, lapsed_changes, pending_drop
-from gateways.base import CardInfo, get_gateway
+from gateways.base import CardInfo, PaymentError, get_gateway
 from invoices.models import PAYABLE_STATUSES, Charge, Invoice, InvoiceStatus
 from invoices.selectors import unpaid_invoice_ids
 from invoices.services import invoice_void
@@ -121,11 +121,18 @@ def lapse_waiting_changes(*, now: datetime) -> int:
     how many lapsed. Call it outside any transaction."""
     lapsed = 0
     for invoice_id in lapsed_changes(now):
-        for charge in Charge.objects.filter(invoice_id=invoice_id).exclude(reference="").order_by("attempt"):
-            if not charge.is_final:
-                charge_answered(
-                    charge_id=charge.pk, result=get_gateway().cancel_charge(charge.reference), now=now
-                )
+        try:
+            for charge in Charge.objects.filter(invoice_id=invoice_id).order_by("attempt"):
+                if not charge.reference and not charge.is_final:
+                    # Never answered (Stripe unreachable): ask again under the same key,
+                    # which tells whether that first request went through.
+                    charge_invoice(invoice_id=invoice_id, attempt=charge.attempt, now=now)
+                    charge.refresh_from_db()
+                if charge.reference and not charge.is_final:
+                    result = get_gateway().cancel_charge(charge.reference)
+                    charge_answered(charge_id=charge.pk, result=result, now=now)
+        except PaymentError:
+            continue  # Stripe cannot tell yet: the next sweep asks again
         if not Invoice.objects.filter(pk=invoice_id, status=InvoiceStatus.PAID).exists():
             lapsed += int(pending_drop(invoice_id=invoice_id, now=now, reason=lapse_message()))
     return lapsed
