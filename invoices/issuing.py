@@ -108,6 +108,10 @@ class InvoiceDraft:
     #: The VAT rate to apply, when it must be another document's (a cancellation);
     #: by default the current rate.
     vat_rate_bp: int | None = None
+    #: A credit note's status at issue when its money does not go to the account balance:
+    #: ``issued`` for a cancellation (the default with ``cancels``), ``refunded`` for money
+    #: given back to the card.
+    credit_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,10 +293,14 @@ def _document_type(totals: Totals) -> str:
     return _CREDIT_NOTE if totals.total_cents < 0 else _INVOICE
 
 
-def _final_status(totals: Totals, *, paid: bool) -> str:
-    """A credit note is credited at issue; an invoice with nothing left to pay is paid."""
+def _final_status(draft: InvoiceDraft, totals: Totals, *, paid: bool) -> str:
+    """A credit note is credited to the account balance at issue, unless it cancels an
+    unpaid invoice (issued) or records a refund to the card; an invoice with nothing left
+    to pay is paid."""
     if _is_credit_note(totals):
-        return str(InvoiceStatus.CREDITED.value)
+        if draft.credit_status:
+            return draft.credit_status
+        return str((InvoiceStatus.ISSUED if draft.cancels else InvoiceStatus.CREDITED).value)
     return str((InvoiceStatus.PAID if paid else InvoiceStatus.OPEN).value)
 
 
@@ -359,7 +367,7 @@ def _write(
                 "document_type": _document_type(totals),
                 "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
                 "currency": draft.buyer.currency,
-                "status": _final_status(totals, paid=invoice_id in paid),
+                "status": _final_status(draft, totals, paid=invoice_id in paid),
                 "number": number,
                 "billing_reason": draft.billing_reason,
                 "source": draft.source,

@@ -34,6 +34,8 @@ class InvoiceStatus(models.TextChoices):
     REFUNDED = "refunded", pgettext_lazy("invoice status", "Refunded")
     #: A credit note, its amount put on the account balance at issue.
     CREDITED = "credited", pgettext_lazy("invoice status", "Credited")
+    #: A credit note that cancels an unpaid invoice: nothing to give back.
+    ISSUED = "issued", pgettext_lazy("invoice status", "Issued")
 
 
 #: An invoice that can still be paid (charged, retried, marked paid) or voided.

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext
 
 from domain.vat import vat_cents
 from invoices.issuing import Buyer, InvoiceDraft, cancellation_draft
-from invoices.models import Invoice, LineKind
+from invoices.models import Invoice, InvoiceStatus, LineKind
 from invoices.totals import DraftLine
 
 
@@ -40,6 +40,7 @@ def refund_draft(invoice: Invoice, *, amount_cents: int, full: bool, source: str
             corrects_id=invoice.pk,
             cancels=True,
             vat_rate_bp=draft.vat_rate_bp,
+            credit_status=InvoiceStatus.REFUNDED,
         )
     base = base_for_total(
         amount_cents, vat_rate_bp=invoice.vat_rate_bp, reverse_charge=invoice.reverse_charge
@@ -63,4 +64,5 @@ def refund_draft(invoice: Invoice, *, amount_cents: int, full: bool, source: str
         corrects_id=invoice.pk,
         cancels=True,
         vat_rate_bp=int(invoice.vat_rate_bp),
+        credit_status=InvoiceStatus.REFUNDED,
     )

@@ -143,9 +143,7 @@ def charge_authenticate(request: WorkspaceRequest, invoice_id: int) -> HttpRespo
         elif outcome.requires_action:
             messages.warning(request, _("The payment is still waiting for your bank's confirmation."))
         else:
-            messages.error(
-                request, _("The payment was not confirmed: %(reason)s") % {"reason": outcome.message}
-            )
+            messages.error(request, f"{outcome.message} {_('Nothing was charged.')}")
         return redirect(billing)
     client_secret = ""
     error = ""

@@ -17,8 +17,16 @@
         payment_method: { card: card },
       });
       if (result.error) {
-        const declined = result.error.code === "card_declined";
-        errors.textContent = declined ? form.dataset.declined : result.error.message || form.dataset.failed;
+        // Our own words for a refusal or a failed authentication; Stripe's (in the page's
+        // language) for what the payer typed wrong.
+        const code = result.error.code;
+        if (code === "card_declined") {
+          errors.textContent = form.dataset.declined;
+        } else if (result.error.type === "validation_error" && result.error.message) {
+          errors.textContent = result.error.message;
+        } else {
+          errors.textContent = form.dataset.failed;
+        }
         button.disabled = false;
         return;
       }

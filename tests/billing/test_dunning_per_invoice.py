@@ -135,7 +135,7 @@ def test_never_paid_the_renewal_expires_the_subscription_on_day_7_with_credit_no
         ("AV-2026-000002", seat_invoice.pk),
     ]
     for note, cancelled in zip(notes, (renewal, seat_invoice), strict=True):
-        assert note.status == InvoiceStatus.CREDITED
+        assert note.status == InvoiceStatus.ISSUED  # cancels the unpaid invoice: nothing to the balance
         assert (note.subtotal_cents, note.vat_cents, note.total_cents) == (
             -cancelled.subtotal_cents,
             -cancelled.vat_cents,

@@ -44,7 +44,7 @@ def test_a_declined_upgrade_changes_nothing_and_voids_its_invoice(business, owne
     assert result.invoice.total_cents == 1_680
     # The issued invoice is cancelled by a credit note; its number stays used.
     note = Invoice.objects.get(corrects=result.invoice)
-    assert (note.number, note.status, note.total_cents) == ("AV-2026-000001", InvoiceStatus.CREDITED, -1_680)
+    assert (note.number, note.status, note.total_cents) == ("AV-2026-000001", InvoiceStatus.ISSUED, -1_680)
     assert _state(business) == before == ("business", SubscriptionStatus.ACTIVE, 0, None)
     assert credit_summary(business, now=APRIL_10).allowance == allowance == 50
 

@@ -33,6 +33,7 @@ def test_a_partial_then_the_full_refund_each_get_their_credit_note(paid):
     first = refund_payment(invoice_id=paid.pk, amount_cents=600, now=at(2026, 3, 5))
 
     assert (first.document_type, first.corrects_id) == (DocumentType.CREDIT_NOTE, paid.pk)
+    assert first.status == InvoiceStatus.REFUNDED  # back to the card, not to the balance
     assert (first.subtotal_cents, first.vat_cents, first.total_cents) == (-500, -100, -600)
     paid.refresh_from_db()
     assert paid.status == InvoiceStatus.PAID

@@ -15,14 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services
-from billing.services.collection import card_save
-from gateways.stripe.client import client
-from gateways.stripe.gateway import StripeGateway
 from invoices import selectors as invoice_selectors
 from invoices.models import Charge, ChargeStatus, Invoice, InvoiceStatus
 from subscriptions.models import PaymentMethod, PendingChange, PendingChangeState, Subscription
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, VISA_OK, MembershipFactory, UserFactory, price_id
+from tests.factories import PASSWORD, VISA_OK, MembershipFactory, UserFactory, price_id, save_card
 from tests.factories.subscriptions import VISA_3DS
 from workspaces.models import Membership, Role
 
@@ -81,32 +78,6 @@ def _overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def _save_authenticated_card(owner: Membership, number: str) -> PaymentMethod:
-    """Save a 3-D Secure test card as the card page does once the payer completed the
-    bank's check: the SetupIntent is confirmed with the card, then again (what Stripe.js
-    does after "Complete authentication"), read back and saved.
-
-    tests.factories.save_card cannot save VISA_3DS: it confirms once, the SetupIntent
-    stays in requires_action and the card is refused (CardDeclined)."""
-    workspace = owner.workspace
-    gateway = StripeGateway()
-    customer = gateway.ensure_customer(workspace)
-    method = client().v1.payment_methods.create(
-        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2039, "cvc": "123"}}
-    )
-    intent = client().v1.setup_intents.create(
-        params={"customer": customer, "usage": "off_session", "payment_method_types": ["card"]}
-    )
-    assert client().v1.setup_intents.confirm(intent.id, params={"payment_method": method.id}).status == (
-        "requires_action"
-    )
-    assert client().v1.setup_intents.confirm(intent.id).status == "succeeded"
-    saved = gateway.finish_card_setup(workspace, intent.id)
-    return card_save(
-        workspace=workspace, actor=owner, card=saved.card, token=saved.token, now=timezone.now()
-    ).method
-
-
 # --- Saving a card ------------------------------------------------------------------------------
 
 
@@ -130,7 +101,7 @@ def test_a_good_card_is_saved_and_shown(page, screenshot, acme_owner):
 
     page.goto(_card_page(workspace))
     current = page.get_by_test_id("current-card").inner_text()
-    assert current == "Carte actuelle : Visa se terminant par 4242, expire le 12/2034."
+    assert current == "Carte actuelle : Visa se terminant par 4242, expire fin 12/2034."
     screenshot("stripe-card-desktop")
     page.set_viewport_size(PHONE)
     page.reload()
@@ -207,7 +178,10 @@ def test_a_card_whose_authentication_fails_is_not_saved(page, screenshot, acme_o
 
     errors = page.locator("#card-errors")
     page.wait_for_function("document.getElementById('card-errors').textContent.trim() !== ''")
-    assert errors.inner_text().strip()
+    assert errors.inner_text().strip() == (
+        "La carte n'a pas pu être enregistrée : elle n'a pas été confirmée auprès de votre banque. "
+        "Vérifiez ses informations et réessayez."
+    )
     assert page.url.endswith(_card_page(workspace))
     assert button.is_enabled()
     assert page.get_by_role("button", name=COMPLETE).count() == 0
@@ -223,7 +197,7 @@ def waiting_purchase(acme_owner):
     """Acme, the 3-D Secure card on file, subscribes to Pro: the charge asks for the bank's
     confirmation, the change waits for it and the owner is emailed the link."""
     workspace = acme_owner.workspace
-    _save_authenticated_card(acme_owner, VISA_3DS)
+    save_card(workspace, acme_owner, VISA_3DS, now=timezone.now())
     now = timezone.now()
     pro = price_id("pro")
     preview = services.preview_subscribe(workspace=workspace, price_id=pro, now=now)
@@ -294,7 +268,7 @@ def test_a_charge_whose_authentication_fails_changes_nothing(page, screenshot, a
     page.get_by_role("button", name=FAIL).click()
 
     page.wait_for_url(f"**{_billing_page(workspace)}")
-    _flash(page, "Le paiement n'a pas été confirmé : ")
+    _flash(page, "Le paiement n'a pas été authentifié. Rien n'a été débité.")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.VOID
     assert Subscription.objects.get(workspace=workspace).plan.code == "free"
