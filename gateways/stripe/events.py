@@ -9,12 +9,14 @@ ours in it), or of a type we do not handle, is stored as ignored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from billing.services.payments import charge_answered
@@ -32,8 +34,10 @@ Handler = Callable[[dict[str, Any]], str | None]
 
 
 def _charge_of_intent(intent: dict[str, Any]) -> Charge | None:
-    """Our charge for a PaymentIntent: by its id, or by the invoice and attempt in its
-    metadata (the webhook can arrive before the synchronous answer was recorded)."""
+    """Our charge for a PaymentIntent: by its id; or, when the webhook arrives before the
+    synchronous answer was recorded (the charge has no reference yet), by the invoice and
+    attempt in its metadata, provided the intent is our workspace's customer's. Another
+    application on the same Stripe account naming the same invoice id pays nothing."""
     charge = Charge.objects.filter(reference=intent.get("id", "")).exclude(reference="").first()
     if charge is not None:
         return charge
@@ -41,7 +45,18 @@ def _charge_of_intent(intent: dict[str, Any]) -> Charge | None:
     invoice_id, attempt = str(metadata.get("invoice_id") or ""), str(metadata.get("attempt") or "")
     if not (invoice_id.isdigit() and attempt.isdigit()):
         return None
-    return Charge.objects.filter(invoice_id=int(invoice_id), attempt=int(attempt)).first()
+    charge = (
+        Charge.objects.filter(invoice_id=int(invoice_id), attempt=int(attempt), reference="")
+        .select_related("workspace__stripe_customer")
+        .first()
+    )
+    customer = intent.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    known = getattr(charge.workspace, "stripe_customer", None) if charge is not None else None
+    if charge is None or known is None or known.customer_id != customer:
+        return None
+    return charge
 
 
 def _payment_intent(event_object: dict[str, Any]) -> str | None:
@@ -97,22 +112,42 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+#: First key of the advisory locks that let one process at a time work on an event.
+EVENT_LOCK_NAMESPACE = 0x57E1
+
+
+@contextlib.contextmanager
+def _working_on(event_pk: int) -> Iterator[bool]:
+    """Whether this process may work on the event now: a session advisory lock, released
+    at the end or when the connection dies with its worker."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [EVENT_LOCK_NAMESPACE, event_pk])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [EVENT_LOCK_NAMESPACE, event_pk])
+
+
 def process_event(event_pk: int) -> str:
-    """Process one stored event once; returns its state. Safe to call again (a replay)."""
-    with transaction.atomic():
-        row = StripeEvent.objects.select_for_update().get(pk=event_pk)
+    """Process one stored event once; returns its state. Safe to call again (a replay),
+    and concurrently: a second delivery while the first is at work leaves it to it."""
+    with _working_on(event_pk) as mine:
+        if not mine:
+            return "busy"
+        row = StripeEvent.objects.get(pk=event_pk)
         if row.state in (EventState.PROCESSED, EventState.IGNORED):
             return str(row.state)
-        row.attempts += 1
-        row.save(update_fields=["attempts"])
-        payload = row.payload
-    handler = HANDLERS.get(row.type)
-    event_object = (payload.get("data") or {}).get("object") or {}
-    note = f"type {row.type} is not handled" if handler is None else handler(event_object)
-    state = EventState.IGNORED if note else EventState.PROCESSED
-    StripeEvent.objects.filter(pk=event_pk).update(
-        state=state, note=(note or "")[:300], last_error="", processed_at=timezone.now()
-    )
+        StripeEvent.objects.filter(pk=event_pk).update(attempts=F("attempts") + 1)
+        handler = HANDLERS.get(row.type)
+        event_object = (row.payload.get("data") or {}).get("object") or {}
+        note = f"type {row.type} is not handled" if handler is None else handler(event_object)
+        state = EventState.IGNORED if note else EventState.PROCESSED
+        StripeEvent.objects.filter(pk=event_pk).update(
+            state=state, note=(note or "")[:300], last_error="", processed_at=timezone.now()
+        )
     return str(state)
 
 

@@ -5,6 +5,7 @@ with Stripe's succeeded PaymentIntents, reported without changing anything."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from functools import partial
@@ -16,7 +17,7 @@ from django.utils import timezone
 from billing.services.payments import charge_answered
 from gateways.base import get_gateway
 from gateways.stripe.client import call, client
-from gateways.stripe.models import StripeEvent
+from gateways.stripe.models import EventState, StripeEvent
 from gateways.stripe.webhooks import PROCESS_TASK, store_event
 from invoices.models import Charge, ChargeStatus
 from workspaces.jobs import enqueue
@@ -25,7 +26,9 @@ logger = logging.getLogger(__name__)
 
 #: How far back the comparison of paid invoices and succeeded intents looks.
 RECONCILE_WINDOW = timedelta(days=3)
-#: A charge without an answer is asked again after this long.
+#: At most this many of Stripe's latest PaymentIntents are read per comparison.
+MAX_INTENTS_READ = 2_000
+#: A charge without an answer, or a stored event not processed, is taken up again after this long.
 STALE_AFTER = timedelta(minutes=10)
 
 
@@ -38,11 +41,24 @@ def catch_up_events() -> int:
     page = call(lambda: client().v1.events.list(params=params))
     stored = 0
     for event in page.auto_paging_iter():
-        row, created = store_event(event.to_dict())
+        row, created = store_event(json.loads(str(event)))
         if created:
             stored += 1
             transaction.on_commit(partial(enqueue, PROCESS_TASK, row.pk))
     return stored
+
+
+def requeue_unprocessed_events() -> int:
+    """Events stored but left unprocessed (their task could not be queued, or was lost)
+    are queued again."""
+    stale = list(
+        StripeEvent.objects.filter(state=EventState.RECEIVED, received_at__lte=timezone.now() - STALE_AFTER)
+        .order_by("created", "id")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in stale:
+        enqueue(PROCESS_TASK, pk)
+    return len(stale)
 
 
 def recheck_waiting_charges() -> int:
@@ -66,13 +82,12 @@ def reconciliation_report() -> list[str]:
             reference=""
         )
     }
-    # Newest first: read back until the window's start.
     page = call(lambda: client().v1.payment_intents.list(params={"limit": 100}))
     theirs = {}
-    for intent in page.auto_paging_iter():
-        if intent.created < int(since.timestamp()):
+    for read, intent in enumerate(page.auto_paging_iter()):
+        if read >= MAX_INTENTS_READ:
             break
-        if intent.status == "succeeded":
+        if intent.created >= int(since.timestamp()) and intent.status == "succeeded":
             theirs[intent.id] = intent
     differences = []
     for reference, charge in ours.items():
@@ -102,6 +117,7 @@ def reconciliation_report() -> list[str]:
 def catch_up_and_reconcile() -> dict[str, int]:
     return {
         "events_stored": catch_up_events(),
+        "events_requeued": requeue_unprocessed_events(),
         "charges_rechecked": recheck_waiting_charges(),
         "differences": len(reconciliation_report()),
     }

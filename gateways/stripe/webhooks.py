@@ -8,6 +8,7 @@ body that is not an event answers 400 and stores nothing.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +18,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
 
-from gateways.stripe.models import StripeEvent
+from gateways.stripe.models import EventState, StripeEvent
 from workspaces.jobs import enqueue
 
 PROCESS_TASK = "gateways.stripe.tasks.process_stripe_event_task"
+
+logger = logging.getLogger(__name__)
 
 
 def verified_event(payload: bytes, signature: str) -> dict[str, Any] | None:
@@ -81,6 +85,13 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if event is None:
         return HttpResponse(status=400)
     row, created = store_event(event)
-    if created:
-        transaction.on_commit(lambda: enqueue(PROCESS_TASK, row.pk))
+    if created or row.state == EventState.RECEIVED:
+        # A new event, or one delivered again before it was processed (its first task
+        # may never have been queued): processing is idempotent.
+        try:
+            enqueue(PROCESS_TASK, row.pk)
+        except OperationalError:
+            # Stored: the catch-up queues it again. Stripe is told to deliver it again too.
+            logger.exception("Stripe event %s stored, its processing could not be queued", row.event_id)
+            return HttpResponse(status=503)
     return HttpResponse(status=200)

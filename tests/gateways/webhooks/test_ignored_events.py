@@ -104,14 +104,6 @@ def test_a_setup_intent_of_a_customer_that_is_not_ours_is_ignored(deliver, paid_
     assert list(StripeEvent.objects.values_list("state", "note")) == [("ignored", "not one of our customers")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "gateways/stripe/events.py _charge_of_intent: the metadata fallback matches a charge "
-        "that Stripe already answered with another PaymentIntent, and charge_answered then "
-        "records the foreign intent's outcome on it"
-    ),
-)
 def test_a_payment_from_another_application_naming_our_invoice_does_not_pay_it(
     deliver, pack_awaiting_authentication
 ):
