@@ -18,7 +18,7 @@ from domain.calendar import day_of
 from invoices.models import Invoice
 from subscriptions import selectors
 from subscriptions.models import PaymentMethod, Subscription
-from workspaces.formatting import format_date, format_money
+from workspaces.formatting import format_date, format_moment, format_money
 from workspaces.models import Workspace
 from workspaces.selectors import billing_contacts
 
@@ -72,9 +72,7 @@ def send_payment_action_required(
                 "number": invoice.number,
                 "amount": format_money(invoice.amount_due_cents, invoice.currency, locale),
                 "authenticate_url": str(settings.SITE_URL).rstrip("/") + page,
-                "lapses_at": format_date(day_of(lapses_at, workspace.billing_zone), locale, "long")
-                if lapses_at
-                else "",
+                "lapses_at": format_moment(lapses_at, workspace.billing_zone, locale) if lapses_at else "",
             },
         )
 

@@ -23,13 +23,14 @@ import decimal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import copy
-from datetime import date
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
+from babel.dates import format_time as babel_format_time
 from babel.numbers import (
     format_compact_decimal,
     format_currency,
@@ -99,6 +100,20 @@ def format_percent(numerator: int, denominator: int, locale: str) -> str:
 def format_date(d: date, locale: str, format: DateFormat = "medium") -> str:
     """``date(2025, 10, 2)`` -> fr "2 oct. 2025", en "Oct 2, 2025" (medium)."""
     return babel_format_date(d, format=format, locale=_locale(locale))
+
+
+#: The word between a date and its time ("2 avril 2026 à 10:00").
+_AT = {"fr": "à", "en": "at"}
+
+
+def format_moment(moment: datetime, zone: tzinfo, locale: str) -> str:
+    """An instant as a long date and a short time in ``zone``: fr "2 avril 2026 à 10:00",
+    en "April 2, 2026 at 10:00 AM"."""
+    local = moment.astimezone(zone)
+    language = _locale(locale)
+    day = babel_format_date(local.date(), format="long", locale=language)
+    time = babel_format_time(local.time(), format="short", locale=language)
+    return f"{day} {_AT.get(language.language, '')} {time}".replace("  ", " ")
 
 
 def format_day_month(d: date, locale: str) -> str:

@@ -129,8 +129,10 @@ def lapse_waiting_changes(*, now: datetime) -> int:
                     charge_invoice(invoice_id=invoice_id, attempt=charge.attempt, now=now)
                     charge.refresh_from_db()
                 if charge.reference and not charge.is_final:
+                    # Cancelled for lapsing: recorded here, the change dropped below with
+                    # the lapse as its reason (one paid meanwhile is applied instead).
                     result = get_gateway().cancel_charge(charge.reference)
-                    charge_answered(charge_id=charge.pk, result=result, now=now)
+                    charge_answered(charge_id=charge.pk, result=result, now=now, settle_failure=False)
         except PaymentError:
             continue  # Stripe cannot tell yet: the next sweep asks again
         if not Invoice.objects.filter(pk=invoice_id, status=InvoiceStatus.PAID).exists():

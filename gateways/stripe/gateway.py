@@ -106,7 +106,12 @@ class StripeGateway:
         customer = self.ensure_customer(workspace)
         if not setup_reference.startswith("seti_"):
             raise PaymentError(_("This card confirmation is not valid."))
-        intent = call(lambda: client().v1.setup_intents.retrieve(setup_reference))
+        try:
+            intent = client().v1.setup_intents.retrieve(setup_reference)
+        except stripe.InvalidRequestError as exc:
+            raise PaymentError(_("This card confirmation is not valid.")) from exc
+        except stripe.StripeError as exc:
+            raise PaymentError() from exc
         if intent.customer != customer:
             raise PaymentError(_("This card confirmation is not valid."))
         if intent.status != "succeeded" or not intent.payment_method:

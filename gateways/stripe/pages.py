@@ -143,7 +143,8 @@ def charge_authenticate(request: WorkspaceRequest, invoice_id: int) -> HttpRespo
         elif outcome.requires_action:
             messages.warning(request, _("The payment is still waiting for your bank's confirmation."))
         else:
-            messages.error(request, f"{outcome.message} {_('Nothing was charged.')}")
+            nothing = _("Nothing was charged.")
+            messages.error(request, f"{outcome.message} {nothing}")
         return redirect(billing)
     client_secret = ""
     error = ""

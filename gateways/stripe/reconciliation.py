@@ -14,8 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from billing.services.collection import collect
 from billing.services.payments import charge_answered
-from gateways.base import get_gateway
+from gateways.base import PaymentError, get_gateway
 from gateways.stripe.client import call, client
 from gateways.stripe.models import EventState, StripeEvent
 from gateways.stripe.webhooks import PROCESS_TASK, store_event
@@ -62,13 +63,26 @@ def requeue_unprocessed_events() -> int:
 
 
 def recheck_waiting_charges() -> int:
+    """Charges left without a final answer are asked again: by their PaymentIntent when
+    Stripe gave one, else by charging again under the same idempotency key (which tells
+    what became of a request Stripe never answered, or makes it now)."""
     now = timezone.now()
-    waiting = Charge.objects.filter(
-        status__in=(ChargeStatus.PROCESSING, ChargeStatus.REQUIRES_ACTION, ChargeStatus.PENDING),
-        updated_at__lte=now - STALE_AFTER,
-    ).exclude(reference="")
+    waiting = list(
+        Charge.objects.filter(
+            status__in=(ChargeStatus.PROCESSING, ChargeStatus.REQUIRES_ACTION, ChargeStatus.PENDING),
+            updated_at__lte=now - STALE_AFTER,
+        ).order_by("id")
+    )
     for charge in waiting:
-        charge_answered(charge_id=charge.pk, result=get_gateway().charge_status(charge.reference), now=now)
+        try:
+            if charge.reference:
+                charge_answered(
+                    charge_id=charge.pk, result=get_gateway().charge_status(charge.reference), now=now
+                )
+            else:
+                collect(invoice_id=charge.invoice_id, attempt=charge.attempt, now=now)
+        except PaymentError:
+            logger.warning("Stripe still cannot tell what became of charge %s", charge.idempotency_key)
     return len(waiting)
 
 

@@ -344,11 +344,6 @@ def test_a_change_not_authenticated_in_23_hours_lapses_its_charge_cancelled(wait
     assert charges_of(invoice) == [(1, "canceled")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: billing/services/collection.py lapse_waiting_changes counts only what its own "
-    "pending_drop dropped; the cancelled charge's charge_answered drops the change first",
-)
 def test_the_sweep_counts_the_changes_that_lapsed(waiting):
     early = run_billing_sweeps(now=WINDOW_END - timedelta(minutes=1))
     late = run_billing_sweeps(now=WINDOW_END + timedelta(minutes=1))
@@ -356,11 +351,6 @@ def test_the_sweep_counts_the_changes_that_lapsed(waiting):
     assert (early["changes_lapsed"], late["changes_lapsed"]) == (0, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the cancelled charge's charge_answered drops the change with the charge's "
-    "'payment was cancelled' before lapse_waiting_changes can give the lapse as the reason",
-)
 def test_a_lapsed_change_records_why_it_was_not_made(waiting, billed_workspace):
     _, result = waiting
 
@@ -446,11 +436,6 @@ def test_a_confirmation_stripe_cannot_read_back_is_not_settled_and_can_be_tried_
     assert _plan(billed_workspace) == ("free", SubscriptionStatus.ACTIVE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: charge_authenticate.html shows 'not waiting for a confirmation' whenever the "
-    "client secret is missing, also when Stripe could not be reached to read it",
-)
 def test_a_page_stripe_cannot_reach_does_not_claim_nothing_waits(
     client, waiting, owner, settings, monkeypatch
 ):

@@ -189,7 +189,7 @@ def test_an_intent_of_another_workspaces_customer_is_refused(client, workspace, 
         ("not-a-setup-intent", INVALID_CONFIRMATION),
         ("pi_123", INVALID_CONFIRMATION),
         # Stripe knows no such intent (it answers 404): nothing to read back.
-        ("seti_unknown0000000", "Le paiement n'a pas pu être traité. Réessayez dans quelques minutes."),
+        ("seti_unknown0000000", "Cette confirmation de carte n'est pas valide."),
     ],
 )
 def test_a_bad_intent_id_is_refused_clearly_and_saves_nothing(client, workspace, owner, posted, error):

@@ -167,12 +167,6 @@ def test_the_charge_task_gives_up_after_its_retries_with_the_invoice_still_open(
     assert charges_of(invoice) == [(1, "pending")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: nothing asks again a charge left pending without a reference "
-    "(gateways/stripe/reconciliation.py recheck_waiting_charges excludes reference=''; "
-    "the billing sweeps retry failed invoices only)",
-)
 def test_a_renewal_whose_charge_task_gave_up_is_charged_again_once_stripe_is_back(business, network, queued):
     """docs/rules/payments.md#catch-up-and-reconciliation: charges left pending are asked
     again; the same key makes that safe whether or not Stripe took the first one."""
