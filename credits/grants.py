@@ -221,11 +221,7 @@ def credits_release_hold(*, workspace: Workspace, source: str, credits: int, now
     if not is_int(credits) or credits <= 0:
         return 0
     state = ledger.lock_balance(workspace, now)
-    grant = (
-        CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=False)
-        .exclude(bucket__in=(GrantBucket.PLAN_ALLOWANCE, GrantBucket.ADDON_ALLOWANCE))
-        .first()
-    )
+    grant = _purchased_grant(workspace, source, revoked=True)
     if grant is None:
         return 0
     CreditGrant.objects.filter(pk=grant.pk).update(remaining=credits, revoked_at=None)
@@ -241,13 +237,18 @@ def credits_release_hold(*, workspace: Workspace, source: str, credits: int, now
     return credits
 
 
-def _take_unused(*, workspace: Workspace, source: str, now: datetime, note: str) -> int:
-    state = ledger.lock_balance(workspace, now)
-    grant = (
-        CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=True)
+def _purchased_grant(workspace: Workspace, source: str, *, revoked: bool) -> CreditGrant | None:
+    """The grant a purchase (or any grant but an allowance) made, by its source."""
+    return (
+        CreditGrant.objects.filter(workspace=workspace, source=source.strip(), revoked_at__isnull=not revoked)
         .exclude(bucket__in=(GrantBucket.PLAN_ALLOWANCE, GrantBucket.ADDON_ALLOWANCE))
         .first()
     )
+
+
+def _take_unused(*, workspace: Workspace, source: str, now: datetime, note: str) -> int:
+    state = ledger.lock_balance(workspace, now)
+    grant = _purchased_grant(workspace, source, revoked=False)
     if grant is None:
         return 0
     taken = grant.remaining

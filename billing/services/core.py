@@ -363,6 +363,13 @@ def record_event(
     )
 
 
+def record_workspace_event(workspace_id: Any, kind: str, *, now: datetime, data: Mapping[str, Any]) -> None:
+    """An event on the workspace's subscription, if it has one (a payment's outcome)."""
+    subscription = Subscription.objects.filter(workspace_id=workspace_id).first()
+    if subscription is not None:
+        record_event(subscription, kind, now=now, data=data)
+
+
 def confirmation_of(fingerprint: str, token: str) -> str:
     return f"{fingerprint}.{token}" if token else fingerprint
 
@@ -382,6 +389,7 @@ __all__ = [
     "Context",
     "EventKind",
     "PaymentOutcome",
+    "record_workspace_event",
     "Preview",
     "build_preview",
     "check_actor",

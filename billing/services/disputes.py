@@ -10,11 +10,11 @@ from datetime import datetime
 from django.core.mail import mail_admins
 from django.db import transaction
 
-from billing.services.core import record_event
+from billing.services.core import record_workspace_event
 from billing.services.settlement import purchase_source
 from credits.services import credits_hold_purchased, credits_release_hold
 from invoices.models import Charge
-from subscriptions.models import EventKind, Subscription
+from subscriptions.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,12 @@ def dispute_hold(*, charge: Charge, dispute_id: str, now: datetime) -> int:
     """Hold the credits the disputed payment bought; returns how many were held."""
     invoice = charge.invoice
     held = credits_hold_purchased(workspace=invoice.workspace, source=purchase_source(invoice), now=now)
-    _record(charge, EventKind.PAYMENT_DISPUTED, {"dispute": dispute_id, "credits_held": held}, now)
+    record_workspace_event(
+        charge.workspace_id,
+        EventKind.PAYMENT_DISPUTED,
+        now=now,
+        data={"invoice": charge.invoice_id, "dispute": dispute_id, "credits_held": held},
+    )
     _alert(
         f"Payment disputed: invoice {invoice.number}",
         f"Dispute {dispute_id} opened on charge {charge.reference} (invoice {invoice.number}, "
@@ -40,11 +45,16 @@ def dispute_close(*, charge: Charge, dispute_id: str, won: bool, credits_held: i
         given_back = credits_release_hold(
             workspace=invoice.workspace, source=purchase_source(invoice), credits=credits_held, now=now
         )
-    _record(
-        charge,
+    record_workspace_event(
+        charge.workspace_id,
         EventKind.DISPUTE_CLOSED,
-        {"dispute": dispute_id, "won": won, "credits_given_back": given_back},
-        now,
+        now=now,
+        data={
+            "invoice": charge.invoice_id,
+            "dispute": dispute_id,
+            "won": won,
+            "credits_given_back": given_back,
+        },
     )
     _alert(
         f"Dispute {'won' if won else 'lost'}: invoice {invoice.number}",
@@ -52,12 +62,6 @@ def dispute_close(*, charge: Charge, dispute_id: str, won: bool, credits_held: i
         f"{'won' if won else 'lost'}. Credits given back: {given_back}.",
     )
     return given_back
-
-
-def _record(charge: Charge, kind: str, data: dict[str, object], now: datetime) -> None:
-    subscription = Subscription.objects.filter(workspace_id=charge.workspace_id).first()
-    if subscription is not None:
-        record_event(subscription, kind, now=now, data={"invoice": charge.invoice_id, **data})
 
 
 def _alert(subject: str, body: str) -> None:

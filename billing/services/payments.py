@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing import notifications
-from billing.services.core import PaymentOutcome, check_manager, record_event
+from billing.services.core import PaymentOutcome, check_manager, record_event, record_workspace_event
 from billing.services.dunning import record_payment_failure
 from billing.services.pending import pending_apply, pending_drop
 from billing.services.settlement import invoice_pay
@@ -187,14 +187,12 @@ def _with_dunning(outcome: PaymentOutcome, dunning: PaymentOutcome) -> PaymentOu
 
 def _paid(invoice: Invoice, charge: Charge, now: datetime) -> None:
     invoice_pay(invoice=invoice, now=now, payment_reference=charge.reference)
-    subscription = Subscription.objects.filter(workspace_id=invoice.workspace_id).first()
-    if subscription is not None:
-        record_event(
-            subscription,
-            EventKind.PAYMENT_SUCCEEDED,
-            now=now,
-            data={"invoice": invoice.pk, "attempt": charge.attempt, "amount_cents": charge.amount_cents},
-        )
+    record_workspace_event(
+        invoice.workspace_id,
+        EventKind.PAYMENT_SUCCEEDED,
+        now=now,
+        data={"invoice": invoice.pk, "attempt": charge.attempt, "amount_cents": charge.amount_cents},
+    )
 
 
 def _ask_for_authentication(charge: Charge, now: datetime) -> None:
@@ -206,14 +204,12 @@ def _ask_for_authentication(charge: Charge, now: datetime) -> None:
         return
     invoice = Invoice.objects.select_related("workspace").get(pk=charge.invoice_id)
     pending = PendingChange.objects.filter(invoice=invoice, state=PendingChangeState.WAITING).first()
-    subscription = Subscription.objects.filter(workspace_id=invoice.workspace_id).first()
-    if subscription is not None:
-        record_event(
-            subscription,
-            EventKind.PAYMENT_ACTION_REQUIRED,
-            now=now,
-            data={"invoice": invoice.pk, "attempt": charge.attempt},
-        )
+    record_workspace_event(
+        invoice.workspace_id,
+        EventKind.PAYMENT_ACTION_REQUIRED,
+        now=now,
+        data={"invoice": invoice.pk, "attempt": charge.attempt},
+    )
     transaction.on_commit(
         lambda: notifications.send_payment_action_required(
             workspace=invoice.workspace, invoice=invoice, lapses_at=pending.lapses_at if pending else None
