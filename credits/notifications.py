@@ -1,5 +1,5 @@
-"""80 % and 100 % allowance notices (docs/rules/credits.md#alerts): the billing contacts'
-roles are emailed once per credit period.
+"""80 % and 100 % allowance notices (docs/rules/credits.md#alerts): the billing contacts
+are emailed once per credit period.
 
 The decision is made from what the charge returned (no extra query unless a threshold
 is crossed). Each notice is recorded (unique per workspace, period and threshold) and
@@ -22,8 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from credits.models import CreditNotice
-from workspaces.models import Membership
-from workspaces.selectors import BILLING_CONTACT_ROLES
+from workspaces.selectors import billing_contacts
 
 THRESHOLDS = (80, 100)
 
@@ -89,18 +88,14 @@ def _subscription_url(workspace_id: uuid.UUID) -> str:
 
 
 def notice_send(*, notice_id: int) -> bool:
-    """Email the owners and admins about one recorded notice, once (returns whether sent)."""
+    """Email the billing contacts about one recorded notice, once (returns whether sent)."""
     with transaction.atomic():
         notice = (
             CreditNotice.objects.select_for_update().select_related("workspace").filter(pk=notice_id).first()
         )
         if notice is None or notice.sent_at is not None:
             return False
-        recipients = list(
-            Membership.objects.filter(workspace=notice.workspace, role__in=BILLING_CONTACT_ROLES)
-            .order_by("user__email")
-            .values_list("user__email", flat=True)
-        )
+        recipients = billing_contacts(notice.workspace)
         with translation.override(settings.LANGUAGE_CODE):
             context = {
                 "workspace": notice.workspace,

@@ -8,10 +8,9 @@ from django.db.models import QuerySet
 
 from workspaces.models import Invitation, Membership, Role, User, Workspace
 
-#: Who hears about billing (docs/rules/roles.md#billing-contacts): the owner and the admins,
-#: plus the workspace's billing email. (Billing admins are not among them yet, as that
-#: rule's status note says.)
-BILLING_CONTACT_ROLES: tuple[str, ...] = (Role.OWNER, Role.ADMIN)
+#: Who hears about billing (docs/rules/roles.md#billing-contacts): the owner, the admins
+#: and the billing admins, plus the workspace's billing email.
+BILLING_CONTACT_ROLES: tuple[str, ...] = (Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN)
 
 
 def membership_for(*, user: User, workspace_id: uuid.UUID) -> Membership | None:
@@ -46,9 +45,9 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 def billing_contacts(workspace: Workspace) -> list[str]:
-    """The addresses billing emails go to (docs/rules/roles.md#billing-contacts): the
-    owner, the admins and the billing email, each address once (case-insensitive),
-    sorted."""
+    """The addresses every billing email goes to (docs/rules/roles.md#billing-contacts):
+    the owner, the admins, the billing admins and the billing email, each address once
+    (case-insensitive), sorted."""
     emails = Membership.objects.filter(workspace=workspace, role__in=BILLING_CONTACT_ROLES).values_list(
         "user__email", flat=True
     )

@@ -1,4 +1,4 @@
-"""Owners and admins are emailed once per credit period at 80 % and at 100 % of the allowance."""
+"""The billing contacts are emailed once per credit period at 80 % and at 100 % of the allowance."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ APRIL = utc(2026, 4, 2, 9)
 @pytest.fixture
 def team(workspace):
     admin = MembershipFactory(workspace=workspace, role=Role.ADMIN)
-    MembershipFactory(workspace=workspace, role=Role.BILLING_ADMIN)
+    billing_admin = MembershipFactory(workspace=workspace, role=Role.BILLING_ADMIN)
     member = MembershipFactory(workspace=workspace, role=Role.MEMBER)
+    workspace.billing_email = "compta@acme.test"
+    workspace.save()
     services.allowance_ensure_current(workspace=workspace, now=MARCH)  # Free: 10 credits
     services.credits_grant_purchased(
         workspace=workspace, credits=50, amount_paid_cents=100, currency="EUR", source="invoice:1", now=MARCH
     )
-    return workspace, member, admin
+    return workspace, member, admin, billing_admin
 
 
 def _use(workspace, member, quantity, key, now=MARCH, captures=None):
@@ -42,15 +44,15 @@ def _use(workspace, member, quantity, key, now=MARCH, captures=None):
 
 @pytest.mark.django_db
 def test_80_and_100_percent_notices_are_sent_once_per_period(team, django_capture_on_commit_callbacks):
-    workspace, member, admin = team
+    workspace, member, admin, billing_admin = team
     owner_email = workspace.memberships.get(role=Role.OWNER).user.email
     _use(workspace, member, 7, "a", captures=django_capture_on_commit_callbacks)
     assert mail.outbox == []
     _use(workspace, member, 1, "b", captures=django_capture_on_commit_callbacks)  # 8 of 10
     assert len(mail.outbox) == 1
     assert sorted(mail.outbox[0].to) == sorted(
-        [owner_email, admin.user.email]
-    )  # not members or billing admins
+        [owner_email, admin.user.email, billing_admin.user.email, "compta@acme.test"]
+    )  # the billing contacts, not the members
     assert "80" in mail.outbox[0].subject
     _use(workspace, member, 1, "c", captures=django_capture_on_commit_callbacks)  # 9 of 10
     assert len(mail.outbox) == 1
@@ -73,7 +75,7 @@ def test_80_and_100_percent_notices_are_sent_once_per_period(team, django_captur
 
 @pytest.mark.django_db
 def test_jumping_to_100_percent_sends_one_email_and_records_both(team, django_capture_on_commit_callbacks):
-    workspace, member, _admin = team
+    workspace, member, _admin, _billing_admin = team
     _use(workspace, member, 12, "all", captures=django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 1
     assert sorted(CreditNotice.objects.filter(workspace=workspace).values_list("threshold", flat=True)) == [
@@ -86,7 +88,7 @@ def test_jumping_to_100_percent_sends_one_email_and_records_both(team, django_ca
 def test_a_captured_reservation_counts_and_a_notice_is_never_sent_twice(
     team, django_capture_on_commit_callbacks
 ):
-    workspace, member, _admin = team
+    workspace, member, _admin, _billing_admin = team
     with django_capture_on_commit_callbacks(execute=True):
         held = services.credits_reserve(
             workspace=workspace, actor=member, action="summarize", quantity=9, idempotency_key="r", now=MARCH

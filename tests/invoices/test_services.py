@@ -176,7 +176,7 @@ def test_mark_paid_records_the_payment_runs_the_hook_once_and_sends_the_receipt(
     workspace.billing_email = "compta@acme.test"
     workspace.save()
     member_with_role(Role.MEMBER)
-    member_with_role(Role.BILLING_ADMIN)
+    billing_admin = member_with_role(Role.BILLING_ADMIN)
     invoice = make_invoice(workspace)
     paid_at = NOW + timedelta(minutes=5)
 
@@ -191,7 +191,9 @@ def test_mark_paid_records_the_payment_runs_the_hook_once_and_sends_the_receipt(
 
     assert len(mail.outbox) == 1
     receipt = mail.outbox[0]
-    assert sorted(receipt.to) == sorted([owner.user.email, admin.user.email, "compta@acme.test"])
+    assert sorted(receipt.to) == sorted(
+        [owner.user.email, admin.user.email, billing_admin.user.email, "compta@acme.test"]
+    )
     assert invoice.number in receipt.subject
     assert "Reçu de paiement" in receipt.subject
     assert "Montant payé : 288,00\u00a0€" in receipt.body
