@@ -39,7 +39,7 @@ def api_key_create(
     ``create_api_key`` command passes ``None`` and is trusted as an operator.
     """
     if actor is not None:
-        require_capability(actor, Capability.MANAGE_BILLING)
+        require_capability(actor, Capability.MANAGE_API_KEYS)
         if actor.workspace_id != workspace.pk:
             raise errors.ApiKeyNotFound()
         created_by = actor.user
@@ -68,7 +68,7 @@ def api_key_revoke(
     *, workspace: Workspace, actor: Membership, api_key_id: int, now: datetime | None = None
 ) -> ApiKey:
     """Revoke a key of this workspace at once (idempotent)."""
-    require_capability(actor, Capability.MANAGE_BILLING)
+    require_capability(actor, Capability.MANAGE_API_KEYS)
     api_key = ApiKey.objects.select_for_update().filter(workspace=workspace, pk=api_key_id).first()
     if api_key is None or actor.workspace_id != workspace.pk:
         raise errors.ApiKeyNotFound()

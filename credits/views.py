@@ -104,7 +104,7 @@ def _keys_page(
     return render(request, "credits/api_keys.html", context, status=status)
 
 
-@workspace_view(Capability.MANAGE_BILLING)
+@workspace_view(Capability.MANAGE_API_KEYS)
 @require_http_methods(["GET", "POST"])
 def api_keys(request: WorkspaceRequest) -> HttpResponse:
     """List the workspace's keys; a POST creates one and shows it once."""
@@ -119,7 +119,7 @@ def api_keys(request: WorkspaceRequest) -> HttpResponse:
     return _keys_page(request, new_key=key, new_api_key=api_key)
 
 
-@workspace_view(Capability.MANAGE_BILLING)
+@workspace_view(Capability.MANAGE_API_KEYS)
 @require_POST
 def api_key_revoke(request: WorkspaceRequest, api_key_id: int) -> HttpResponse:
     try:

@@ -21,6 +21,7 @@ class Capability(StrEnum):
     MANAGE_BILLING = "manage_billing"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_API_KEYS = "manage_api_keys"
     USE_AI = "use_ai"
 
 
@@ -42,12 +43,15 @@ POLICY: dict[Capability, frozenset[Role]] = {
     # The workspace's settings, its billing time zone among them
     # (docs/rules/billing-calendar.md#billing-time-zone).
     Capability.MANAGE_SETTINGS: _MANAGERS,
+    # The metering API's keys: their own row of the matrix, and their own refusal.
+    Capability.MANAGE_API_KEYS: _MANAGERS,
     # Guests and visitors can never perform AI actions, whatever the cost
     # (docs/rules/credits.md#who-can-consume).
     Capability.USE_AI: _LICENSED,
 }
 
-#: What a refused member is told, per capability.
+#: What a refused member is told, per capability: each message names what that capability
+#: is about (docs/rules/roles.md#refusals), so no page refuses with another one's words.
 REFUSAL_MESSAGES = {
     Capability.VIEW_WORKSPACE: _("You are not a member of this workspace."),
     Capability.VIEW_MEMBERS: _("Your role does not give access to the member list."),
@@ -60,6 +64,9 @@ REFUSAL_MESSAGES = {
     ),
     Capability.MANAGE_MEMBERS: _("Only the workspace owner and admins can invite, remove or change members."),
     Capability.MANAGE_SETTINGS: _("Only the workspace owner and admins can change the workspace settings."),
+    Capability.MANAGE_API_KEYS: _(
+        "Only the workspace owner and admins can create or revoke API keys. Contact an admin of the workspace."
+    ),
     Capability.USE_AI: _("Guests and visitors cannot perform AI actions."),
 }
 

@@ -11,6 +11,7 @@ from credits import apikeys, selectors, services
 from credits.models import ApiKey, DailyUsage, LedgerEntry
 from tests.credits.helpers import assert_ledger_consistent
 from tests.factories import subscribe
+from workspaces.errors import PermissionDenied
 from workspaces.models import Role
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -276,3 +277,61 @@ def test_other_roles_cannot_manage_keys(client, workspace, member_with_role, rol
     assert client.get(url).status_code == 403
     assert client.post(url, {"name": "Mine"}).status_code == 403
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "about_keys", "about_the_subscription"),
+    [
+        ("fr", "peuvent créer ou révoquer des clés d’API", "l’abonnement"),
+        ("en", "can create or revoke API keys", "subscription"),
+    ],
+)
+@pytest.mark.parametrize("role", [Role.BILLING_ADMIN, Role.MEMBER])
+def test_a_role_refused_the_api_keys_is_told_about_api_keys_not_the_subscription(
+    client, workspace, member_with_role, role, language, about_keys, about_the_subscription
+):
+    _login(client, member_with_role(role))
+    client.cookies["django_language"] = language
+    owner_key, _ = apikeys.api_key_create(workspace=workspace, actor=None, name="Host product")
+
+    for response in (
+        client.get(reverse("api_keys", args=[workspace.pk])),
+        client.post(reverse("api_keys", args=[workspace.pk]), {"name": "Mine"}),
+        client.post(reverse("api_key_revoke", args=[workspace.pk, owner_key.pk])),
+    ):
+        assert response.status_code == 403
+        refusal = response.content.decode().split('class="message message--error">')[1].split("</p>")[0]
+        assert about_keys in refusal
+        assert "Contact" in refusal
+        assert about_the_subscription not in refusal
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.BILLING_ADMIN, Role.MEMBER])
+def test_the_key_services_refuse_other_roles_with_the_api_keys_message(workspace, member_with_role, role):
+    actor = member_with_role(role)
+    key, _ = apikeys.api_key_create(workspace=workspace, actor=None, name="Host product")
+
+    with pytest.raises(PermissionDenied) as created:
+        apikeys.api_key_create(workspace=workspace, actor=actor, name="Mine")
+    with pytest.raises(PermissionDenied) as revoked:
+        apikeys.api_key_revoke(workspace=workspace, actor=actor, api_key_id=key.pk)
+
+    for refused in (created, revoked):
+        assert "clés d’API" in str(refused.value.message)
+    assert ApiKey.objects.filter(workspace=workspace).count() == 1
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [(Role.OWNER, True), (Role.ADMIN, True), (Role.BILLING_ADMIN, False), (Role.MEMBER, False)],
+)
+def test_only_the_roles_that_manage_api_keys_see_their_link(client, workspace, member_with_role, role, shown):
+    _login(client, member_with_role(role))
+
+    content = client.get(reverse("member_list", args=[workspace.pk])).content.decode()
+
+    assert (reverse("api_keys", args=[workspace.pk]) in content) is shown
