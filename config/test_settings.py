@@ -2,7 +2,12 @@
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-suite-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+# The suite runs the same whatever the checkout's .env holds (``make setup`` writes a
+# development one, DEBUG on): no .env is read, here or in the processes the tests start
+# (they inherit these variables), and DEBUG and SECRET_KEY are the suite's own.
+os.environ["ENV_FILE"] = ""
+os.environ["DEBUG"] = "0"
+os.environ["SECRET_KEY"] = "test-suite-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 from config import embedded  # noqa: E402
 
