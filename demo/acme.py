@@ -4,13 +4,15 @@ with 5 extra seats, a Visa 4242 on file and a year of paid invoices.
 Everything goes through the real services with explicit ``now``s, so the invoices,
 numbers, charges and audit events are exactly what a year of use would have produced.
 Safe to run again: an existing subscription is kept, and only renewals that have fallen
-due since are added.
+due since are added. The members' arrivals are dated on the same calendar
+(:func:`acme_joined`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -25,13 +27,46 @@ from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from gateways.stripe.test_cards import save_test_card
 from subscriptions.models import PaymentMethod, Price, Subscription, SubscriptionStatus
+from workspaces.demo import ACME_USERS
 from workspaces.models import Membership, Role, Workspace
+from workspaces.time_zones import DEFAULT_BILLING_TIME_ZONE, zone_named
 
 ACME_PLAN = "team-starter"
 ACME_EXTRA_SEATS = 5
 DEMO_CARD = "4242424242424242"
-#: The time of day the demo subscription was bought, a year ago.
+#: The time of day the owner opened the workspace, a year ago, and bought the subscription.
+_OPENED_AT = timedelta(hours=9)
 _BOUGHT_AT = timedelta(hours=9, minutes=30)
+#: Days after the purchase each other member joined (at 10:00): the admin and the billing
+#: admin in the first weeks, the member a few weeks later, the guest last. The four
+#: licences fit Team Starter's 5 included seats (5 extra seats are bought too), so no
+#: arrival adds a paid seat: the year's invoices are the subscription's own.
+ACME_JOINED_DAYS_AFTER_PURCHASE = {
+    "admin@demo.test": 1,
+    "billing@demo.test": 8,
+    "member@demo.test": 22,
+    "guest@demo.test": 64,
+}
+_JOINED_AT = timedelta(hours=10)
+
+
+def _started(today: date) -> date:
+    """The first day of Acme's subscription: a year ago, plus a day (12 monthly periods,
+    the last one containing today)."""
+    return add_interval(today, Interval.MONTH, anchor_day=today.day, count=-12) + timedelta(days=1)
+
+
+def acme_joined(*, now: datetime, zone: ZoneInfo | None = None) -> dict[str, datetime]:
+    """When each Acme member joined (docs/demo.md), for :func:`workspaces.demo.seed_acme`:
+    the owner the morning the subscription was bought, opening the workspace, the others
+    in the weeks after. ``zone``: Acme's billing time zone (a new workspace's default)."""
+    zone = zone or zone_named(DEFAULT_BILLING_TIME_ZONE)
+    started = _started(day_of(now, zone))
+    owner = next(email for email, role in ACME_USERS.items() if role == Role.OWNER)
+    joined = {owner: midnight(started, zone) + _OPENED_AT}
+    for email, days in ACME_JOINED_DAYS_AFTER_PURCHASE.items():
+        joined[email] = midnight(started + timedelta(days=days), zone) + _JOINED_AT
+    return joined
 
 
 def seed_acme_billing(acme: Workspace, *, now: datetime | None = None) -> Subscription:
@@ -45,8 +80,7 @@ def acme_billing_history(acme: Workspace, *, now: datetime) -> list[Step]:
     renewal as the sweep would have run it, a few minutes after the period ended."""
     zone = acme.billing_zone
     today = day_of(now, zone)
-    # A year ago, plus a day: 12 monthly periods, the last one containing today.
-    started = add_interval(today, Interval.MONTH, anchor_day=today.day, count=-12) + timedelta(days=1)
+    started = _started(today)
     bought_at = midnight(started, zone) + _BOUGHT_AT
     history: list[Step] = [(bought_at, partial(_buy, acme, bought_at, card_expires=today.year + 3))]
     for count in range(1, 14):

@@ -2,10 +2,11 @@
 owner@demo.test with admin@, member@ and guest@ in their roles, plus seat1@ … seat9@ on
 paid seats billed weekly, monthly and annually.
 
-Everything goes through the real services with explicit ``now``s: the subscription is
-bought on 1 January, the nine members join ten days ago and get their billing period
-the same day, and the daily seat job runs for every day since, so the seat invoices and
-renewals are what the product would have produced. Safe to run again: existing members
+Everything goes through the real services with explicit ``now``s: the owner opens the
+workspace on 1 January and buys the subscription half an hour later, the nine members
+join ten days ago and get their billing period the same day, and the daily seat job runs
+for every day since, so the seat invoices and renewals are what the product would have
+produced. Safe to run again: existing members
 are kept and only the days not swept yet add anything.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -26,6 +28,7 @@ from subscriptions.models import PaymentMethod, Price, Subscription
 from teams import services
 from workspaces.demo import demo_user, demo_workspace
 from workspaces.models import Membership, Role, Workspace
+from workspaces.time_zones import DEFAULT_BILLING_TIME_ZONE, zone_named
 
 STUDIO_NAME = "Studio"
 STUDIO_OWNER = "owner@demo.test"
@@ -43,10 +46,18 @@ STUDIO_SEATS = {
 DEMO_CARD = "4242424242424242"
 #: When the paid members joined, before today.
 SEATS_JOINED_DAYS_AGO = 10
+#: The time of day the subscription was bought, and how long after the owner opened the
+#: workspace.
+_BOUGHT_AT = timedelta(hours=9)
+_OPENED_BEFORE_PURCHASE = timedelta(minutes=30)
 
 
 def _bought_on(today: date) -> date:
     return date(today.year, 1, 1)
+
+
+def _bought_at(now: datetime, zone: ZoneInfo) -> datetime:
+    return midnight(_bought_on(day_of(now, zone)), zone) + _BOUGHT_AT
 
 
 def seed_studio(*, now: datetime | None = None) -> Workspace:
@@ -57,13 +68,16 @@ def seed_studio(*, now: datetime | None = None) -> Workspace:
 
 
 def studio_history(*, now: datetime) -> tuple[Workspace, list[Step]]:
-    """The Studio workspace and its dated operations: bought on 1 January, its members in
-    their roles an hour later, the nine paid members ten days ago with their billing
-    periods, then the daily seat job as beat would have run it every night since."""
-    studio = demo_workspace(STUDIO_NAME, {STUDIO_OWNER: Role.OWNER})
+    """The Studio workspace and its dated operations: opened by its owner on 1 January and
+    bought half an hour later, its members in their roles an hour after that, the nine paid
+    members ten days ago with their billing periods, then the daily seat job as beat would
+    have run it every night since."""
+    # A new workspace's billing time zone is the default one.
+    opened_at = min(_bought_at(now, zone_named(DEFAULT_BILLING_TIME_ZONE)) - _OPENED_BEFORE_PURCHASE, now)
+    studio = demo_workspace(STUDIO_NAME, {STUDIO_OWNER: Role.OWNER}, joined={STUDIO_OWNER: opened_at})
     zone = studio.billing_zone
     today = day_of(now, zone)
-    bought_at = midnight(_bought_on(today), zone) + timedelta(hours=9)
+    bought_at = _bought_at(now, zone)
     joined_at = max(midnight(today - timedelta(days=SEATS_JOINED_DAYS_AGO), zone), bought_at) + timedelta(
         hours=10
     )

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
 
-from demo.acme import acme_billing_history
+from demo.acme import acme_billing_history, acme_joined
 from demo.credits import seed_acme_credits
 from demo.studio import studio_history
 from demo.timeline import play
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         now = timezone.now()
-        acme = demo.seed_acme()
+        acme = demo.seed_acme(joined=acme_joined(now=now))
         studio, studio_events = studio_history(now=now)
         # Both workspaces' histories in one timeline: numbers follow the dates of issue.
         play(acme_billing_history(acme, now=now), studio_events)
