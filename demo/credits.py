@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.utils import timezone
 
 from credits import services
-from credits.models import CreditBalance
+from credits.models import CreditBalance, LedgerEntry
 from domain.calendar import day_of
 from subscriptions.models import Price, Subscription
 from workspaces.models import Membership, Role, Workspace
@@ -56,6 +56,10 @@ def seed_acme_credits(acme: Workspace, *, now: datetime | None = None) -> None:
         source="demo:credit-pack-1",
         now=now - timedelta(days=12),
     )
+    if LedgerEntry.objects.filter(workspace=acme, idempotency_key__startswith="demo:usage:").exists():
+        # The 30 days of usage were written by an earlier seeding: a later day's window
+        # would name the same days with other amounts.
+        return
     allowance = CreditBalance.objects.get(workspace=acme).allowance_total
     target = allowance * (10_000 - REMAINING_BP) // 10_000
     # Usage days are billing days, read in the workspace's billing time zone.

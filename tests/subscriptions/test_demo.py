@@ -52,3 +52,37 @@ def test_seed_demo_command_runs_twice():
     acme = Subscription.objects.get(workspace__name="Acme")
     assert acme.plan.code == "team-starter"
     assert Invoice.objects.filter(workspace=acme.workspace).count() == 12
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_again_on_a_later_day_without_changing_the_usage(settings, tmp_path):
+    """`make run` seeds at every start: the next day's run must not fail on the 30 days of
+    usage the first run wrote (their window has moved), nor add any."""
+    from io import StringIO
+
+    import time_machine
+    from django.core.management import call_command
+
+    from credits.models import LedgerEntry
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with time_machine.travel(at(2026, 11, 23, 12), tick=False):
+        call_command("seed_demo", stdout=StringIO())
+    usage = set(
+        LedgerEntry.objects.filter(idempotency_key__startswith="demo:usage:").values_list(
+            "idempotency_key", "amount"
+        )
+    )
+    assert usage
+
+    with time_machine.travel(at(2026, 11, 30, 12), tick=False):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert (
+        set(
+            LedgerEntry.objects.filter(idempotency_key__startswith="demo:usage:").values_list(
+                "idempotency_key", "amount"
+            )
+        )
+        == usage
+    )
