@@ -31,7 +31,7 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from subscriptions.models import Subscription
+from subscriptions.models import Subscription, SubscriptionStatus
 from teams.models import Seat, SeatCharge
 from tests.properties.model import Observation
 from workspaces.models import Membership, Workspace
@@ -110,8 +110,11 @@ def check_document(document: Document, by_id: Mapping[int, Document]) -> None:
         assert invoice.total_cents < 0, f"{label}: a credit note that does not give money back"
         assert invoice.account_credit_applied_cents == 0, f"{label}: a credit note using the account balance"
         assert invoice.amount_due_cents == 0, f"{label}: a credit note asking for money"
-        assert invoice.status == InvoiceStatus.CREDITED, f"{label}: credit note {invoice.status}"
         assert invoice.corrects_id is not None, f"{label}: a credit note names the invoice it corrects"
+        # Where its money went (docs/rules/invoices.md#statuses): nowhere when it cancels an
+        # unpaid invoice, to the account balance otherwise (no refunds are made here).
+        status = InvoiceStatus.ISSUED if cancellation_of(document, by_id) else InvoiceStatus.CREDITED
+        assert invoice.status == status, f"{label}: credit note {invoice.status}, not {status}"
         corrected = by_id[invoice.corrects_id].invoice
         assert corrected.workspace_id == invoice.workspace_id, f"{label} corrects another tenant's invoice"
         assert corrected.document_type == DocumentType.INVOICE, f"{label} corrects a credit note"
@@ -343,6 +346,27 @@ def check_cash(workspace: Workspace, documents: Sequence[Document]) -> int:
                 f"{invoice.number} is paid: due {invoice.amount_due_cents}, collected {collected.get(invoice.pk, 0)}"
             )
     return sum(collected.values())
+
+
+def check_dunning(workspace: Workspace) -> None:
+    """Every failed invoice is in dunning: its next attempt is scheduled, until one is paid
+    or its last retry fails, whose consequence ends it (docs/rules/dunning.md#retry-schedule,
+    #last-failure); and the subscription is past due exactly while one is
+    (docs/rules/dunning.md#subscription-status; a cancelled one stays cancelled)."""
+    failed = list(
+        Invoice.objects.filter(workspace=workspace, status=InvoiceStatus.FAILED).values_list(
+            "number", "next_payment_attempt_at"
+        )
+    )
+    stuck = [number for number, next_at in failed if next_at is None]
+    assert not stuck, f"{workspace.name}: {stuck} failed with no retry left, yet not settled"
+    status = Subscription.objects.filter(workspace=workspace).values_list("status", flat=True).first()
+    if failed:
+        assert status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.CANCELED), (
+            f"{workspace.name}: {[number for number, _at in failed]} failed, the subscription is {status}"
+        )
+    else:
+        assert status != SubscriptionStatus.PAST_DUE, f"{workspace.name}: past due with no failed invoice"
 
 
 def licences(

@@ -23,11 +23,10 @@ from billing.services import ApplyResult, Preview
 from gateways.base import PaymentError
 from invoices.errors import InvoiceError
 from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
-from invoices.selectors import account_balance_cents
 from subscriptions import errors as billing_errors
-from subscriptions.models import Price, Subscription, SubscriptionStatus
-from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
-from tests.properties import checks, money, world
+from subscriptions.models import PendingChangeState, Price, Subscription, SubscriptionStatus
+from teams.models import ChargeStatus, SeatCharge
+from tests.properties import checks, money, waiting, world
 from tests.properties.model import CHANGE, REMOVAL, Holding, Key, Observation
 from workspaces.errors import DomainError, PermissionDenied
 from workspaces.models import Membership, Role, Workspace
@@ -45,6 +44,10 @@ SOLD = [
     for interval in INTERVALS
     if interval != "week" or plan in ("pro", "max")
 ]
+#: What the payer does when the bank asks to confirm the charge of a change they just
+#: confirmed: completes the check on the confirmation page, fails it, or leaves it for
+#: later (the emailed link, or the change lapses).
+PAYER = st.sampled_from(["authenticates", "fails", "leaves"])
 ROLES = [Role.MEMBER, Role.MEMBER, Role.ADMIN, Role.BILLING_ADMIN, Role.GUEST]
 
 #: First instants: month ends, a leap day, the seller's new year (23:30 UTC on 31
@@ -97,6 +100,8 @@ class BillingLifeBase(RuleBasedStateMachine):
         #: The next renewal the last confirmation announced: amount, date, what it depends on.
         self.quote: tuple[int, datetime, tuple[object, ...], str] | None = None
         self.other_digest: tuple[object, ...] = ()
+        #: The changes confirmed whose payment waits for the payer's authentication.
+        self.waits: list[waiting.Wait] = []
 
     def teardown(self) -> None:
         if os.environ.get("BILLING_PROPERTIES_VERBOSE") and self.timelines:
@@ -143,6 +148,7 @@ class BillingLifeBase(RuleBasedStateMachine):
         (the sweeps, a new card, "Payer maintenant") may release seats or expire the
         subscription."""
         settles = settles or tick
+        self._follow_waits()
         for workspace in (self.ws, self.other) if tick else (self.ws,):
             timeline = self.timelines[workspace.pk]
             ghosts = self.ghosts[workspace.pk]
@@ -198,31 +204,58 @@ class BillingLifeBase(RuleBasedStateMachine):
         *,
         double: bool,
         packs: int = 0,
+        payer: str = "leaves",
     ) -> None:
         """Preview, then confirm with the preview's token as the page posts it; what the
         confirmation charged or credited is what the preview said (docs/rules/lifecycle.md#previews)."""
         ws = self.ws
         with world.clock(self.now):
+            before = world.money_state(ws)
+            refusal = ""
             try:
                 preview = make_preview()
-                before = _money_state(ws)
                 result = apply(preview.confirmation)
             except Exception as exc:
                 if not _refused(exc):
                     raise
-                self.steps.append(f"{what}: refused ({type(exc).__name__})")
+                refusal = type(exc).__name__
+            if refusal:
+                # Refused (a change waits for authentication, no card…): nothing moved.
+                assert world.money_state(ws) == before, f"{what}: refused ({refusal}), yet it moved money"
+                self.steps.append(f"{what}: refused ({refusal})")
                 return
-            after = _money_state(ws)
-            self._check_preview(what, preview, result, before, after)
+            after = world.money_state(ws)
+            waits = self._check_preview(what, preview, result, before, after)
             if double:
                 self._replay(what, preview, apply, result, after)
         invoice = result.invoice
-        applied = invoice is None or invoice.status != InvoiceStatus.VOID
         self.quote = None
-        digest = world.billing_digest(ws)
-        cents, starts = preview.next_renewal_cents, preview.next_renewal_at
-        if applied and cents is not None and starts is not None and not digest[-1]:
-            self.quote = (cents, starts, digest, what)
+        if waits:
+            assert invoice is not None
+            sub = _subscription(ws)
+            seats = world.billing_digest(ws)[7]
+            self.waits.append(
+                waiting.Wait(
+                    invoice.pk,
+                    what,
+                    preview,
+                    packs,
+                    self.now,
+                    waiting.terms_of(ws),
+                    # A subscription from Free is priced in a period of its own, starting now.
+                    None if sub.plan.is_free else sub.current_period_end,
+                    seats,
+                    seats,
+                )
+            )
+            self.forgone[ws.pk].waiting.add(invoice.pk)
+            self.steps.append(
+                f"{what}: due {preview.total_due_now_cents}, invoice {invoice.number} awaits authentication"
+            )
+            self._then(payer, invoice.pk)
+            return
+        applied = invoice is None or invoice.status != InvoiceStatus.VOID
+        self._quote(preview, what, applied)
         if invoice is not None:
             invoice.refresh_from_db()
             if invoice.status == InvoiceStatus.VOID:
@@ -238,6 +271,50 @@ class BillingLifeBase(RuleBasedStateMachine):
             + (f", invoice {invoice.number} {invoice.status}" if invoice else "")
         )
 
+    def _then(self, payer: str, invoice_id: int) -> None:
+        """The payer, asked by the bank to confirm the charge, completes or fails the check
+        at once, or leaves it waiting."""
+        if payer == "leaves":
+            return
+        (charge,) = [c for c in world.awaiting_authentication(self.ws) if c.invoice_id == invoice_id]
+        success = payer == "authenticates"
+        label: list[str] = []
+        self._settle(
+            lambda: label.append(waiting.authenticate(self.ws, charge, success=success, now=self.now))
+        )
+        self.steps.append(label[0])
+
+    def _quote(self, preview: Preview, what: str, applied: bool) -> None:
+        """Keep the next renewal an applied change announced, to check it when it falls due."""
+        digest = world.billing_digest(self.ws)
+        cents, starts = preview.next_renewal_cents, preview.next_renewal_at
+        if applied and cents is not None and starts is not None and not digest[-1]:
+            self.quote = (cents, starts, digest, what)
+
+    def _follow_waits(self) -> None:
+        """What became of the changes waiting for authentication, after every step: still
+        waiting, paid and applied as previewed, or dropped with nothing applied."""
+        forgone = self.forgone[self.ws.pk]
+        for wait in list(self.waits):
+            state = waiting.state_of(wait)
+            if state == PendingChangeState.WAITING:
+                waiting.check_waiting(wait, self.ws, self.now)
+                wait.seats_last = world.billing_digest(self.ws)[7]
+                continue
+            self.waits.remove(wait)
+            forgone.waiting.discard(wait.invoice_id)
+            if state == PendingChangeState.APPLIED:
+                waiting.check_applied(wait, self.ws, self.now)
+                forgone.packs_cents += wait.packs * int(_subscription(self.ws).price.credit_pack_amount)
+                # The renewal it announced, unless the seats moved while it waited.
+                self.quote = None
+                self._quote(wait.preview, wait.what, wait.seats_last == wait.seats)
+                self.steps.append(f"  {wait.what}: paid and applied")
+            else:
+                how = waiting.check_dropped(wait, self.ws)
+                forgone.declined.add(wait.invoice_id)
+                self.steps.append(f"  {wait.what}: {how}")
+
     def _replay(
         self,
         what: str,
@@ -249,14 +326,18 @@ class BillingLifeBase(RuleBasedStateMachine):
         """The same confirmation again (a double click, a retried request) is the first
         operation: it returns the first result and moves nothing more."""
         again = apply(preview.confirmation)
-        assert _money_state(self.ws) == after, f"{what}: confirming the same preview twice moved money again"
+        assert world.money_state(self.ws) == after, (
+            f"{what}: confirming the same preview twice moved money again"
+        )
         assert (again.invoice.pk if again.invoice else None) == (
             result.invoice.pk if result.invoice else None
         ), f"{what}: a second confirmation of one preview is another operation"
 
     def _check_preview(
         self, what: str, preview: Preview, result: ApplyResult, before: dict[str, Any], after: dict[str, Any]
-    ) -> None:
+    ) -> bool:
+        """What the confirmation moved is what its preview said; returns whether the change
+        waits for the payer's authentication."""
         invoice = result.invoice
         new_charges = after["charges"] - before["charges"]
         if preview.total_due_now_cents > 0:
@@ -275,6 +356,9 @@ class BillingLifeBase(RuleBasedStateMachine):
             )
             if charges[0].status == "succeeded":
                 assert invoice.status == InvoiceStatus.PAID, f"{what}: charged but {invoice.status}"
+            elif charges[0].status == "requires_action":
+                waiting.check_confirmed(what, preview, invoice, before, after, self.now)
+                return True
             else:
                 assert invoice.status == InvoiceStatus.VOID, f"{what}: declined but {invoice.status}"
                 assert after["state"] == before["state"], (
@@ -305,6 +389,7 @@ class BillingLifeBase(RuleBasedStateMachine):
             else:
                 assert invoice is None, f"{what}: nothing previewed, yet {invoice} issued"
                 assert credited == 0, f"{what}: nothing previewed, yet {credited} moved"
+        return False
 
     # --- the subscription ----------------------------------------------------------------------------
 
@@ -376,28 +461,3 @@ def _pending_cents(workspace: Workspace) -> int:
             "amount_cents", flat=True
         )
     )
-
-
-def _money_state(workspace: Workspace) -> dict[str, Any]:
-    sub = _subscription(workspace)
-    return {
-        "balance": account_balance_cents(workspace),
-        "charges": set(Charge.objects.filter(workspace=workspace).values_list("pk", flat=True)),
-        "invoices": set(Invoice.objects.filter(workspace=workspace).values_list("pk", flat=True)),
-        "entries": set(
-            workspace.account_balance_entries.filter(invoice__isnull=True).values_list("source", flat=True)
-        ),
-        "state": (
-            sub.plan_id,
-            sub.price_id,
-            sub.status,
-            sub.extra_seats,
-            sub.current_period_start,
-            sub.current_period_end,
-            sorted(
-                Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE).values_list(
-                    "pk", "interval", "coterm", "price_cents"
-                )
-            ),
-        ),
-    }

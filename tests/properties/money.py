@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -74,6 +74,10 @@ class Forgone:
     direct_credit_ht: dict[str, int]
     #: Extra credits bought and paid: a one-off price, not time.
     packs_cents: int = 0
+    #: Invoices of a customer's confirmation whose change waits for the payer's
+    #: authentication: nothing is held for them yet. Paid, the change is applied and the
+    #: invoice counts; lapsed or refused, it moves to ``declined``.
+    waiting: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,9 @@ def money_of(
                 for line in document.lines
             )
         )
+        if invoice.pk in forgone.waiting:
+            detail[-1] += " (its change waits for authentication)"
+            continue
         if invoice.pk in cancellations:
             # A void invoice and the credit note cancelling it: nothing billed. A declined
             # change was never applied; anything else was held unpaid, and forgone.

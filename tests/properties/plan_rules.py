@@ -1,6 +1,6 @@
 """What a customer does to the subscription: subscribe, change plan, customize, buy
-packs, switch to annual, cancel, reactivate, cards, "Payer maintenant", the billing
-time zone; and the host product using credits."""
+packs, switch to annual (each maybe waiting for the payer's 3-D Secure authentication),
+cancel, reactivate, the billing time zone; and the host product using credits."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from hypothesis.stateful import (
 )
 
 from billing import services
-from billing.services import collection
 from credits.errors import InsufficientCredits
 from credits.services import credits_consume
-from invoices.models import PAYABLE_STATUSES, Invoice
 from subscriptions.models import CancelReason, SubscriptionStatus
 from tests.properties import money, world
 from tests.properties.machine import (
+    PAYER,
     SOLD,
     STARTS,
     BillingLifeBase,
@@ -39,7 +38,8 @@ class PlanRules(BillingLifeBase):
         plan=st.one_of(st.none(), st.sampled_from(SOLD)),
         trial=st.booleans(),
         extra=st.integers(0, 2),
-        declines=st.sampled_from([False, False, True]),
+        card=st.sampled_from([None, None, world.CARD_DECLINED, world.CARD_3DS]),
+        card_first=st.booleans(),
     )
     def open_workspaces(
         self,
@@ -48,11 +48,13 @@ class PlanRules(BillingLifeBase):
         plan: tuple[str, str] | None,
         trial: bool,
         extra: int,
-        declines: bool,
+        card: str | None,
+        card_first: bool,
     ) -> None:
         """The workspace opens with a card and a team, on Free or subscribing at once, and
-        maybe a card that declines from then on; the bystander is on Business with a member
-        and pays its renewals."""
+        maybe a card that declines or asks for authentication from then on (saved before
+        subscribing or after); the bystander is on Business with a member and pays its
+        renewals."""
         self.now = start
         self.ws, owner = world.open_workspace("Life", now=start)
         world.save_card(self.ws, owner, world.CARD_OK, now=start)
@@ -79,14 +81,24 @@ class PlanRules(BillingLifeBase):
             self.forgone[workspace.pk] = money.Forgone(set(), set(), {})
         self._observe(CHANGE, CHANGE, tick=True)
         self.steps.append(f"open at {start.isoformat()} with {members} members")
+        if card is not None and card_first:
+            self._save_card(card)
         if plan is not None:
             self.subscribe(plan, extra, trial, double=False)
-        if declines:
-            self._save_card(world.CARD_NO_FUNDS)
+        if card is not None and not card_first:
+            self._save_card(card)
 
     @precondition(lambda self: not self._on_paid_plan())
-    @rule(plan=st.sampled_from(SOLD), extra=st.integers(0, 3), trial=st.booleans(), double=st.booleans())
-    def subscribe(self, plan: tuple[str, str], extra: int, trial: bool, double: bool) -> None:
+    @rule(
+        plan=st.sampled_from(SOLD),
+        extra=st.integers(0, 3),
+        trial=st.booleans(),
+        double=st.booleans(),
+        payer=PAYER,
+    )
+    def subscribe(
+        self, plan: tuple[str, str], extra: int, trial: bool, double: bool, payer: str = "leaves"
+    ) -> None:
         plan_code, interval = plan
         price = _price(plan_code, interval)
         assert price is not None, f"{plan_code}/{interval} is not sold"
@@ -105,12 +117,13 @@ class PlanRules(BillingLifeBase):
                 now=self.now,
             ),
             double=double,
+            payer=payer,
         )
         self._observe(CHANGE, CHANGE)
 
     @precondition(lambda self: self._changeable())
-    @rule(pick=st.integers(0, 10), double=st.booleans())
-    def change_plan(self, pick: int, double: bool) -> None:
+    @rule(pick=st.integers(0, 10), double=st.booleans(), payer=PAYER)
+    def change_plan(self, pick: int, double: bool, payer: str) -> None:
         current = _subscription(self.ws)
         plans = [p for p, interval in SOLD if interval == current.price.interval and p != current.plan.code]
         plan = plans[pick % len(plans)]
@@ -123,20 +136,21 @@ class PlanRules(BillingLifeBase):
                 workspace=self.ws, actor=self.owner, price_id=price.pk, preview=confirmation, now=self.now
             ),
             double=double,
+            payer=payer,
         )
         self._observe(CHANGE, CHANGE)
 
     @precondition(lambda self: self._changeable())
-    @rule(extra=st.integers(0, 5), packs=st.integers(0, 2), double=st.booleans())
-    def customize(self, extra: int, packs: int, double: bool) -> None:
-        self._customize(extra, packs, double)
+    @rule(extra=st.integers(0, 5), packs=st.integers(0, 2), double=st.booleans(), payer=PAYER)
+    def customize(self, extra: int, packs: int, double: bool, payer: str) -> None:
+        self._customize(extra, packs, double, payer)
 
     @precondition(lambda self: self._changeable())
-    @rule(packs=st.integers(1, 3), double=st.booleans())
-    def buy_credit_packs(self, packs: int, double: bool) -> None:
-        self._customize(_subscription(self.ws).extra_seats, packs, double)
+    @rule(packs=st.integers(1, 3), double=st.booleans(), payer=PAYER)
+    def buy_credit_packs(self, packs: int, double: bool, payer: str) -> None:
+        self._customize(_subscription(self.ws).extra_seats, packs, double, payer)
 
-    def _customize(self, extra: int, packs: int, double: bool) -> None:
+    def _customize(self, extra: int, packs: int, double: bool, payer: str) -> None:
         self._confirm(
             f"customize: {extra} extra seats, {packs} packs",
             lambda: services.preview_customize(
@@ -151,14 +165,15 @@ class PlanRules(BillingLifeBase):
                 now=self.now,
             ),
             double=double,
+            payer=payer,
             packs=packs,
         )
         # Fewer extra seats are credited by the removal rule (docs/rules/proration.md#removing-a-seat).
         self._observe(REMOVAL, CHANGE)
 
     @precondition(lambda self: self._changeable() and self.last.meta["interval"] == "month")
-    @rule(double=st.booleans())
-    def switch_to_annual(self, double: bool) -> None:
+    @rule(double=st.booleans(), payer=PAYER)
+    def switch_to_annual(self, double: bool, payer: str) -> None:
         self._confirm(
             "switch to annual",
             lambda: services.preview_switch_to_annual(workspace=self.ws, now=self.now),
@@ -166,6 +181,7 @@ class PlanRules(BillingLifeBase):
                 workspace=self.ws, actor=self.owner, preview=confirmation, now=self.now
             ),
             double=double,
+            payer=payer,
         )
         self._observe(CHANGE, CHANGE)
 
@@ -203,48 +219,6 @@ class PlanRules(BillingLifeBase):
             double=False,
         )
         self._observe(CHANGE, CHANGE)
-
-    @rule(card=st.sampled_from([world.CARD_DECLINED, world.CARD_NO_FUNDS]))
-    def save_declining_card(self, card: str) -> None:
-        """A test card whose charges are declined, saved on the local payment page."""
-        self._save_card(card)
-
-    @rule()
-    def save_good_card(self) -> None:
-        """A card that pays: every unpaid invoice is charged with it (docs/rules/dunning.md#new-card)."""
-        self._save_card(world.CARD_OK)
-
-    @precondition(lambda self: bool(self.last.meta["unpaid"]))
-    @rule(pick=st.integers(0, 10))
-    def pay_now(self, pick: int) -> None:
-        """ "Payer maintenant" on one unpaid invoice (docs/rules/dunning.md#payer-maintenant)."""
-        unpaid = list(
-            Invoice.objects.filter(workspace=self.ws, status__in=PAYABLE_STATUSES)
-            .order_by("id")
-            .values_list("pk", "number")
-        )
-        invoice_id, number = unpaid[pick % len(unpaid)]
-        outcome: list[object] = []
-
-        def pay() -> None:
-            with world.clock(self.now):
-                outcome.append(
-                    collection.pay_now(
-                        workspace=self.ws, actor=self.owner, invoice_id=invoice_id, now=self.now
-                    )
-                )
-
-        try:
-            self._settle(pay)
-        except Exception as exc:
-            if not _refused(exc):
-                raise
-            return self._skip(f"pay {number} now: refused ({type(exc).__name__})")
-        self.steps.append(
-            f"pay {number} now: {'paid' if getattr(outcome[0], 'succeeded', False) else 'declined'}"
-        )
-        self._observe(CHANGE, CHANGE, settles=True)
-        return None
 
     @rule(zone=st.sampled_from(world.ZONES))
     def choose_time_zone(self, zone: str) -> None:

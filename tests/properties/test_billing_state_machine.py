@@ -3,21 +3,25 @@ scheduler do, with the invariants of the rules checked after every step.
 
 One workspace lives through subscriptions, plan changes, customizations, a switch to
 annual, credit packs, members joining and leaving, seats changing their billing period,
-ownership transfers, declined and fixed cards, cancellations and reactivations, while
-the clock moves by hours, days, weeks, to month ends and to what falls due next, with
+ownership transfers, declined and fixed cards, cards whose charges ask for 3-D Secure
+(authenticated, failed or left to lapse), cancellations and reactivations, while the
+clock moves by hours, days, weeks, to month ends and to what falls due next, with
 ``billing_tick`` run at every instant a sweep has work. A second workspace, on a paid
 plan, only lives through the same ticks: nothing the first one does may touch it.
 
 Every operation goes through the public services as the pages do: a preview, then its
-confirmation with the preview's one-time token. The 3-D Secure pending state of
-docs/rules/lifecycle.md#pay-then-apply is not exercised: the local gateway has no
-authentication step (docs/rules/payments.md#authentication), so it cannot be reached.
+confirmation with the preview's one-time token; payments through the test run's offline
+Stripe. A change confirmed with a card whose charges ask for 3-D Secure waits
+(docs/rules/lifecycle.md#pay-then-apply) until the payer authenticates it on the
+confirmation page, fails to, or lets it lapse (:mod:`tests.properties.waiting`).
 
 Invariants (:mod:`tests.properties.checks`): the credit ledger against its cached
 balance and the allowance bound; every document's lines, VAT and totals; gap-free
 numbering in date order; issued documents never change; each preview against the money
-its confirmation moved; the money collected against the paid invoices; and the money
-billed against the value of the time held (:mod:`tests.properties.model`).
+its confirmation moved, when it waited for authentication too; the money collected
+against the paid invoices; failed invoices in dunning and the subscription past due
+exactly then; and the money billed against the value of the time held
+(:mod:`tests.properties.model`).
 
 Each example runs inside a transaction rolled back at its end (a savepoint of the test's
 transaction), on workspaces it opens itself: about 0.04 s of set-up per example, where
@@ -40,12 +44,12 @@ from hypothesis.stateful import (
 )
 
 from tests.properties import checks, money
-from tests.properties.clock_rules import ClockRules
+from tests.properties.payment_rules import PaymentRules
 from tests.properties.plan_rules import PlanRules
 from tests.properties.seat_rules import SeatRules
 
 
-class BillingLife(PlanRules, SeatRules, ClockRules):
+class BillingLife(PlanRules, PaymentRules, SeatRules):
     # --- invariants --------------------------------------------------------------------------------------
 
     @invariant()
@@ -69,6 +73,7 @@ class BillingLife(PlanRules, SeatRules, ClockRules):
             checks.check_ledgers(workspace)
             checks.check_allowance_grants(workspace, timeline)
             checks.check_cash(workspace, documents)
+            checks.check_dunning(workspace)
             money.check_no_credit_for_unpaid_seats(workspace, documents)
             money.check_money(
                 money.money_of(workspace, documents, timeline, self.forgone[workspace.pk], cancellations),

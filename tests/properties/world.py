@@ -2,7 +2,8 @@
 
 Everything goes through the product's public services, as its pages and its scheduler
 do: workspaces are opened by :func:`billing.onboarding.workspace_open`, members join by
-invitation, cards are saved by the local payment page's service, and time moves with
+invitation, cards are saved and charges authenticated through the test run's offline
+Stripe as the card and confirmation pages do, and time moves with
 ``manage.py billing_tick --at`` run at every instant something falls due on the way
 (beat runs the sweeps every few minutes; a test that jumped over a renewal would see a
 late renewal, which :mod:`tests.properties.model` would have to guess).
@@ -15,15 +16,22 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from io import StringIO
+from typing import Any
 
+import requests
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 
 from billing.onboarding import workspace_open
 from billing.services.billing_time_zone import billing_time_zone_change
+from billing.services.payments import charge_answered
+from gateways.base import get_gateway
 from gateways.stripe.test_cards import save_test_card
-from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
-from subscriptions.models import Subscription, SubscriptionStatus
+from invoices.models import PAYABLE_STATUSES, Charge, Invoice, InvoiceStatus
+from invoices.models import ChargeStatus as PaymentStatus
+from invoices.selectors import account_balance_cents
+from subscriptions.models import PendingChange, PendingChangeState, Subscription, SubscriptionStatus
 from teams import services as teams
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from tests.properties.checks import licences
@@ -31,9 +39,12 @@ from tests.properties.model import Holding, Key, Observation, Period
 from workspaces.models import Membership, Role, User, Workspace
 from workspaces.permissions import LICENSED_ROLES
 
+#: Stripe's test cards (https://docs.stripe.com/testing): one that pays; one saved fine
+#: whose every charge is declined; one saved fine whose every off-session charge asks the
+#: payer to authenticate (3-D Secure, docs/rules/payments.md#authentication).
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000341"
-CARD_NO_FUNDS = "4000000000000341"
+CARD_3DS = "4000002760003184"
 
 _emails = itertools.count(1)
 
@@ -80,9 +91,47 @@ def open_workspace(name: str, *, now: datetime) -> tuple[Workspace, Membership]:
 
 
 def save_card(workspace: Workspace, actor: Membership, number: str, *, now: datetime) -> None:
-    """The local secure payment page saving a test card (expiry far ahead)."""
+    """The card page saving one of Stripe's test cards (expiry far ahead); every unpaid
+    invoice is then charged with it."""
     with clock(now):
         save_test_card(workspace=workspace, actor=actor, number=number, exp_month=12, exp_year=2099, now=now)
+
+
+def awaiting_authentication(workspace: Workspace) -> list[Charge]:
+    """The charges the payer can authenticate, oldest first: as the invoice's confirmation
+    page offers it, the last attempt awaiting authentication of each unpaid invoice."""
+    charges: dict[int, Charge] = {}
+    for charge in (
+        Charge.objects.filter(
+            workspace=workspace,
+            status=PaymentStatus.REQUIRES_ACTION,
+            invoice__status__in=PAYABLE_STATUSES,
+        )
+        .exclude(reference="")
+        .select_related("invoice")
+        .order_by("attempt", "id")
+    ):
+        charges[charge.invoice_id] = charge
+    return sorted(charges.values(), key=lambda charge: charge.pk)
+
+
+def authenticate(charge: Charge, *, success: bool, now: datetime) -> None:
+    """The payer on the invoice's confirmation page: Stripe.js runs the bank's check (the
+    offline Stripe's test hook answers it), then the page reads the PaymentIntent back
+    and settles the charge (gateways.stripe.pages.charge_authenticate)."""
+    gateway = get_gateway()
+    with clock(now):
+        response = requests.post(
+            f"{settings.STRIPE_API_BASE}/v1/payment_intents/{charge.reference}/_authenticate",
+            data={
+                "client_secret": gateway.authentication_secret(charge.reference),
+                "success": "true" if success else "false",
+            },
+            headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, f"authentication of {charge.reference}: {response.text}"
+        charge_answered(charge_id=charge.pk, result=gateway.charge_status(charge.reference), now=now)
 
 
 def join(workspace: Workspace, actor: Membership, user: User, role: str, *, now: datetime) -> Membership:
@@ -201,11 +250,39 @@ def observe(
             "in_trial": in_trial,
             "members": Membership.objects.filter(workspace=workspace).count(),
             "unpaid": Invoice.objects.filter(workspace=workspace, status__in=PAYABLE_STATUSES).count(),
+            "awaiting": len(awaiting_authentication(workspace)),
             "seats": frozenset(seat.pk for seat in seats),
             "coterm_seats": frozenset(seat.pk for seat in seats if seat.coterm),
             "allowance": int(sub.plan.credits_flat) + int(sub.plan.credits_per_seat) * licence_count,
         },
     )
+
+
+def money_state(workspace: Workspace) -> dict[str, Any]:
+    """What a confirmation may move: the account balance, the charges, documents and
+    direct account credits, and the subscription's terms, status and paid seats."""
+    sub = _subscription(workspace)
+    return {
+        "balance": account_balance_cents(workspace),
+        "charges": set(Charge.objects.filter(workspace=workspace).values_list("pk", flat=True)),
+        "invoices": set(Invoice.objects.filter(workspace=workspace).values_list("pk", flat=True)),
+        "entries": set(
+            workspace.account_balance_entries.filter(invoice__isnull=True).values_list("source", flat=True)
+        ),
+        "state": (
+            sub.plan_id,
+            sub.price_id,
+            sub.status,
+            sub.extra_seats,
+            sub.current_period_start,
+            sub.current_period_end,
+            sorted(
+                Seat.objects.filter(workspace=workspace, status=SeatStatus.ACTIVE).values_list(
+                    "pk", "interval", "coterm", "price_cents"
+                )
+            ),
+        ),
+    }
 
 
 def billing_digest(workspace: Workspace) -> tuple[object, ...]:
@@ -236,9 +313,10 @@ def billing_digest(workspace: Workspace) -> tuple[object, ...]:
 def due_instants(workspaces: Iterable[Workspace], after: datetime) -> list[datetime]:
     """Every instant after ``after`` at which a sweep has money to move for these
     workspaces: a paid period's end (renewal or expiry), a trial's end, a paid seat's
-    period end, paid-until and period change, a failed invoice's next retry, and the day
-    after a pending seat charge (the daily job invoices it then). Allowance resets are
-    left to the next tick: they are safe late and move no money."""
+    period end, paid-until and period change, a failed invoice's next retry, the day
+    after a pending seat charge (the daily job invoices it then) and the end of a waiting
+    change's authentication window (it lapses then). Allowance resets are left to the
+    next tick: they are safe late and move no money."""
     zones = {w.pk: w for w in workspaces}
     ids = list(zones)
     instants: set[datetime] = set()
@@ -261,6 +339,11 @@ def due_instants(workspaces: Iterable[Workspace], after: datetime) -> list[datet
         workspace_id__in=ids, status=ChargeStatus.PENDING
     ).values_list("workspace_id", "day"):
         instants.add(midnight_in(zones[workspace_id], day + timedelta(days=1)))
+    instants.update(
+        PendingChange.objects.filter(
+            subscription__workspace_id__in=ids, state=PendingChangeState.WAITING
+        ).values_list("lapses_at", flat=True)
+    )
     for workspace in Workspace.objects.filter(pk__in=ids):
         if workspace.billing_time_zone_next_at is not None:
             instants.add(workspace.billing_time_zone_next_at)
