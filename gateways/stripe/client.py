@@ -8,7 +8,7 @@ path is the same.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import stripe
 from django.conf import settings
@@ -33,6 +33,14 @@ def client() -> stripe.StripeClient:
             max_network_retries=0,
         )
     return _clients[key]
+
+
+def object_id(value: Any) -> str:
+    """The id of a Stripe reference, whether Stripe sent it as an id or expanded it into
+    the object (``""`` for none)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value.get("id") or "")
 
 
 def decline_message(code: str | None, decline_code: str | None) -> str:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services.disputes import dispute_close, dispute_hold
-from gateways.stripe.client import call, client
+from gateways.stripe.client import call, client, object_id
 from gateways.stripe.models import StripeDispute
 from invoices.models import Charge
 
@@ -17,17 +17,13 @@ CLOSED = {"won", "lost"}
 
 
 def _charge_of(dispute: Any) -> Charge | None:
-    intent = dispute.get("payment_intent")
-    if isinstance(intent, dict):
-        intent = intent.get("id")
+    intent = object_id(dispute.get("payment_intent"))
     if not intent:
-        charge_id = dispute.get("charge")
-        if isinstance(charge_id, dict):
-            charge_id = charge_id.get("id")
+        charge_id = object_id(dispute.get("charge"))
         if not charge_id:
             return None
-        intent = call(lambda: client().v1.charges.retrieve(str(charge_id))).payment_intent
-    return Charge.objects.filter(reference=str(intent or "")).exclude(reference="").first()
+        intent = object_id(call(lambda: client().v1.charges.retrieve(charge_id)).payment_intent)
+    return Charge.objects.filter(reference=intent).exclude(reference="").first()
 
 
 def _current(event_object: dict[str, Any]) -> Any:

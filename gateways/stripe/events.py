@@ -23,7 +23,7 @@ from billing.services.payments import charge_answered
 from billing.services.refunds import refund_recorded
 from gateways.base import get_gateway
 from gateways.stripe import disputes, payment_methods
-from gateways.stripe.client import call, client
+from gateways.stripe.client import call, client, object_id
 from gateways.stripe.models import EventState, StripeEvent
 from invoices.models import Charge
 
@@ -50,9 +50,7 @@ def _charge_of_intent(intent: dict[str, Any]) -> Charge | None:
         .select_related("workspace__stripe_customer")
         .first()
     )
-    customer = intent.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
+    customer = object_id(intent.get("customer"))
     known = getattr(charge.workspace, "stripe_customer", None) if charge is not None else None
     if charge is None or known is None or known.customer_id != customer:
         return None
@@ -70,10 +68,8 @@ def _payment_intent(event_object: dict[str, Any]) -> str | None:
 
 def _refunded_charge(event_object: dict[str, Any]) -> str | None:
     """``charge.refunded``: the charge's refunded total, read again from Stripe."""
-    intent_id = event_object.get("payment_intent")
-    if isinstance(intent_id, dict):
-        intent_id = intent_id.get("id")
-    charge = Charge.objects.filter(reference=intent_id or "").exclude(reference="").first()
+    intent_id = object_id(event_object.get("payment_intent"))
+    charge = Charge.objects.filter(reference=intent_id).exclude(reference="").first()
     if charge is None:
         return "not one of our charges"
     current = call(lambda: client().v1.charges.retrieve(str(event_object["id"])))
@@ -85,9 +81,7 @@ def _refunded_charge(event_object: dict[str, Any]) -> str | None:
 
 def _refund_updated(event_object: dict[str, Any]) -> str | None:
     """``refund.updated``: the refund's charge, read again, says what is refunded in all."""
-    charge_id = event_object.get("charge")
-    if isinstance(charge_id, dict):
-        charge_id = charge_id.get("id")
+    charge_id = object_id(event_object.get("charge"))
     if not charge_id:
         return "refund without a charge"
     current = call(lambda: client().v1.charges.retrieve(str(charge_id)))

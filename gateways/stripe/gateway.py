@@ -25,7 +25,7 @@ from gateways.base import (
     RefundResult,
     SavedCard,
 )
-from gateways.stripe.client import call, client, decline_message
+from gateways.stripe.client import call, client, decline_message, object_id
 from gateways.stripe.models import StripeCustomer
 from subscriptions.models import PaymentMethod
 from workspaces.models import Workspace
@@ -56,12 +56,6 @@ def intent_result(intent: Any) -> ChargeResult:
     return ChargeResult(
         status=status, reference=intent.id, failure_message=failure, amount_cents=intent.amount
     )
-
-
-def _intent_id(intent: Any) -> str:
-    if intent is None:
-        return ""
-    return intent if isinstance(intent, str) else str(intent.get("id", ""))
 
 
 class StripeGateway:
@@ -117,7 +111,7 @@ class StripeGateway:
         if intent.status != "succeeded" or not intent.payment_method:
             error = intent.get("last_setup_error") or {}
             raise CardDeclined(decline_message(error.get("code"), error.get("decline_code")))
-        method_id = _intent_id(intent.payment_method)
+        method_id = object_id(intent.payment_method)
         method = call(lambda: client().v1.payment_methods.retrieve(method_id))
         if method.customer != customer:
             # Stripe attaches it when the SetupIntent names the customer; be sure.
@@ -179,7 +173,7 @@ class StripeGateway:
         except stripe.CardError as exc:
             error = exc.error
             code = getattr(error, "code", None)
-            reference = _intent_id(getattr(error, "payment_intent", None))
+            reference = object_id(getattr(error, "payment_intent", None))
             if code == "authentication_required" and reference:
                 # Stripe's answer for an off-session charge the bank wants confirmed.
                 return ChargeResult(ChargeStatus.REQUIRES_ACTION, reference, amount_cents=amount_cents)
