@@ -31,3 +31,23 @@ def stripe_production_refusal(
     if not webhook_secrets or not all(secret.startswith("whsec_") for secret in webhook_secrets):
         return "STRIPE_WEBHOOK_SECRETS must list the webhook signing secrets (whsec_…) when DEBUG is off."
     return ""
+
+
+#: Django's own bar for a strong key (``security.W009``): this long, this many distinct characters.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
+
+def secret_key_refusal(secret_key: str) -> str:
+    """Why ``secret_key`` cannot sign production sessions and links (``""`` when it can):
+    missing, Django's generated insecure key, or shorter or plainer than Django's W009 bar."""
+    if not secret_key:
+        return "SECRET_KEY must be set to a long random value when DEBUG is off."
+    if secret_key.startswith("django-insecure-"):
+        return "SECRET_KEY is Django's development key (django-insecure-…); set a random one."
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH or len(set(secret_key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return (
+            f"SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    return ""

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import embedded
-from config.production_checks import stripe_production_refusal
+from config.production_checks import secret_key_refusal, stripe_production_refusal
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,8 +36,10 @@ DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY):
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off.")
+if not DEBUG and (secret_refusal := secret_key_refusal(SECRET_KEY)):
+    raise ImproperlyConfigured(secret_refusal)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -64,6 +70,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "template_partials",
+    "csp",
+    # django-ninja's own static files: the API docs' Swagger UI is served from here, no CDN.
+    "ninja",
     "workspaces",
     "subscriptions",
     "credits",
@@ -77,6 +86,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "credits.middleware.ApiJsonErrorsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -265,11 +277,65 @@ SELLER_SIREN = env.str("SELLER_SIREN", default="123 456 789")
 SELLER_TIME_ZONE = env.str("SELLER_TIME_ZONE", default="Europe/Paris")
 DEFAULT_VAT_RATE_BP = env.int("DEFAULT_VAT_RATE_BP", default=2000)
 
+# Transport and browser hardening (docs/security.md): with DEBUG off, `manage.py check
+# --deploy` has nothing to say. Each can be relaxed through the environment, never silently.
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+#: Behind a TLS-terminating proxy only: the header it sets to "https", e.g.
+#: ``SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto`` (the proxy must strip it from clients).
+_PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Content-Security-Policy (django-csp): scripts from our own static files and Stripe.js
+# only, no inline script or handler, no eval; the card page talks to Stripe's API and
+# frames. Styles allow inline attributes (meters' widths), never scripts.
+_STRIPE_JS_ORIGIN = _origin(STRIPE_JS_URL)
+_STRIPE_API_ORIGIN = _origin(STRIPE_API_BASE or "https://api.stripe.com")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, _STRIPE_JS_ORIGIN],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", "https://*.stripe.com"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF, _STRIPE_API_ORIGIN, _STRIPE_JS_ORIGIN],
+        "frame-src": [_STRIPE_JS_ORIGIN, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
+# Metering API: requests per API key and window, counted in Redis (credits.ratelimit).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
+# Permissions-Policy (django-permissions-policy): no powerful feature for any origin;
+# Stripe's frames may ask for the payment request API.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": [],
+    "geolocation": [],
+    "microphone": [],
+    "usb": [],
+    "payment": ["self", _STRIPE_JS_ORIGIN],
+    "fullscreen": [],
+    "autoplay": [],
+}
 
 LOGGING = {
     "version": 1,

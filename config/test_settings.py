@@ -36,6 +36,8 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The test client and the live server speak plain HTTP (production redirects to HTTPS).
+SECURE_SSL_REDIRECT = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 

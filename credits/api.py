@@ -1,10 +1,13 @@
 """The metering API (django-ninja) at ``/api/v1/``; OpenAPI 3 schema at ``/api/v1/openapi.json``.
 
 ``Authorization: Bearer <workspace API key>``; writes that charge credits carry an
-``Idempotency-Key`` header. Errors are ``{"error": {"code", "message", …}}``:
-402 ``insufficient_credits`` (with balance, required and the upgrade options),
-403 ``role_not_allowed``, 404 for another workspace's key or an unknown reservation,
-409 for a key reused with a different body, 422 for invalid input.
+``Idempotency-Key`` header (required). Errors are ``{"error": {"code", "message", …}}``:
+401 for a missing, revoked or expired key, 402 ``insufficient_credits`` (with balance,
+required and the upgrade options), 403 ``role_not_allowed`` or ``scope_missing``, 404 for
+another workspace's key or an unknown reservation, 409 for a key reused with a different
+body, 422 for invalid input, 429 ``rate_limited`` with ``Retry-After``. The interactive
+docs (``/api/v1/docs``) and the schema are served to signed-in staff only
+(docs/security.md#metering-api).
 """
 
 from __future__ import annotations
@@ -14,24 +17,27 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema, Status
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.params.functions import Header
 from ninja.security import HttpBearer
 from pydantic import field_validator
 
 from credits import apikeys, errors, offers, selectors, services
-from credits.models import ApiKey
+from credits.models import ApiKey, ApiScope
+from credits.ratelimit import ApiKeyRateThrottle
 from workspaces.errors import DomainError
 from workspaces.models import Membership, Workspace
 
 STATUS_OF: dict[type[DomainError], int] = {
     errors.InsufficientCredits: 402,
     errors.RoleNotAllowed: 403,
+    errors.ScopeMissing: 403,
     errors.ReservationNotFound: 404,
     errors.IdempotencyKeyReused: 409,
     errors.ReservationNotHeld: 409,
@@ -49,6 +55,8 @@ api = NinjaAPI(
     description="Consume AI credits for the actions of a workspace's members.",
     urls_namespace="credits_api",
     auth=ApiKeyAuth(),
+    throttle=[ApiKeyRateThrottle()],
+    docs_decorator=staff_member_required,
 )
 
 
@@ -127,7 +135,14 @@ class SettleOut(Schema):
     entry_id: int | None
 
 
-_ERRORS: dict[int | str, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+_ERRORS: dict[int | str, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 _CHARGE_ERRORS: dict[int | str, Any] = {**_ERRORS, 402: InsufficientOut}
 
 
@@ -164,6 +179,11 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         {"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body", "message": e.get("msg", "")}
         for e in exc.errors
     ]
+    if any(e.get("loc", ())[-1:] == ("Idempotency-Key",) for e in exc.errors):
+        # Missing, blank or too long: the code the services give for the same refusal.
+        return _error(
+            request, 422, errors.IdempotencyKeyRequired.code, errors.IDEMPOTENCY_KEY_REQUIRED, fields=fields
+        )
     return _error(request, 422, "invalid_input", _("The request is not valid."), fields=fields)
 
 
@@ -172,14 +192,23 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # Ninja answers an unparsable body with 400; the contract says 422 for invalid input.
     if exc.status_code == 400:
         return _error(request, 422, "invalid_input", _("The request body is not valid JSON."))
+    if isinstance(exc, Throttled):  # ninja adds Retry-After
+        return _error(
+            request, 429, "rate_limited", _("Too many requests for this API key: wait before retrying.")
+        )
     return _error(request, exc.status_code, "http_error", str(exc))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(
-        request, 401, "unauthorized", _("A valid API key is required (Authorization: Bearer <key>).")
+    response = _error(
+        request,
+        401,
+        "unauthorized",
+        _("A valid API key is required (Authorization: Bearer <key>): it may be revoked or expired."),
     )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(Http404)
@@ -190,11 +219,14 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 # --- endpoints ---------------------------------------------------------------------------------
 
 
-def _workspace(request: HttpRequest, workspace_id: uuid.UUID) -> Workspace:
-    """The key's workspace; another workspace's key is told the URL does not exist."""
+def _workspace(request: HttpRequest, workspace_id: uuid.UUID, scope: ApiScope) -> Workspace:
+    """The key's workspace; another workspace's key is told the URL does not exist, a key
+    without ``scope`` is refused (403)."""
     key: ApiKey = request.auth  # type: ignore[attr-defined]
     if key.workspace_id != workspace_id:
         raise Http404("No such workspace for this API key.")  # the message shown is the generic one
+    if not key.allows(scope):
+        raise errors.ScopeMissing(scope.value)
     return key.workspace
 
 
@@ -205,6 +237,19 @@ def _member(workspace: Workspace, email: str) -> Membership:
     return membership
 
 
+#: Required on the writes that charge credits: a retry under the same key is answered with
+#: the first result instead of charging twice.
+def _idempotency_key_header() -> Any:
+    return Header(
+        ...,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=services.MAX_IDEMPOTENCY_KEY_LENGTH,
+        pattern=r"\S",
+        description="A unique key per logical request (e.g. a UUID); a retry reuses it.",
+    )
+
+
 def _replayed(response: HttpResponse, replayed: bool) -> None:
     if replayed:
         response["Idempotent-Replayed"] = "true"
@@ -213,7 +258,7 @@ def _replayed(response: HttpResponse, replayed: bool) -> None:
 @api.get("/workspaces/{workspace_id}/credits/balance", response={200: BalanceOut, **_ERRORS})
 def balance(request: HttpRequest, workspace_id: uuid.UUID) -> dict[str, Any]:
     """The workspace's spendable credits, per bucket, and its allowance for the period."""
-    summary = selectors.credit_summary(_workspace(request, workspace_id))
+    summary = selectors.credit_summary(_workspace(request, workspace_id, ApiScope.READ))
     return {
         "balance": summary.balance,
         "buckets": summary.buckets,
@@ -232,10 +277,10 @@ def consume(
     response: HttpResponse,
     workspace_id: uuid.UUID,
     payload: ActionIn,
-    idempotency_key: str = Header("", alias="Idempotency-Key"),
+    idempotency_key: str = _idempotency_key_header(),
 ) -> dict[str, Any]:
     """Charge an AI action now. A replay with the same Idempotency-Key returns the first result."""
-    workspace = _workspace(request, workspace_id)
+    workspace = _workspace(request, workspace_id, ApiScope.CONSUME)
     result = services.credits_consume(
         workspace=workspace,
         actor=_member(workspace, payload.user),
@@ -253,10 +298,10 @@ def reserve(
     response: HttpResponse,
     workspace_id: uuid.UUID,
     payload: ActionIn,
-    idempotency_key: str = Header("", alias="Idempotency-Key"),
+    idempotency_key: str = _idempotency_key_header(),
 ) -> Status[dict[str, Any]]:
     """Hold credits before an AI call; capture on success, release on failure."""
-    workspace = _workspace(request, workspace_id)
+    workspace = _workspace(request, workspace_id, ApiScope.CONSUME)
     result = services.credits_reserve(
         workspace=workspace,
         actor=_member(workspace, payload.user),
@@ -294,7 +339,7 @@ def _settle_out(result: services.SettleResult) -> dict[str, Any]:
 )
 def capture(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.UUID) -> dict[str, Any]:
     """The AI call succeeded: the held credits are spent (idempotent)."""
-    workspace = _workspace(request, workspace_id)
+    workspace = _workspace(request, workspace_id, ApiScope.CONSUME)
     return _settle_out(services.reservation_capture(workspace=workspace, reservation_id=reservation_id))
 
 
@@ -304,7 +349,7 @@ def capture(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.
 )
 def release(request: HttpRequest, workspace_id: uuid.UUID, reservation_id: uuid.UUID) -> dict[str, Any]:
     """The AI call failed: the held credits come back, the action costs nothing (idempotent)."""
-    workspace = _workspace(request, workspace_id)
+    workspace = _workspace(request, workspace_id, ApiScope.CONSUME)
     return _settle_out(
         services.reservation_release(workspace=workspace, reservation_id=reservation_id, now=timezone.now())
     )

@@ -22,6 +22,9 @@ SOURCE_REQUIRED = _("A purchase needs its source, such as invoice:42.")
 UNKNOWN_WORKSPACE = _("No such workspace.")
 API_KEY_NAME_REQUIRED = _("Give the key a name.")
 API_KEY_NOT_FOUND = _("No such API key in this workspace.")
+API_KEY_SCOPES_REQUIRED = _("Choose what the key may do: read the balance, consume credits, or both.")
+API_KEY_EXPIRY_IN_PAST = _("The expiry date must be in the future.")
+API_KEY_SCOPE_MISSING = _("This API key may not do this (scope %(scope)s missing).")
 
 #: Bounds of one request's quantity (a prototype of 20 screens is quantity 20).
 MAX_QUANTITY = 1_000_000
@@ -105,3 +108,22 @@ class ApiKeyNameRequired(DomainError):
 class ApiKeyNotFound(DomainError):
     code = "not_found"
     message = API_KEY_NOT_FOUND
+
+
+class ApiKeyScopesRequired(DomainError):
+    code = "api_key_scopes_required"
+    message = API_KEY_SCOPES_REQUIRED
+
+
+class ApiKeyExpiryInPast(DomainError):
+    code = "api_key_expiry_in_past"
+    message = API_KEY_EXPIRY_IN_PAST
+
+
+class ScopeMissing(DomainError):
+    """The key authenticates but was not given the scope this endpoint needs (403)."""
+
+    code = "scope_missing"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(API_KEY_SCOPE_MISSING % {"scope": scope})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credits.models import ActionType
+from credits.models import ActionType, ApiScope, default_api_scopes
 
 #: The page lets a member generate up to this many prototype screens at once.
 MAX_PAGE_QUANTITY = 20
@@ -42,9 +44,34 @@ class AiActionForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Key name"), max_length=80)
+    scopes = forms.MultipleChoiceField(
+        label=_("The key may"),
+        choices=ApiScope.choices,
+        initial=default_api_scopes,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose what the key may do: read the balance, consume credits, or both.")
+        },
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The key is refused from the next day on. Leave empty for a key that works until revoked."
+        ),
+    )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Give the key a name."))
         return name
+
+    def expires_at(self) -> datetime | None:
+        """The first instant the key is refused: the day after ``expires_on``, at midnight in
+        the reader's time zone."""
+        day: date | None = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.get_current_timezone())

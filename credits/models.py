@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -292,6 +294,17 @@ class CreditNotice(models.Model):
         return f"{self.workspace_id} {self.period_start} {self.threshold} %"
 
 
+class ApiScope(models.TextChoices):
+    """What an API key may do; a key holds one or both."""
+
+    READ = "read", _("Read the balance")
+    CONSUME = "consume", _("Consume credits")
+
+
+def default_api_scopes() -> list[str]:
+    return [ApiScope.READ.value, ApiScope.CONSUME.value]
+
+
 class ApiKey(models.Model):
     """A workspace's metering API key; only its SHA-256 is stored (shown once at creation)."""
 
@@ -305,9 +318,21 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: None: the key works until revoked; otherwise it is refused from this instant on.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    #: What the key may do (docs/security.md#metering-api): read the balance, consume credits.
+    scopes = ArrayField(
+        models.CharField(max_length=16, choices=ApiScope.choices), default=default_api_scopes, size=2
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(scopes__contained_by=ApiScope.values) & ~models.Q(scopes=[]),
+                name="apikey_known_scopes",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -315,3 +340,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def scope_labels(self) -> list[str]:
+        return [str(label) for value, label in ApiScope.choices if value in self.scopes]

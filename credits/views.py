@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -99,6 +101,7 @@ def _keys_page(
         "nav": "api_keys",
         "form": form or ApiKeyForm(),
         "api_keys": selectors.api_keys_of(request.workspace),
+        "now": timezone.now(),
         **extra,
     }
     return render(request, "credits/api_keys.html", context, status=status)
@@ -113,10 +116,23 @@ def api_keys(request: WorkspaceRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _keys_page(request, form, status=400)
-    api_key, key = apikeys.api_key_create(
-        workspace=request.workspace, actor=request.membership, name=form.cleaned_data["name"]
-    )
-    return _keys_page(request, new_key=key, new_api_key=api_key)
+    try:
+        api_key, key = apikeys.api_key_create(
+            workspace=request.workspace,
+            actor=request.membership,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.expires_at(),
+        )
+    except (errors.ApiKeyExpiryInPast, errors.ApiKeyScopesRequired) as exc:
+        form.add_error(
+            "expires_on" if isinstance(exc, errors.ApiKeyExpiryInPast) else "scopes", str(exc.message)
+        )
+        return _keys_page(request, form, status=400)
+    response = _keys_page(request, new_key=key, new_api_key=api_key)
+    # The page shows the key once: no browser or proxy may keep a copy (docs/security.md).
+    add_never_cache_headers(response)  # Cache-Control: …, no-store, private
+    return response
 
 
 @workspace_view(Capability.MANAGE_API_KEYS)

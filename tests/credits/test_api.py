@@ -11,7 +11,7 @@ from django.test import Client
 from credits import apikeys, selectors, services
 from credits.models import ApiKey, LedgerEntry, Reservation
 from tests.credits.helpers import assert_ledger_consistent
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, UserFactory
 from workspaces.models import Role
 
 
@@ -282,6 +282,7 @@ def test_last_used_is_recorded(api):
 
 @pytest.mark.django_db
 def test_openapi_schema(client):
+    client.force_login(UserFactory(is_staff=True))
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = response.json()
@@ -296,8 +297,9 @@ def test_openapi_schema(client):
         f"{base}/reservations/{{reservation_id}}/release",
     }
     consume = paths[f"{base}/consume"]["post"]
-    assert {"200", "402", "403", "404", "409", "422"} <= set(consume["responses"])
-    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in consume["parameters"])
+    assert {"200", "401", "402", "403", "404", "409", "422", "429"} <= set(consume["responses"])
+    (idempotency_key,) = [p for p in consume["parameters"] if p["name"] == "Idempotency-Key"]
+    assert (idempotency_key["in"], idempotency_key["required"]) == ("header", True)
     assert "201" in paths[f"{base}/reservations"]["post"]["responses"]
     assert any("bearer" in str(s).lower() for s in schema["components"]["securitySchemes"].values())
 
