@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "billing",
     "gateways.stripe",
     "demo",
+    "audit",
     "console",
 ]
 
@@ -100,6 +101,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "workspaces.middleware.UserTimezoneMiddleware",
+    "audit.context.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -276,6 +278,9 @@ SELLER_SIREN = env.str("SELLER_SIREN", default="123 456 789")
 # Invoice dates (and the numbering year) are the seller's calendar dates.
 SELLER_TIME_ZONE = env.str("SELLER_TIME_ZONE", default="Europe/Paris")
 DEFAULT_VAT_RATE_BP = env.int("DEFAULT_VAT_RATE_BP", default=2000)
+# Operators: the most credits a support operator grants or takes back at once
+# (docs/rules/operators.md#groups); finance has no limit.
+OPERATOR_SUPPORT_CREDIT_LIMIT = env.int("OPERATOR_SUPPORT_CREDIT_LIMIT", default=1000)
 
 # Transport and browser hardening (docs/security.md): with DEBUG off, `manage.py check
 # --deploy` has nothing to say. Each can be relaxed through the environment, never silently.

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from audit.urls import tenant_urlpatterns as audit_tenant_urls
 from billing.pages.urls import tenant_urlpatterns as subscription_page_urls
 from billing.pages.urls import urlpatterns as billing_public_urls
+from config import health
 from credits.api import api as credits_api
 from credits.api import api_not_found
 from credits.urls import tenant_urlpatterns as credit_tenant_urls
@@ -23,9 +25,13 @@ tenant_urlpatterns = [
     *credit_tenant_urls,
     *subscription_page_urls,
     *stripe_tenant_urls,
+    *audit_tenant_urls,
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsoleConfig(AppConfig):
@@ -6,4 +8,10 @@ class ConsoleConfig(AppConfig):
     actions go through the same services as the customers' own."""
 
     name = "console"
-    verbose_name = "Operators' console"
+    verbose_name = _("Operators' console")
+
+    def ready(self) -> None:
+        from console.groups import grant_read_permissions
+
+        # After django.contrib.auth's own handler (an earlier app) created the permissions.
+        post_migrate.connect(grant_read_permissions, sender=self, dispatch_uid="console_read_permissions")

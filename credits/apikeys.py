@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Kind as AuditKind
+from audit.services import record as audit_record
 from credits import errors, sql
 from credits.models import ApiKey, ApiScope, default_api_scopes
 from workspaces.models import Membership, User, Workspace
@@ -73,6 +75,11 @@ def api_key_create(
     )
     api_key.full_clean()
     api_key.save()
+    audit_record(
+        kind=AuditKind.API_KEY_CREATED, workspace=workspace, actor=created_by,
+        object_type="api_key", object_id=api_key.pk, object_repr=f"{api_key.name} ({prefix})",
+        after={"name": api_key.name}, now=now,
+    )  # fmt: skip
     return api_key, key
 
 
@@ -88,6 +95,11 @@ def api_key_revoke(
     if api_key.revoked_at is None:
         api_key.revoked_at = now or timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            kind=AuditKind.API_KEY_REVOKED, workspace=workspace, actor=actor.user,
+            object_type="api_key", object_id=api_key.pk, object_repr=f"{api_key.name} ({api_key.prefix})",
+            before={"revoked_at": None}, after={"revoked_at": api_key.revoked_at}, now=api_key.revoked_at,
+        )  # fmt: skip
     return api_key
 
 

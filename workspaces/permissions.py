@@ -22,6 +22,8 @@ class Capability(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_BILLING_DETAILS = "manage_billing_details"
+    VIEW_ACTIVITY = "view_activity"
     USE_AI = "use_ai"
 
 
@@ -45,6 +47,11 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_SETTINGS: _MANAGERS,
     # The metering API's keys: their own row of the matrix, and their own refusal.
     Capability.MANAGE_API_KEYS: _MANAGERS,
+    # Who the documents are made out to: whoever reads the invoices edits them
+    # (docs/rules/invoices.md#billing-details).
+    Capability.MANAGE_BILLING_DETAILS: _BILLING_READERS,
+    # The workspace's audit trail, the "Activité" page (docs/rules/operators.md#activity-page).
+    Capability.VIEW_ACTIVITY: _MANAGERS,
     # Guests and visitors can never perform AI actions, whatever the cost
     # (docs/rules/credits.md#who-can-consume).
     Capability.USE_AI: _LICENSED,
@@ -66,6 +73,10 @@ REFUSAL_MESSAGES = {
     Capability.MANAGE_SETTINGS: _("Only the workspace owner and admins can change the workspace settings."),
     Capability.MANAGE_API_KEYS: _(
         "Only the workspace owner and admins can create or revoke API keys. Contact an admin of the workspace."
+    ),
+    Capability.VIEW_ACTIVITY: _("Only the workspace owner and admins can read the workspace's activity."),
+    Capability.MANAGE_BILLING_DETAILS: _(
+        "Only the workspace owner, admins and billing admins can change the billing details."
     ),
     Capability.USE_AI: _("Guests and visitors cannot perform AI actions."),
 }

@@ -23,6 +23,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Kind as AuditKind
+from audit.services import record as audit_record
 from billing import notifications
 from billing.services import changes, status_changes
 from billing.services.applying import (
@@ -94,6 +96,13 @@ def _run(
         ctx, change, preview = change_of(workspace, subscription, now, compute)
         if expected is not None and preview.fingerprint != expected:
             raise errors.StalePreview()
+        before = {
+            "plan": subscription.plan.code,
+            "interval": subscription.price.interval,
+            "status": subscription.status,
+            "extra_seats": subscription.extra_seats,
+            "auto_renew": subscription.auto_renew,
+        }
         if preview.total_due_now_cents > 0 and not ctx.has_payment_method:
             raise errors.PaymentMethodRequired()
         source = change.source or f"{change.action}:{subscription.pk}:{token or uuid.uuid4().hex}"
@@ -112,6 +121,15 @@ def _run(
             )
         else:
             invoice = apply_change(workspace, subscription, change, preview, actor, source, token, now)
+        audit_record(
+            kind=AuditKind.SUBSCRIPTION_CHANGED, workspace=workspace, actor=actor.user if actor else None,
+            object_type="subscription", object_id=subscription.pk, object_repr=change.action,
+            before=before,
+            after={**{k: preview.outcome[k] for k in before if k in preview.outcome},
+                   "total_due_now_cents": preview.total_due_now_cents,
+                   "account_credit_cents": preview.account_credit_cents, "currency": preview.currency},
+            reason=str(change.params.get("reason", "")), now=now,
+        )  # fmt: skip
     payment = None
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
         try:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import get_language
+
+from workspaces.formatting import format_money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -19,3 +23,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def money_in_locale(amount_cents: int | None, currency: str) -> str:
+    """An amount in cents as money in the operator's language (fr "24,00 €")."""
+    if amount_cents is None:
+        return "—"
+    return format_money(amount_cents, currency, get_language() or settings.LANGUAGE_CODE)
+
+
+def money_column(field: str, description: Any, currency_field: str = "currency") -> Any:
+    """A list column showing ``field`` (cents) as money, ordered by the field."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Any) -> str:
+        return money_in_locale(getattr(obj, field), getattr(obj, currency_field, "EUR") or "EUR")
+
+    column.__name__ = f"{field}_money"
+    return column

@@ -1,7 +1,8 @@
 """Operator views: invoices and the account balance are read-only here.
 
-Changes go through the services (the admin actions below call them), never through
-edit forms: a finalized invoice is immutable and the account balance is append-only.
+Changes go through the services (the workspace page's actions call them, each with a
+reason and an audit entry), never through edit forms: a finalized invoice is immutable
+and the account balance is append-only.
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
-from billing.services import settlement
-from console.admin.base import ReadOnlyAdmin
-from invoices import services
-from invoices.errors import InvoiceError
+from console.admin.base import ReadOnlyAdmin, money_column
 from invoices.line_words import line_words
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 
@@ -31,7 +30,7 @@ class InvoiceLineInline(admin.TabularInline):
               "fraction_denominator", "fraction_unit", "amount_cents", "period_start", "period_end")  # fmt: skip
     readonly_fields = fields
 
-    @admin.display(description="Words")
+    @admin.display(description=_("Words"))
     def words(self, line: InvoiceLine) -> str:
         """The line's words in the operator's language (docs/rules/invoices.md#line-words)."""
         words = line_words(
@@ -48,43 +47,30 @@ class InvoiceLineInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("number", "workspace", "status", "billing_reason", "total_cents", "amount_due_cents",
-                    "currency", "issued_at", "paid_at")  # fmt: skip
+    list_display = ("number", "workspace", "status", "billing_reason", "total", "amount_due",
+                    "issued_at", "paid_at")  # fmt: skip
     list_filter = ("status", "billing_reason", "reverse_charge")
     search_fields = ("number", "workspace__name", "source", "payment_reference")
     list_select_related = ("workspace",)
     date_hierarchy = "issued_at"
     inlines = (InvoiceLineInline,)
-    actions = ("mark_paid", "void")
+    # Paying out of band, voiding, refunding and retrying are the workspace page's actions
+    # (console.admin.workspaces), each with a reason, a confirmation and an audit entry.
+    readonly_fields = ("workspace_page",)
+    total = money_column("total_cents", _("Total"))
+    amount_due = money_column("amount_due_cents", _("Amount due"))
 
-    @admin.action(description="Mark as paid (payment received outside the gateway)")
-    def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        self._apply(request, queryset, lambda invoice: settlement.invoice_pay(
-            invoice=invoice, now=timezone.now(), payment_reference="admin"))  # fmt: skip
-
-    @admin.action(description="Void (unpaid invoices only)")
-    def void(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        self._apply(
-            request, queryset, lambda invoice: services.invoice_void(invoice=invoice, now=timezone.now())
-        )
-
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Invoice], action: Any) -> None:
-        done = 0
-        for invoice in queryset:
-            try:
-                action(invoice)
-            except InvoiceError as exc:
-                self.message_user(request, f"{invoice}: {exc.message}", level=messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} invoice(s) updated.", level=messages.SUCCESS)
+    @admin.display(description=_("Workspace page"))
+    def workspace_page(self, invoice: Invoice) -> str:
+        url = reverse("admin:workspaces_workspace_change", args=[invoice.workspace_id])
+        return format_html('<a href="{}">{}</a>', url, invoice.workspace)
 
 
 @admin.register(AccountBalanceEntry)
 class AccountBalanceEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "workspace", "amount_cents", "currency", "balance_after_cents", "reason",
-                    "invoice")  # fmt: skip
+    list_display = ("created_at", "workspace", "amount", "balance_after", "reason", "invoice")
+    amount = money_column("amount_cents", _("Amount"))
+    balance_after = money_column("balance_after_cents", _("Balance after"))
     list_filter = ("reason",)
     search_fields = ("workspace__name", "source", "invoice__number")
     list_select_related = ("workspace", "invoice")

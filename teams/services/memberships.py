@@ -16,18 +16,29 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import Kind as AuditKind
+from audit.services import record as audit_record
 from teams import errors as seat_errors
 from teams.services.common import seat_check_invitation
 from teams.services.members import seat_on_member_joined
 from teams.services.releases import member_remove, seat_on_role_change
 from workspaces import errors
-from workspaces.models import INVITATION_VALIDITY, Invitation, Membership, Role, User, Workspace
+from workspaces.models import (
+    INVITATION_VALIDITY,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    Workspace,
+    hash_invitation_token,
+    new_invitation_token,
+)
 from workspaces.permissions import Capability, holds_licence
 from workspaces.services import require_capability
 
 
-def _send_invitation_email(invitation: Invitation) -> None:
-    url = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", kwargs={"token": invitation.token})
+def _send_invitation_email(invitation: Invitation, token: str) -> None:
+    url = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
     context = {"invitation": invitation, "url": url}
     send_mail(
         subject=_("You are invited to join %(workspace)s") % {"workspace": invitation.workspace.name},
@@ -52,6 +63,9 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
         raise errors.AlreadyInvited()
     now = timezone.now()
     seat_check_invitation(workspace=workspace, role=role, now=now)  # docs/rules/plans.md#member-caps
+    # The link's token goes into the email only; the database keeps its hash
+    # (docs/security.md#invitations).
+    token, token_hash = new_invitation_token()
     invitation = Invitation(
         workspace=workspace,
         email=email,
@@ -59,10 +73,12 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
         invited_by=actor.user,
         created_at=now,
         expires_at=now + INVITATION_VALIDITY,
+        token_hash=token_hash,
     )
     invitation.full_clean()
     invitation.save()
-    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    invitation.token = token
+    transaction.on_commit(lambda: _send_invitation_email(invitation, token))
     return invitation
 
 
@@ -73,10 +89,11 @@ def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitatio
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, workspace=actor.workspace)
     if invitation.accepted_at or invitation.revoked_at:
         raise errors.InvitationAlreadyUsed()
-    invitation.token = Invitation._meta.get_field("token").get_default()
+    token, invitation.token_hash = new_invitation_token()  # the old link stops working
     invitation.expires_at = timezone.now() + INVITATION_VALIDITY
-    invitation.save(update_fields=["token", "expires_at"])
-    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    invitation.token = token
+    transaction.on_commit(lambda: _send_invitation_email(invitation, token))
     return invitation
 
 
@@ -111,7 +128,10 @@ def invitation_accept(*, token: str, user: User, now: datetime | None = None) ->
     new member takes a seat (:func:`teams.services.seat_on_member_joined`)."""
     now = now or timezone.now()
     invitation = check_invitation(
-        Invitation.objects.select_for_update().select_related("workspace").filter(token=token).first()
+        Invitation.objects.select_for_update()
+        .select_related("workspace")
+        .filter(token_hash=hash_invitation_token(token))
+        .first()
     )
     if invitation.email.lower() != user.email.lower():
         raise errors.InvitationEmailMismatch()
@@ -141,9 +161,16 @@ def membership_change_role(
         raise errors.DomainError(_("Unknown role."))
     if membership.role == Role.OWNER:
         raise errors.OwnerCannotBeChanged()
+    before = membership.role
     seat_on_role_change(membership=membership, new_role=role, now=now or timezone.now())
     membership.role = role
     membership.save(update_fields=["role"])
+    if before != role:
+        audit_record(
+            kind=AuditKind.MEMBER_ROLE_CHANGED, workspace=actor.workspace, actor=actor.user,
+            object_type="membership", object_id=membership.pk, object_repr=membership.user.email,
+            before={"role": before}, after={"role": role}, now=now,
+        )  # fmt: skip
     return membership
 
 
@@ -166,6 +193,11 @@ def ownership_transfer(*, workspace: Workspace, actor: Membership, new_owner: Me
             Membership.objects.filter(pk=new_owner.pk).update(role=Role.OWNER)
     except IntegrityError as exc:  # pragma: no cover - guarded by the row lock above
         raise errors.OwnerRoleNotAssignable() from exc
+    audit_record(
+        kind=AuditKind.OWNERSHIP_TRANSFERRED, workspace=workspace, actor=actor.user,
+        object_type="membership", object_id=new_owner.pk, object_repr=new_owner.user.email,
+        before={"owner": actor.user.email}, after={"owner": new_owner.user.email},
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -175,3 +207,8 @@ def membership_remove(*, membership: Membership, actor: Membership, now: datetim
     require_capability(actor, Capability.MANAGE_MEMBERS)
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
     member_remove(workspace=actor.workspace, actor=actor, membership=membership, now=now or timezone.now())
+    audit_record(
+        kind=AuditKind.MEMBER_REMOVED, workspace=actor.workspace, actor=actor.user,
+        object_type="membership", object_id=membership.pk, object_repr=membership.user.email,
+        before={"role": membership.role}, now=now,
+    )  # fmt: skip

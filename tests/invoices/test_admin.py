@@ -42,9 +42,11 @@ def test_void_action_goes_through_the_service(operator, workspace, make_invoice)
         workspace=workspace, amount_cents=1_000, currency="EUR", reason="downgrade", source="d:1", now=NOW
     )
     invoice = make_invoice(workspace)
-    response = operator.post(
-        reverse("admin:invoices_invoice_changelist"), {"action": "void", "_selected_action": [invoice.pk]}
+    # Voiding is the workspace page's action, with a reason (docs/rules/operators.md).
+    url = (
+        reverse("admin:workspaces_workspace_operate", args=[workspace.pk, "void"]) + f"?invoice={invoice.pk}"
     )
+    response = operator.post(url, {"reason": "Doublon", "confirm": "1"})
     assert response.status_code == 302
     assert Invoice.objects.get(pk=invoice.pk).status == "void"
     # The service gave the applied account credit back: a new ledger entry, none rewritten.

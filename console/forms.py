@@ -1,0 +1,81 @@
+"""The operators' action forms: each asks for a reason (kept in the audit trail)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.models import Price
+
+REASON = dict(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def cents(amount: Decimal) -> int:
+    """An amount typed in the currency's unit (two decimals) as cents."""
+    return int((amount * 100).to_integral_value())
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(**REASON)  # type: ignore[arg-type]
+
+
+class CreditsForm(ReasonForm):
+    credits = forms.IntegerField(
+        label=_("Credits"),
+        help_text=_("Positive to grant, negative to take back."),
+        min_value=-1_000_000_000,
+        max_value=1_000_000_000,
+    )
+    field_order = ("credits", "reason")
+
+    def clean_credits(self) -> int:
+        credits: int = self.cleaned_data["credits"]
+        if credits == 0:
+            raise forms.ValidationError(_("Give a number of credits other than zero."))
+        return credits
+
+
+class AmountForm(ReasonForm):
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2, localize=True
+    )
+    field_order = ("amount", "reason")
+
+
+class PaymentForm(ReasonForm):
+    reference = forms.CharField(
+        label=_("Payment reference"),
+        max_length=200,
+        help_text=_("The bank transfer's or the cheque's reference."),
+    )
+    field_order = ("reference", "reason")
+
+
+class SubscriptionForm(ReasonForm):
+    ACTIONS = (
+        ("change_plan", _("Change plan")),
+        ("cancel", _("Cancel at the end of the period")),
+        ("reactivate", _("Reactivate")),
+        ("expire", _("Expire now (fall back to the Free plan)")),
+    )
+    action = forms.ChoiceField(label=_("Change"), choices=ACTIONS)
+    price = forms.ModelChoiceField(
+        label=_("New plan"), queryset=Price.objects.none(), required=False, help_text=_("For a plan change.")
+    )
+    field_order = ("action", "price", "reason")
+
+    def __init__(self, *args: object, currency: str = "EUR", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["price"].queryset = (  # type: ignore[attr-defined]
+            Price.objects.filter(is_active=True, currency=currency, plan__is_public=True)
+            .select_related("plan")
+            .order_by("plan__rank", "interval")
+        )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("action") == "change_plan" and not data.get("price"):
+            self.add_error("price", _("Choose the new plan."))
+        return data

@@ -1,0 +1,243 @@
+"""Operators' actions on the workspace page (docs/rules/operators.md): each goes through
+the customer's service, needs a reason and a confirmation showing the money or credits
+moved, is allowed by the operator's group only, and leaves an audit entry."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from audit.models import ActorKind, AuditEntry, Kind
+from console.groups import operator_add
+from credits.models import CreditBalance
+from gateways.stripe.client import client as stripe_client
+from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
+from invoices.selectors import account_balance_cents
+from subscriptions.models import Subscription
+from tests.factories import InvoiceFactory, UserFactory, plan_line, subscribe
+from tests.subscriptions.conftest import at, save_card
+
+pytestmark = pytest.mark.django_db
+
+
+def _operator(client, group: str):
+    user = UserFactory(email=f"{group}@ops.test")
+    operator_add(email=user.email, group=group)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def finance(client):
+    return _operator(client, "finance")
+
+
+@pytest.fixture
+def support(client):
+    return _operator(client, "support")
+
+
+@pytest.fixture
+def paid(billed_workspace, owner):
+    """Business monthly: 20,00 € + 20 % VAT = 24,00 € charged by card on 1 March."""
+    invoice = subscribe(billed_workspace, owner, "business", now=at(2026, 3, 1, 9)).invoice
+    assert (invoice.status, invoice.amount_due_cents) == (InvoiceStatus.PAID, 2_400)
+    return invoice
+
+
+@pytest.fixture
+def open_invoice(billed_workspace):
+    """240,00 € + 20 % VAT, issued and not paid yet."""
+    invoice = InvoiceFactory(workspace=billed_workspace, lines=[plan_line()], issued_at=at(2026, 3, 10))
+    assert (invoice.status, invoice.amount_due_cents) == (InvoiceStatus.OPEN, 28_800)
+    return invoice
+
+
+def _url(workspace, action, invoice=None):
+    url = reverse("admin:workspaces_workspace_operate", args=[workspace.pk, action])
+    return f"{url}?invoice={invoice.pk}" if invoice is not None else url
+
+
+def _preview_then_confirm(client, url, data):
+    preview = client.post(url, data)
+    assert preview.status_code == 200, preview.content.decode()[-2000:]
+    html = preview.content.decode()
+    assert 'name="confirm"' in html
+    confirmation = html.split('name="confirmation" value="')[1].split('"')[0]
+    done = client.post(url, {**data, "confirm": "1", "confirmation": confirmation})
+    assert done.status_code == 302, done.content.decode()[-2000:]
+    return html
+
+
+def _entries(workspace):
+    return list(AuditEntry.objects.filter(workspace=workspace, actor_kind=ActorKind.OPERATOR).order_by("id"))
+
+
+def test_finance_refunds_half_an_invoice_through_stripe_with_a_credit_note_and_an_entry(
+    client, finance, paid
+):
+    workspace = paid.workspace
+
+    preview = _preview_then_confirm(
+        client, _url(workspace, "refund", paid), {"amount": "12,00", "reason": "Panne du 28 février"}
+    )
+
+    assert "24,00\u00a0€" in preview
+    assert "12,00\u00a0€" in preview
+    note = Invoice.objects.get(corrects=paid)
+    assert (note.document_type, note.total_cents, note.status) == (
+        DocumentType.CREDIT_NOTE, -1_200, InvoiceStatus.REFUNDED,
+    )  # fmt: skip
+    charge = Charge.objects.get(invoice=paid)
+    assert charge.refunded_cents == 1_200
+    intent = stripe_client().v1.payment_intents.retrieve(charge.reference)
+    latest = intent.latest_charge
+    stripe_charge = stripe_client().v1.charges.retrieve(latest if isinstance(latest, str) else latest["id"])
+    assert stripe_charge.amount_refunded == 1_200
+    [entry] = _entries(workspace)
+    assert (entry.kind, entry.actor_id, entry.reason, entry.object_repr) == (
+        Kind.INVOICE_REFUNDED, finance.pk, "Panne du 28 février", paid.number,
+    )  # fmt: skip
+    assert entry.after == {"refunded_cents": 1_200, "amount_cents": 1_200, "credit_note": note.number,
+                           "currency": "EUR"}  # fmt: skip
+    assert entry.ip_address == "127.0.0.1"
+
+
+def test_support_is_refused_a_refund_and_nothing_moves(client, support, paid):
+    url = _url(paid.workspace, "refund", paid)
+
+    assert client.get(url).status_code == 403
+    refused = client.post(url, {"amount": "12,00", "reason": "x", "confirm": "1"})
+
+    assert refused.status_code == 403
+    assert "ne permet pas" in refused.content.decode()
+    assert Charge.objects.get(invoice=paid).refunded_cents == 0
+    assert not Invoice.objects.filter(corrects=paid).exists()
+    assert _entries(paid.workspace) == []
+
+
+def test_a_refund_without_a_reason_or_above_what_was_paid_changes_nothing(client, finance, paid):
+    url = _url(paid.workspace, "refund", paid)
+
+    blank = client.post(url, {"amount": "12,00", "reason": "  ", "confirm": "1"})
+    too_much = client.post(url, {"amount": "24,01", "reason": "geste", "confirm": "1"})
+
+    assert (blank.status_code, too_much.status_code) == (400, 400)
+    assert Charge.objects.get(invoice=paid).refunded_cents == 0
+    assert not Invoice.objects.filter(corrects=paid).exists()
+    assert _entries(paid.workspace) == []
+
+
+def test_support_grants_credits_up_to_the_limit_and_finance_beyond(client, billed_workspace, settings):
+    settings.OPERATOR_SUPPORT_CREDIT_LIMIT = 1_000
+    start = 10  # Free's allowance (docs/rules/plans.md)
+    support_user = _operator(client, "support")
+
+    _preview_then_confirm(client, _url(billed_workspace, "credits"), {"credits": "500", "reason": "Bug API"})
+    over = client.post(
+        _url(billed_workspace, "credits"), {"credits": "1001", "reason": "Bug API", "confirm": "1"}
+    )
+    assert over.status_code == 403
+    finance_user = _operator(client, "finance")
+    _preview_then_confirm(
+        client, _url(billed_workspace, "credits"), {"credits": "1500", "reason": "Incident"}
+    )
+
+    assert CreditBalance.objects.get(workspace=billed_workspace).balance == start + 500 + 1_500
+    first, second = _entries(billed_workspace)
+    assert (first.actor_id, first.before, first.after) == (
+        support_user.pk, {"balance": start}, {"balance": start + 500, "adjustment": 500},
+    )  # fmt: skip
+    assert (second.actor_id, second.reason, second.after["adjustment"]) == (
+        finance_user.pk,
+        "Incident",
+        1_500,
+    )
+
+
+def test_finance_credits_the_account_balance(client, finance, billed_workspace):
+    preview = _preview_then_confirm(
+        client, _url(billed_workspace, "balance"), {"amount": "10,50", "reason": "Remise commerciale"}
+    )
+
+    assert "10,50\u00a0€" in preview
+    assert account_balance_cents(billed_workspace) == 1_050
+    [entry] = _entries(billed_workspace)
+    assert (entry.kind, entry.before, entry.after) == (
+        Kind.BALANCE_ADJUSTED, {"balance_cents": 0, "currency": "EUR"}, {"balance_cents": 1_050, "currency": "EUR"},
+    )  # fmt: skip
+
+
+def test_an_out_of_band_payment_is_recorded_with_its_reference_by_finance_only(client, open_invoice):
+    _operator(client, "support")
+    url = _url(open_invoice.workspace, "record_payment", open_invoice)
+    assert client.post(url, {"reference": "VIR-0310", "reason": "x", "confirm": "1"}).status_code == 403
+    finance_user = _operator(client, "finance")
+
+    preview = _preview_then_confirm(
+        client, url, {"reference": "VIR-0310", "reason": "Virement reçu le 12/03"}
+    )
+
+    assert "288,00\u00a0€" in preview
+    open_invoice.refresh_from_db()
+    assert (open_invoice.status, open_invoice.payment_reference) == (InvoiceStatus.PAID, "VIR-0310")
+    [entry] = _entries(open_invoice.workspace)
+    assert (entry.kind, entry.actor_id, entry.before, entry.after["reference"]) == (
+        Kind.INVOICE_PAID_OUT_OF_BAND, finance_user.pk, {"status": "open"}, "VIR-0310",
+    )  # fmt: skip
+
+
+def test_finance_voids_an_open_invoice(client, finance, open_invoice):
+    _preview_then_confirm(client, _url(open_invoice.workspace, "void", open_invoice), {"reason": "Doublon"})
+
+    open_invoice.refresh_from_db()
+    assert open_invoice.status == InvoiceStatus.VOID
+    [entry] = _entries(open_invoice.workspace)
+    assert (entry.kind, entry.before, entry.after, entry.reason) == (
+        Kind.INVOICE_VOIDED, {"status": "open"}, {"status": "void"}, "Doublon",
+    )  # fmt: skip
+
+
+def test_finance_retries_a_charge_now_with_the_card_on_file(client, finance, billed_workspace, owner):
+    save_card(billed_workspace, owner)  # before the invoice: a new card would pay it at once
+    open_invoice = InvoiceFactory(workspace=billed_workspace, lines=[plan_line()], issued_at=at(2026, 3, 10))
+    assert open_invoice.status == InvoiceStatus.OPEN
+
+    preview = _preview_then_confirm(
+        client, _url(open_invoice.workspace, "retry", open_invoice), {"reason": "Carte mise à jour"}
+    )
+
+    assert "288,00\u00a0€" in preview
+    open_invoice.refresh_from_db()
+    assert open_invoice.status == InvoiceStatus.PAID
+    [entry] = _entries(open_invoice.workspace)
+    assert (entry.kind, entry.after["paid"], entry.after["amount_cents"]) == (
+        Kind.CHARGE_RETRIED,
+        True,
+        28_800,
+    )
+
+
+def test_finance_cancels_on_the_customers_behalf_through_the_lifecycle(client, finance, paid):
+    workspace = paid.workspace
+
+    _preview_then_confirm(
+        client, _url(workspace, "subscription"), {"action": "cancel", "reason": "Demande par téléphone"}
+    )
+
+    subscription = Subscription.objects.get(workspace=workspace)
+    assert (subscription.auto_renew, subscription.cancel_reason, subscription.cancel_comment) == (
+        False, "other", "Demande par téléphone",
+    )  # fmt: skip
+    [entry] = _entries(workspace)
+    assert (entry.kind, entry.object_repr, entry.actor_id, entry.reason) == (
+        Kind.SUBSCRIPTION_CHANGED, "cancel", finance.pk, "Demande par téléphone",
+    )  # fmt: skip
+    assert (entry.before["auto_renew"], entry.after["auto_renew"]) == (True, False)
+
+
+def test_support_cannot_change_a_subscription(client, support, paid):
+    url = _url(paid.workspace, "subscription")
+
+    assert client.post(url, {"action": "expire", "reason": "x"}).status_code == 403
+    assert Subscription.objects.get(workspace=paid.workspace).plan.code == "business"

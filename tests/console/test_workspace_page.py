@@ -1,0 +1,137 @@
+"""The operators' workspace page and search (docs/rules/operators.md#workspace-page), the
+two staff groups and their command, and the admin's read-only rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from gateways.stripe.models import StripeCustomer
+from invoices.models import Charge, InvoiceStatus
+from tests.factories import InvitationFactory, MembershipFactory, UserFactory, subscribe
+from tests.subscriptions.conftest import at
+from workspaces.models import Membership, Role, Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paid(billed_workspace, owner, other_billed):
+    MembershipFactory(workspace=billed_workspace, role=Role.MEMBER, user=UserFactory(email="zoe@acme.test"))
+    invoice = subscribe(billed_workspace, owner, "business", now=at(2026, 3, 1, 9)).invoice
+    assert (invoice.status, invoice.amount_due_cents) == (
+        InvoiceStatus.PAID,
+        4_800,
+    )  # Business, 2 seats × 20,00 € + 20 % VAT
+    return invoice
+
+
+def _login_operator(client, group: str):
+    user = UserFactory(email=f"{group}@ops.test")
+    call_command("operator_add", user.email, "--group", group)
+    client.force_login(user)
+    return user
+
+
+def test_the_migration_creates_both_groups_and_the_command_adds_an_operator(db):
+    user = UserFactory(email="nina@ops.test")
+
+    call_command("operator_add", "NINA@ops.test", "--group", "support")
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {"support", "finance"}
+    user.refresh_from_db()
+    assert user.is_staff
+    assert not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["support"]
+    assert user.has_perm("invoices.view_invoice")
+    assert not user.has_perm("invoices.change_invoice")
+    with pytest.raises(CommandError, match="No user"):
+        call_command("operator_add", "nobody@ops.test", "--group", "finance")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["zoe@acme.test", "Acme", "invoice", "customer", "intent"],
+)
+def test_an_operator_finds_the_workspace_by_member_name_invoice_or_stripe_ids(client, paid, query):
+    _login_operator(client, "support")
+    workspace = paid.workspace
+    other = Workspace.objects.exclude(pk=workspace.pk).get()
+    if query == "invoice":
+        query = paid.number
+    if query == "customer":
+        query = StripeCustomer.objects.get(workspace=workspace).customer_id
+    if query == "intent":
+        query = Charge.objects.get(invoice=paid).reference
+
+    listing = client.get(reverse("admin:workspaces_workspace_changelist"), {"q": query})
+
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert str(workspace.pk) in html
+    assert str(other.pk) not in html
+
+
+def test_the_workspace_page_shows_everything_as_money_and_only_the_groups_actions(client, paid):
+    _login_operator(client, "support")
+    url = reverse("admin:workspaces_workspace_change", args=[paid.workspace_id])
+
+    support_page = client.get(url).content.decode()
+    _login_operator(client, "finance")
+    finance_page = client.get(url).content.decode()
+
+    for section in ("Abonnement", "Historique de l’abonnement", "Factures et avoirs", "Paiements",
+                    "Événements Stripe", "Grand livre", "Solde du compte", "Journal d’audit"):  # fmt: skip
+        assert section in support_page
+    assert "Business" in support_page
+    assert "zoe@acme.test" in support_page
+    assert "48,00\u00a0€" in support_page  # the invoice and its payment, as money
+    assert "Ajuster les crédits" in support_page
+    assert "Rembourser" not in support_page
+    assert "Modifier l’abonnement" not in support_page
+    assert "Rembourser" in finance_page
+    assert "Modifier l’abonnement" in finance_page
+
+
+def test_the_ledger_on_the_page_is_filtered_by_kind(client, paid):
+    _login_operator(client, "support")
+    url = reverse("admin:workspaces_workspace_change", args=[paid.workspace_id])
+
+    grants = client.get(url, {"ledger_kind": "grant"}).content.decode().split('id="ledger"')[1]
+    consumption = client.get(url, {"ledger_kind": "consume"}).content.decode().split('id="ledger"')[1]
+
+    assert "<td>Attribution</td>" in grants.split("</table>")[0]
+    assert "Attribution" not in consumption.split("</table>")[0]  # nothing consumed yet
+    assert '<td colspan="6">—</td>' in consumption.split("</table>")[0]
+
+
+def test_members_roles_invitations_and_workspaces_are_read_only_in_the_admin(client, paid, owner):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(user)
+    workspace = paid.workspace
+    invitation = InvitationFactory(workspace=workspace, email="new@acme.test", role=Role.MEMBER)
+
+    page = client.get(reverse("admin:workspaces_workspace_change", args=[workspace.pk])).content.decode()
+    change = client.post(
+        reverse("admin:workspaces_workspace_change", args=[workspace.pk]),
+        {"name": "Renamed", "memberships-0-role": "guest"},
+    )
+    invitation_page = client.get(reverse("admin:workspaces_invitation_change", args=[invitation.pk]))
+
+    assert 'name="_save"' not in page
+    assert 'name="memberships-0-role"' not in page
+    assert change.status_code == 403
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme Test"
+    assert Membership.objects.get(pk=owner.pk).role == Role.OWNER
+    assert client.get(reverse("admin:workspaces_workspace_add")).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:workspaces_workspace_delete", args=[workspace.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert 'name="_save"' not in invitation_page.content.decode()
+    assert client.get(reverse("admin:workspaces_invitation_add")).status_code == 403
