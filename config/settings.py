@@ -18,6 +18,7 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 
 from config import embedded
 from config.production_checks import secret_key_refusal, stripe_production_refusal
@@ -83,9 +84,14 @@ INSTALLED_APPS = [
     "demo",
     "audit",
     "console",
+    "outbox",
+    "django_guid",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "credits.middleware.ApiJsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -102,6 +108,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "workspaces.middleware.UserTimezoneMiddleware",
     "audit.context.AuditContextMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +162,16 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default
 # Email: console in development, any backend through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# Every email becomes an outbox row in the sender's transaction (docs/architecture.md#outbox);
+# a worker sends it with the backend of EMAIL_URL, retrying while the mail server is down.
+OUTBOX_EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
+#: Seconds a worker holds a row it delivers; one that died leaves it to the redrive after that.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=90)
+#: Attempts before a row is given up (the dead-letter list of the admin).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+#: When set, /metrics answers only a scraper sending it as a bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@seatcredit.test")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -206,6 +223,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Redis gives an unacknowledged task (acks_late) to another worker once this has passed: just
+# above the longest a task may run (its hard time limit), so a task whose worker died comes
+# back after minutes, and one still running is never handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+    "socket_connect_timeout": 5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}
+# Workers log through LOGGING below (JSON with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -213,6 +240,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": 30, "max_retries": 5}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "healthcheck": {"task": "workspaces.tasks.healthcheck", "schedule": 60.0},
+}
+# Outbox: rows whose hand-over to the broker was lost, retries due, rows of a dead worker.
+CELERY_BEAT_SCHEDULE["outbox-redrive"] = {
+    "task": "outbox.tasks.redrive",
+    "schedule": env.float("OUTBOX_REDRIVE_SECONDS", default=15.0),
 }
 # Billing: renewals, trial ends, expirations and dunning retries, every 5 minutes.
 CELERY_BEAT_SCHEDULE["billing-sweeps"] = {
@@ -342,11 +374,33 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     "autoplay": [],
 }
 
+# Logs: one JSON object a line in production (python-json-logger), plain text in development
+# (LOG_FORMAT=json|plain); each line carries the request id (django-guid, the X-Request-ID
+# header, set again in the tasks a request queued and in the outbox rows it wrote).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": False,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    "IGNORE_URLS": ["healthz", "readyz", "metrics"],
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"}
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "pgserver": {"level": "WARNING"},

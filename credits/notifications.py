@@ -3,9 +3,11 @@ are emailed once per credit period.
 
 The decision is made from what the charge returned (no extra query unless a threshold
 is crossed). Each notice is recorded (unique per workspace, period and threshold) and
-the balance row remembers the highest one of the period; the caller then queues the
-email (:mod:`credits.services`, on commit): it goes out once even when two consumptions
-cross the line at the same moment or a task is retried. This module queues nothing.
+the balance row remembers the highest one of the period; the email is queued in the
+same transaction, as an outbox row (docs/architecture.md#outbox): it goes out once the
+charge is committed, whatever the broker's state, once even when two consumptions cross
+the line at the same moment or a task is retried, and a workspace's notices go out in the
+order they were recorded (80 % before 100 %).
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from credits.models import CreditNotice
+from outbox import services as outbox
 from workspaces.selectors import billing_contacts
 
 THRESHOLDS = (80, 100)
+#: The Celery task that emails a recorded notice (:mod:`credits.tasks`).
+SEND_CREDIT_NOTICE_TASK = "credits.tasks.send_credit_notice"
 
 
 def crossed_thresholds(*, allowance_used: int, allowance_total: int, notified_percent: int) -> list[int]:
@@ -43,8 +48,8 @@ def record_crossings(
     notified_percent: int,
     now: datetime,
 ) -> int | None:
-    """After a charge: record the notices it crossed; returns the one to email (the
-    highest), or None.
+    """After a charge: record the notices it crossed and queue the email of the highest
+    (returned), or None.
 
     Decided from what the charge returned, so the common case costs no query. The
     conditional UPDATE makes one request the winner when several cross at once; a
@@ -74,8 +79,11 @@ def record_crossings(
             row = cursor.fetchone()
             if row is not None:
                 notice_ids.append(row[0])
-    # Reaching 100 % at once also records 80 %, but only the highest is worth an email.
-    return notice_ids[-1] if notice_ids else None
+        if not notice_ids:
+            return None
+        # Reaching 100 % at once also records 80 %, but only the highest is worth an email.
+        outbox.enqueue_task(SEND_CREDIT_NOTICE_TASK, notice_ids[-1], stream=f"credit-notices:{workspace_id}")
+    return int(notice_ids[-1])
 
 
 def _subscription_url(workspace_id: uuid.UUID) -> str:

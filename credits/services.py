@@ -18,8 +18,8 @@ Rules enforced here:
 
 The locking and charging machinery lives in :mod:`credits.ledger`, the allowance
 (plan and add-on grants, periods, resets) in :mod:`credits.allowances`, the SQL in
-:mod:`credits.sql`. Emails are queued by task name (:mod:`workspaces.jobs`): the tasks
-module is an entry point above this one.
+:mod:`credits.sql`. Notices are emailed through the outbox, by task name
+(:mod:`credits.notifications`): the tasks module is an entry point above this one.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from credits.models import (
 )
 from domain.calendar import day_of
 from domain.checks import is_count
-from workspaces.jobs import enqueue
+from outbox import metrics
 from workspaces.models import Membership, Workspace
 from workspaces.permissions import Capability, allows
 
 #: The Celery task that emails a recorded allowance notice (:mod:`credits.tasks`).
-SEND_CREDIT_NOTICE_TASK = "credits.tasks.send_credit_notice"
+SEND_CREDIT_NOTICE_TASK = notifications.SEND_CREDIT_NOTICE_TASK
 
 #: How long credits stay held for an AI call before the sweep releases them.
 RESERVATION_TTL = timedelta(minutes=10)
@@ -90,8 +90,8 @@ def _check_request(workspace: Workspace, actor: Membership, quantity: int, idemp
 
 
 def _notify(workspace: Workspace, state: ledger.State, allowance_used: int, now: datetime) -> None:
-    """Record the 80/100 % notices a charge crossed and queue the email on commit."""
-    notice_id = notifications.record_crossings(
+    """Record the 80/100 % notices a charge crossed; their email is queued with them."""
+    notifications.record_crossings(
         workspace_id=workspace.pk,
         period_start=state.period_start,
         allowance_used=allowance_used,
@@ -99,8 +99,6 @@ def _notify(workspace: Workspace, state: ledger.State, allowance_used: int, now:
         notified_percent=state.notified_percent,
         now=now,
     )
-    if notice_id is not None:
-        transaction.on_commit(lambda: enqueue(SEND_CREDIT_NOTICE_TASK, notice_id))
 
 
 # --- consume, reserve -------------------------------------------------------------------------------
@@ -131,6 +129,7 @@ def credits_consume(
     )
     if not charged.replayed:
         _notify(workspace, charged.state, charged.allowance_used, now)
+        metrics.CREDITS_CONSUMED.inc(charged.amount)
     return ConsumeResult(
         entry_id=charged.entry_id, consumed=charged.amount, balance=charged.balance, replayed=charged.replayed
     )

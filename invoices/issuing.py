@@ -18,7 +18,7 @@ thousands as much as a single plan change, and for each draft:
    below zero is a credit note (``AV-YYYY-NNNNNN``, naming the invoice it corrects) whose
    amount, VAT included, goes to the account balance
    (docs/rules/invoices.md#credit-notes);
-6. after commit, queues one PDF task for the batch and one receipt task for those paid
+6. in the same transaction, queues one PDF task for the batch and one receipt task for those paid
    at issue.
 
 What a payment grants (purchased credits, a subscription out of dunning) belongs to the
@@ -52,7 +52,7 @@ from invoices.models import (
 )
 from invoices.numbering import reserve_invoice_numbers
 from invoices.totals import DraftLine, Totals, compute_totals
-from workspaces.jobs import enqueue
+from outbox import services as outbox
 from workspaces.models import Workspace
 
 #: First key of the advisory locks that serialize a workspace's account balance.
@@ -205,13 +205,15 @@ def _seller() -> dict[str, str]:
 
 
 def queue_pdf_renders(invoice_ids: list[int]) -> None:
+    """Render the PDFs once this transaction commits (an outbox row: never lost)."""
     if invoice_ids:
-        enqueue("invoices.tasks.render_invoice_pdfs_task", invoice_ids)
+        outbox.enqueue_task("invoices.tasks.render_invoice_pdfs_task", invoice_ids)
 
 
 def queue_receipts(invoice_ids: list[int]) -> None:
+    """Email the receipts once this transaction commits (an outbox row: never lost)."""
     if invoice_ids:
-        enqueue("invoices.tasks.send_invoice_receipts_task", invoice_ids)
+        outbox.enqueue_task("invoices.tasks.send_invoice_receipts_task", invoice_ids)
 
 
 def issue_invoices(drafts: Sequence[InvoiceDraft], *, now: datetime) -> list[IssuedInvoice]:
@@ -423,9 +425,9 @@ def _write(
             if _is_credit_note(totals) and not draft.cancels
         ],
     )
-    transaction.on_commit(lambda: queue_pdf_renders(ids), robust=True)
+    queue_pdf_renders(ids)
     if paid_now:
-        transaction.on_commit(lambda: queue_receipts(paid_now), robust=True)
+        queue_receipts(paid_now)
     return {
         (str(draft.buyer.workspace_id), draft.source): IssuedInvoice(
             invoice_id=invoice_id, source=draft.source, totals=totals, paid_at_issue=invoice_id in paid

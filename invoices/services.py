@@ -69,7 +69,7 @@ def _append_balance_entry(
 
 
 def _queue_receipt(invoice_id: int) -> None:
-    transaction.on_commit(lambda: queue_receipts([invoice_id]), robust=True)
+    queue_receipts([invoice_id])
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ import io
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,6 +16,7 @@ from billing.pages import display
 from billing.pages.billing_tab_selectors import billing_page
 from billing.pages.responses import PANELS, base_context, htmx_target, render_tab, vary
 from credits import selectors as credit_selectors
+from invoices.exports import month_of
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.permissions import Capability
 
@@ -35,7 +37,10 @@ def subscription_billing(request: WorkspaceRequest) -> HttpResponse:
     table = TABLES.get(htmx_target(request) or "")
     if table is not None:
         return vary(render(request, table, {**base_context(request), "billing": billing}))
-    return render_tab(request, "billing", _("Billing"), {"billing": billing})
+    # The accounting export and the month's ZIP default to the current month (docs/rules/invoices.md#accounting-export).
+    return render_tab(
+        request, "billing", _("Billing"), {"billing": billing, "accounting_month": month_of(timezone.now())}
+    )
 
 
 @workspace_view(Capability.VIEW_BILLING)

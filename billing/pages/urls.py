@@ -25,6 +25,11 @@ tenant_urlpatterns = [
         workspace_settings.workspace_billing_time_zone,
         name="workspace_billing_time_zone",
     ),
+    path(
+        "settings/billing-details/",
+        workspace_settings.workspace_billing_details,
+        name="workspace_billing_details",
+    ),
     path("subscription/", overview.subscription_overview, name="subscription_overview"),
     path("subscription/billing/", billing_tab.subscription_billing, name="subscription_billing"),
     path("subscription/settings/", settings_tab.subscription_settings, name="subscription_settings"),

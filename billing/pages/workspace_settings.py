@@ -1,5 +1,6 @@
 """The workspace Settings page: the billing time zone
-(docs/rules/billing-calendar.md#billing-time-zone).
+(docs/rules/billing-calendar.md#billing-time-zone) and the billing details
+(docs/rules/invoices.md#billing-details).
 
 Every member sees it (``VIEW_WORKSPACE``); owners and admins change it
 (``MANAGE_SETTINGS``, its own address that takes the form's POST). A change
@@ -9,16 +10,25 @@ workspace list does, and renders ``workspaces/settings.html``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.pages import display
+from billing.pages.forms import BillingDetailsForm
 from billing.services.billing_time_zone import billing_time_zone_change
 from domain.calendar import day_of
+from invoices import billing_details as details_rules
+from invoices import selectors as invoice_selectors
+from invoices import services as invoice_services
+from invoices.errors import BillingDetailsInvalid
+from invoices.models import BillingLanguage
 from workspaces import permissions
 from workspaces.access import WorkspaceRequest, workspace_view
 from workspaces.errors import DomainError
@@ -34,7 +44,40 @@ def _pending_from(workspace: Workspace) -> str:
     return display.day(day_of(workspace.billing_time_zone_next_at, workspace.billing_zone), "long")
 
 
-def _page(request: WorkspaceRequest, form: BillingTimeZoneForm | None, *, status: int = 200) -> HttpResponse:
+def _details_form(request: WorkspaceRequest, data: Any = None) -> BillingDetailsForm | None:
+    """The billing details form for those who may change them (owners, admins, billing admins)."""
+    if not permissions.allows(request.membership.role, Capability.MANAGE_BILLING_DETAILS):
+        return None
+    workspace = request.workspace
+    details = invoice_selectors.billing_details_of(workspace)
+    initial = {
+        "legal_name": details.legal_name or workspace.name,
+        "street": details.street,
+        "postal_code": details.postal_code,
+        "city": details.city,
+        "country": workspace.country,
+        "billing_email": workspace.billing_email,
+        "extra_emails": details.extra_emails,
+        "vat_number": workspace.vat_number,
+        "registration_number": details.registration_number,
+        "purchase_order": details.purchase_order,
+        "language": details.language,
+    }
+    return BillingDetailsForm(
+        data,
+        initial=initial,
+        countries=details_rules.countries(get_language() or "fr"),
+        languages=[(value, str(label)) for value, label in BillingLanguage.choices],
+    )
+
+
+def _page(
+    request: WorkspaceRequest,
+    form: BillingTimeZoneForm | None,
+    *,
+    status: int = 200,
+    details_form: BillingDetailsForm | None = None,
+) -> HttpResponse:
     workspace = request.workspace
     return render(
         request,
@@ -45,6 +88,7 @@ def _page(request: WorkspaceRequest, form: BillingTimeZoneForm | None, *, status
             "form": form,
             "pending_from": _pending_from(workspace),
             "refusal": "" if form is not None else permissions.REFUSAL_MESSAGES[Capability.MANAGE_SETTINGS],
+            "details_form": details_form or _details_form(request),
         },
         status=status,
     )
@@ -55,11 +99,35 @@ def _page(request: WorkspaceRequest, form: BillingTimeZoneForm | None, *, status
 def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     """The billing time zone in force and the one chosen for the next period; for owners
     and admins, the form that chooses it."""
+    return _page(request, _time_zone_form(request))
+
+
+def _time_zone_form(request: WorkspaceRequest) -> BillingTimeZoneForm | None:
     workspace = request.workspace
     if not permissions.allows(request.membership.role, Capability.MANAGE_SETTINGS):
-        return _page(request, None)
+        return None
     chosen = workspace.billing_time_zone_next or workspace.billing_time_zone
-    return _page(request, BillingTimeZoneForm(initial={"billing_time_zone": chosen}))
+    return BillingTimeZoneForm(initial={"billing_time_zone": chosen})
+
+
+@workspace_view(Capability.MANAGE_BILLING_DETAILS)
+@require_POST
+def workspace_billing_details(request: WorkspaceRequest) -> HttpResponse:
+    """Save the billing details: every detail checked, nothing saved if one is refused;
+    documents already issued keep the details they were issued with."""
+    form = _details_form(request, request.POST)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invoice_services.billing_details_update(
+                workspace=request.workspace, actor=request.membership, now=timezone.now(), **data
+            )
+        except BillingDetailsInvalid as exc:
+            form.add_error(exc.field or None, str(exc.message))
+        else:
+            messages.success(request, _("Billing details saved. They apply to the next invoices."))
+            return redirect("workspace_settings", workspace_id=request.workspace.pk)
+    return _page(request, _time_zone_form(request), details_form=form, status=400)
 
 
 @workspace_view(Capability.MANAGE_SETTINGS)

@@ -11,13 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from console.admin.base import ReadOnlyAdmin, money_column
+from invoices import exports
 from invoices.line_words import line_words
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 
@@ -57,8 +59,22 @@ class InvoiceAdmin(ReadOnlyAdmin):
     # Paying out of band, voiding, refunding and retrying are the workspace page's actions
     # (console.admin.workspaces), each with a reason, a confirmation and an audit entry.
     readonly_fields = ("workspace_page",)
+    # The stored PDF's SHA-256 (pdf_sha256) shows on each document's page.
+    actions = ("download_zip",)
     total = money_column("total_cents", _("Total"))
     amount_due = money_column("amount_due_cents", _("Amount due"))
+
+    @admin.action(description=_("Download the PDFs and the accounting export (ZIP)"))
+    def download_zip(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> HttpResponse:
+        """The selected documents' stored PDFs and their accounting export
+        (docs/rules/invoices.md#accounting-export): filter a month with the dates above,
+        select all, run this."""
+        documents = list(queryset.exclude(status="draft").order_by("issued_at", "id"))
+        language = get_language() or settings.LANGUAGE_CODE
+        content = exports.documents_zip(documents, csv_name="accounting.csv", language=language)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="invoices.zip"'
+        return response
 
     @admin.display(description=_("Workspace page"))
     def workspace_page(self, invoice: Invoice) -> str:

@@ -1,0 +1,50 @@
+"""The outbox (docs/architecture.md#outbox): emails and follow-up tasks written as rows in
+the transaction of the change that causes them, delivered afterwards by a worker."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Kind(models.TextChoices):
+    EMAIL = "email", "email"
+    TASK = "task", "task"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "pending"
+    SENT = "sent", "sent"
+    #: Given up after ``OUTBOX_MAX_ATTEMPTS``: waits for an operator (the admin's retry).
+    DEAD = "dead", "dead"
+
+
+class Message(models.Model):
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    #: The task's name, or the email's subject (for the operators' list).
+    name = models.CharField(max_length=255)
+    #: A task's arguments, or the email itself (outbox.mail).
+    payload = models.JSONField()
+    #: Messages of one stream are delivered one at a time, in the order they were written.
+    stream = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    #: Claimed by a worker until then; a worker that died leaves it to lapse.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    #: The request that wrote it, carried into the logs of its delivery.
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due", condition=Q(status="pending")),
+            models.Index(
+                fields=["stream", "id"], name="outbox_stream_pending", condition=Q(status="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}: {self.name}"
