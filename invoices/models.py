@@ -110,7 +110,14 @@ PROTECTED_FIELDS = (
     "buyer_email",
     "buyer_country",
     "buyer_vat_number",
+    "parties",
+    "einvoice_profile",
 )
+
+#: The e-invoice a document is issued as: a Factur-X PDF/A-3 carrying the CII XML of the
+#: EN 16931 profile (docs/rules/invoices.md#factur-x). Blank on documents issued before
+#: Factur-X: they stay plain PDFs.
+FACTURX_EN16931 = "factur-x:en16931"
 
 
 def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
@@ -162,6 +169,13 @@ class Invoice(models.Model):
     buyer_email = models.EmailField(blank=True)
     buyer_country = models.CharField(max_length=2, blank=True)
     buyer_vat_number = models.CharField(max_length=32, blank=True)
+    #: The rest of both parties' legal details, as issued (docs/rules/invoices.md#mandatory-mentions):
+    #: ``{"seller": {legal_form, share_capital_cents, rcs, street, postal_code, city},
+    #: "buyer": {street, postal_code, city, registration_number, purchase_order}}``.
+    #: Empty on documents issued before they were recorded.
+    parties = models.JSONField(default=dict, blank=True, db_default={})
+    #: ``factur-x:en16931`` for a Factur-X document; blank for a plain PDF (issued before).
+    einvoice_profile = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     # Payment state: may change after finalization.
     attempt_count = models.PositiveIntegerField(default=0, help_text=_("Failed payment attempts so far."))
@@ -171,6 +185,8 @@ class Invoice(models.Model):
     payment_reference = models.CharField(max_length=200, blank=True)
     payment_failure_message = models.TextField(blank=True)
     pdf = models.FileField(upload_to=invoice_pdf_path, max_length=200, blank=True)
+    #: The stored PDF's SHA-256 (hex), recorded with it; neither changes once set.
+    pdf_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -256,8 +272,67 @@ class Invoice(models.Model):
         return f"{self.number}.pdf"
 
     @property
+    def xml_filename(self) -> str:
+        return f"{self.number}.xml"
+
+    @property
+    def is_facturx(self) -> bool:
+        return self.einvoice_profile == FACTURX_EN16931
+
+    @property
     def receipt_filename(self) -> str:
         return f"{self.number}-receipt.pdf"
+
+
+class BillingLanguage(models.TextChoices):
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+
+
+class BillingDetails(models.Model):
+    """Who the workspace's documents are made out to, beyond its name, country, billing
+    email and VAT number (kept on the workspace): read at each issue and copied onto the
+    document, so a later change never alters an issued one
+    (docs/rules/invoices.md#billing-details)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="billing_details"
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    #: The street lines, one per line.
+    street = models.TextField(_("address"), blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    #: A French buyer's SIREN (9 digits) or SIRET (14 digits), digits only.
+    registration_number = models.CharField(_("SIREN or SIRET"), max_length=14, blank=True)
+    purchase_order = models.CharField(_("purchase order reference"), max_length=100, blank=True)
+    #: More addresses that receive the documents, one per line.
+    extra_emails = models.TextField(_("other billing emails"), blank=True)
+    #: The language documents are issued in, fixed on each at issue.
+    language = models.CharField(
+        _("billing language"), max_length=8, choices=BillingLanguage.choices, default=BillingLanguage.FRENCH
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "billing details"
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(language__in=BillingLanguage.values), name="billing_details_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(registration_number="")
+                | models.Q(registration_number__regex=r"^([0-9]{9}|[0-9]{14})$"),
+                name="billing_details_registration_digits",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.legal_name or str(self.workspace_id)
+
+    @property
+    def extra_email_list(self) -> list[str]:
+        return [line.strip() for line in self.extra_emails.splitlines() if line.strip()]
 
 
 class InvoiceLine(models.Model):

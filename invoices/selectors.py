@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
@@ -9,6 +12,7 @@ from domain.vat import is_reverse_charge
 from invoices.models import (
     PAYABLE_STATUSES,
     AccountBalanceEntry,
+    BillingDetails,
     DocumentType,
     Invoice,
     InvoiceLine,
@@ -85,3 +89,38 @@ def latest_invoice(workspace: Workspace) -> Invoice | None:
         .order_by("-issued_at", "-id")
         .first()
     )
+
+
+def billing_details_of(workspace: Workspace) -> BillingDetails:
+    """The workspace's billing details; an unsaved blank one (French documents) if none were entered."""
+    found = BillingDetails.objects.filter(workspace=workspace).first()
+    return found or BillingDetails(workspace=workspace, language=settings.LANGUAGE_CODE)
+
+
+def document_recipients(workspace: Workspace, contacts: list[str]) -> list[str]:
+    """Who receives the documents: the billing contacts and the other billing emails of the
+    billing details, each address once."""
+    extra = billing_details_of(workspace).extra_email_list
+    unique = {email.lower(): email for email in [*contacts, *extra]}
+    return list(unique.values())
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in the seller's time zone (the
+    documents' legal dates)."""
+    zone = ZoneInfo(settings.SELLER_TIME_ZONE)
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def documents_of_month(workspace: Workspace | None, year: int, month: int) -> QuerySet[Invoice]:
+    """The invoices and credit notes issued in that month (the seller's calendar), in
+    number order per series and date order; of one workspace, or of all for operators."""
+    start, end = month_bounds(year, month)
+    documents = Invoice.objects.exclude(status=InvoiceStatus.DRAFT).filter(
+        issued_at__gte=start, issued_at__lt=end
+    )
+    if workspace is not None:
+        documents = documents.filter(workspace=workspace)
+    return documents.select_related("workspace").order_by("issued_at", "id")

@@ -13,6 +13,7 @@ gap-free: a rolled-back transaction also rolls back its number).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 
@@ -24,16 +25,21 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from domain.checks import is_int
+from invoices import billing_details as details_rules
 from invoices import errors, pdf, selectors
 from invoices.display import present_invoice
 from invoices.issuing import account_balances_lock, cancellation_draft, issue_invoices, queue_receipts
 from invoices.models import (
     PAYABLE_STATUSES,
     AccountBalanceEntry,
+    BillingDetails,
+    BillingLanguage,
     Invoice,
     InvoiceStatus,
 )
-from workspaces.models import Workspace
+from workspaces import permissions
+from workspaces.errors import PermissionDenied
+from workspaces.models import Membership, Workspace
 from workspaces.selectors import billing_contacts
 
 logger = logging.getLogger(__name__)
@@ -225,16 +231,77 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     if invoice.status == InvoiceStatus.DRAFT:
         raise errors.InvoicePdfUnavailable()
     content = pdf.render_invoice_pdf(invoice)
+    digest = hashlib.sha256(content).hexdigest()
     storage = invoice.pdf.storage
     name = storage.save(
         invoice.pdf.field.generate_filename(invoice, invoice.pdf_filename), ContentFile(content)
     )
-    if Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name) == 0:
+    # The file and its SHA-256 are recorded together, once (the database refuses to change
+    # either afterwards).
+    if Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name, pdf_sha256=digest) == 0:
         storage.delete(name)
-        invoice.refresh_from_db(fields=["pdf"])
+        invoice.refresh_from_db(fields=["pdf", "pdf_sha256"])
         return invoice
     invoice.pdf.name = name
+    invoice.pdf_sha256 = digest
     return invoice
+
+
+@transaction.atomic
+def billing_details_update(
+    *,
+    workspace: Workspace,
+    actor: Membership,
+    legal_name: str,
+    street: str,
+    postal_code: str,
+    city: str,
+    country: str,
+    billing_email: str,
+    extra_emails: str,
+    vat_number: str,
+    registration_number: str,
+    purchase_order: str,
+    language: str,
+    now: datetime,
+) -> BillingDetails:
+    """Save who the workspace's next documents are made out to
+    (docs/rules/invoices.md#billing-details). Every detail is checked first; a refused one
+    raises :class:`errors.BillingDetailsInvalid` naming its field and nothing is saved.
+    Documents already issued keep the details they were issued with."""
+    if actor.workspace_id != workspace.pk or not permissions.allows(
+        actor.role, permissions.Capability.MANAGE_BILLING_DETAILS
+    ):
+        raise PermissionDenied(permissions.REFUSAL_MESSAGES[permissions.Capability.MANAGE_BILLING_DETAILS])
+    country = details_rules.clean_country(country)
+    vat_number = details_rules.clean_vat_number(vat_number, country)
+    registration_number = details_rules.clean_registration_number(registration_number, country)
+    [billing_email, *_more] = details_rules.clean_emails(billing_email, field="billing_email") or [""]
+    if _more:
+        raise errors.BillingEmailInvalid(field="billing_email")
+    extra = details_rules.clean_emails(extra_emails, field="extra_emails")
+    if language not in BillingLanguage.values:
+        raise errors.LanguageUnknown(field="language")
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    workspace.country = country
+    workspace.vat_number = vat_number
+    workspace.billing_email = billing_email
+    workspace.save(update_fields=["country", "vat_number", "billing_email"])
+    details, _created = BillingDetails.objects.update_or_create(
+        workspace=workspace,
+        defaults={
+            "legal_name": legal_name.strip(),
+            "street": "\n".join(line.strip() for line in street.splitlines() if line.strip()),
+            "postal_code": postal_code.strip(),
+            "city": city.strip(),
+            "registration_number": registration_number,
+            "purchase_order": purchase_order.strip(),
+            "extra_emails": "\n".join(extra),
+            "language": language,
+            "updated_at": now,
+        },
+    )
+    return details
 
 
 def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
@@ -251,7 +318,7 @@ def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:
         return False
     try:
         invoice = invoice_pdf_ensure(invoice=invoice)
-        recipients = billing_contacts(invoice.workspace)
+        recipients = selectors.document_recipients(invoice.workspace, billing_contacts(invoice.workspace))
         if recipients:
             with translation.override(invoice.language):
                 view = present_invoice(invoice)

@@ -1,12 +1,14 @@
-"""Invoice pages of a workspace: details, stored PDF download, CSV export."""
+"""Invoice pages of a workspace: details, stored PDF and its Factur-X XML, CSV export, the
+accounting export of a month and the ZIP of its documents."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from invoices import exports, selectors, services
+from invoices import errors, exports, facturx, selectors, services
 from invoices.display import present_invoice
 from invoices.models import Invoice, InvoiceStatus
 from workspaces.access import WorkspaceRequest, workspace_view
@@ -53,4 +55,65 @@ def invoice_pdf(request: WorkspaceRequest, invoice_id: int) -> FileResponse:
 def invoices_export_csv(request: WorkspaceRequest) -> HttpResponse:
     response = HttpResponse(exports.invoices_csv(request.workspace), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
+    return response
+
+
+@workspace_view(Capability.VIEW_BILLING)
+@require_GET
+def invoice_xml(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
+    """The Factur-X XML alone, read from the stored PDF (the very XML it carries); a
+    document issued before Factur-X has none."""
+    invoice = _finalized_invoice_or_404(request, invoice_id)
+    if not invoice.is_facturx:
+        raise Http404("This document was issued before Factur-X: it carries no XML.")
+    invoice = services.invoice_pdf_ensure(invoice=invoice)
+    with invoice.pdf.open("rb") as stored:
+        xml = facturx.xml_of_pdf(stored.read())
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.xml_filename}"'
+    return response
+
+
+def _month(request: WorkspaceRequest) -> tuple[int, int] | HttpResponse:
+    try:
+        return exports.parse_month(request.GET.get("month", ""))
+    except errors.AccountingMonthInvalid as exc:
+        return HttpResponseBadRequest(str(exc.message), content_type="text/plain; charset=utf-8")
+
+
+@workspace_view(Capability.VIEW_BILLING)
+@require_GET
+def accounting_export_csv(request: WorkspaceRequest) -> HttpResponse:
+    """The month's accounting export: one row per document and VAT rate."""
+    month = _month(request)
+    if isinstance(month, HttpResponse):
+        return month
+    language = get_language() or "fr"
+    documents = exports.month_documents(request.workspace, *month)
+    response = HttpResponse(
+        exports.accounting_csv(documents, language), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.month_filename(*month, "csv", language)}"'
+    )
+    return response
+
+
+@workspace_view(Capability.VIEW_BILLING)
+@require_GET
+def month_archive_zip(request: WorkspaceRequest) -> HttpResponse:
+    """The month's documents as PDFs in one ZIP, with their accounting export."""
+    month = _month(request)
+    if isinstance(month, HttpResponse):
+        return month
+    language = get_language() or "fr"
+    content = exports.documents_zip(
+        exports.month_documents(request.workspace, *month),
+        csv_name=exports.month_filename(*month, "csv", language),
+        language=language,
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.month_filename(*month, "zip", language)}"'
+    )
     return response

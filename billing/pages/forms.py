@@ -8,10 +8,11 @@ double submit replay the first result instead of running twice.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from subscriptions.models import CancelReason
 
@@ -90,3 +91,56 @@ class CancelForm(forms.Form):
 
 class ActionForm(_Confirmation):
     """A confirmation without other input (annual switch, reactivation)."""
+
+
+class BillingDetailsForm(forms.Form):
+    """Who the workspace's documents are made out to (docs/rules/invoices.md#billing-details).
+    The VAT number, SIREN/SIRET and emails are checked by the service, which names the
+    field it refuses."""
+
+    legal_name = forms.CharField(
+        label=pgettext_lazy("billing details", "Legal name"), max_length=200, required=False
+    )
+    street = forms.CharField(
+        label=pgettext_lazy("billing details", "Address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    postal_code = forms.CharField(
+        label=pgettext_lazy("billing details", "Postal code"), max_length=16, required=False
+    )
+    city = forms.CharField(label=pgettext_lazy("billing details", "City"), max_length=100, required=False)
+    country = forms.ChoiceField(label=pgettext_lazy("billing details", "Country"))
+    billing_email = forms.CharField(
+        label=pgettext_lazy("billing details", "Billing email"), max_length=254, required=False
+    )
+    extra_emails = forms.CharField(
+        label=pgettext_lazy("billing details", "Other billing emails (one per line)"),
+        required=False,
+        max_length=2_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    vat_number = forms.CharField(
+        label=pgettext_lazy("billing details", "VAT number"), max_length=32, required=False
+    )
+    registration_number = forms.CharField(
+        label=pgettext_lazy("billing details", "SIREN or SIRET (French companies)"),
+        max_length=20,
+        required=False,
+    )
+    purchase_order = forms.CharField(
+        label=pgettext_lazy("billing details", "Purchase order reference"), max_length=100, required=False
+    )
+    language = forms.ChoiceField(label=pgettext_lazy("billing details", "Language of the invoices"))
+
+    def __init__(
+        self,
+        *args: Any,
+        countries: list[tuple[str, str]],
+        languages: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["country"]).choices = countries
+        cast(forms.ChoiceField, self.fields["language"]).choices = languages

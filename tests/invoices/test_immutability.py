@@ -118,5 +118,5 @@ def test_the_database_trigger_protects_the_columns_the_code_protects():
 
     from invoices.models import PROTECTED_FIELDS
 
-    migration = importlib.import_module("invoices.migrations.0003_credit_notes")
+    migration = importlib.import_module("invoices.migrations.0008_facturx_and_billing_details")
     assert migration.PROTECTED_INVOICE_COLUMNS == PROTECTED_FIELDS
