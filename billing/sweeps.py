@@ -19,7 +19,7 @@ from billing import notifications
 from billing.services import dunning, lifecycle, renewals
 from billing.services.billing_time_zone import billing_time_zone_changes_apply
 from billing.services.card_expiry import send_card_expiry_notices
-from billing.services.collection import CHARGE_TASK, lapse_waiting_changes
+from billing.services.collection import CHARGE_TASK, end_spent_dunning, lapse_waiting_changes
 from subscriptions import errors
 from subscriptions.models import Subscription, SubscriptionStatus
 from workspaces.jobs import enqueue
@@ -143,6 +143,9 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
     trials_ended = end_trials(now=now)
     renewed, charges_queued = renew(now=now, charge_inline=charge_inline)
     retries = retry_dunning(now=now, charge_inline=charge_inline)
+    # A last failure whose consequence is not carried out yet (its answer came by
+    # webhook, or a worker stopped): docs/rules/dunning.md#last-failure.
+    dunning_ended = end_spent_dunning(now=now)
     reminders = send_trial_reminders(now=now)
     card_notices = send_card_expiry_notices(now=now)
     summary = {
@@ -152,6 +155,7 @@ def run_billing_sweeps(*, now: datetime, charge_inline: bool = False) -> dict[st
         "renewed": renewed,
         "charges_queued": charges_queued,
         "dunning_retries": retries,
+        "dunning_ended": dunning_ended,
         "trial_reminders": reminders,
         "card_expiry_notices": card_notices,
     }

@@ -31,6 +31,7 @@ __all__ = [
     "CardSaved",
     "card_save",
     "collect",
+    "end_spent_dunning",
     "lapse_waiting_changes",
     "pay_now",
     "retry_unpaid_invoices",
@@ -43,25 +44,71 @@ def collect(*, invoice_id: int, attempt: int, now: datetime) -> PaymentOutcome:
     gateway error (outcome unknown) propagates, for a retry with the same attempt
     number, hence the same key."""
     outcome = charge_invoice(invoice_id=invoice_id, attempt=attempt, now=now)
-    if outcome.dunning_exhausted:
+    if outcome.dunning_exhausted or invoice_ids_out_of_retries(invoice_id=invoice_id):
         _dunning_over(invoice_id=invoice_id, now=now)
     return outcome
 
 
-def _dunning_over(*, invoice_id: int, now: datetime) -> None:
+def invoice_ids_out_of_retries(*, invoice_id: int | None = None) -> list[int]:
+    """Failed invoices with no retry left whose consequence is still to be carried out
+    (the last attempt's answer came by webhook first, or a worker stopped in between)."""
+    invoices = Invoice.objects.filter(status=InvoiceStatus.FAILED, next_payment_attempt_at__isnull=True)
+    if invoice_id is not None:
+        invoices = invoices.filter(pk=invoice_id)
+    return list(invoices.order_by("past_due_since", "id").values_list("pk", flat=True))
+
+
+def end_spent_dunning(*, now: datetime) -> int:
+    """Carry out the last failure of every invoice out of retries (a safety net for
+    :func:`collect`). Call it outside any transaction. Returns how many were settled."""
+    ended = 0
+    for invoice_id in invoice_ids_out_of_retries():
+        try:
+            ended += int(_dunning_over(invoice_id=invoice_id, now=now))
+        except PaymentError:
+            continue  # Stripe cannot tell yet: the next sweep asks again
+    return ended
+
+
+def _dunning_over(*, invoice_id: int, now: datetime) -> bool:
     """docs/rules/dunning.md#last-failure: a seat charge releases the seats it billed and is
     cancelled by a credit note, the prepaid plan going on; any other invoice (a renewal,
-    a trial's end) expires the subscription to Free, which cancels every unpaid invoice."""
+    a trial's end) expires the subscription to Free, which cancels every unpaid invoice.
+
+    A charge of the invoice still waiting for its payer is cancelled first: one paid at
+    the last moment ends dunning as paid instead. Returns whether the consequence ran."""
+    if _settle_open_charges(invoice_id, now):
+        return False
     invoice = Invoice.objects.select_related("workspace").get(pk=invoice_id)
+    if invoice.status != InvoiceStatus.FAILED:
+        return False
     seat_ids = list(SeatCharge.objects.filter(invoice=invoice).values_list("seat_id", flat=True))
     if not seat_ids:
         expire_after_dunning(workspace=invoice.workspace, now=now)
-        return
+        return True
     with transaction.atomic():
         seats_release_unpaid(workspace=invoice.workspace, seat_ids=seat_ids, now=now)
         if Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).exists():
             invoice_void(invoice=invoice, now=now)
         refresh_past_due(workspace_id=invoice.workspace_id, now=now)
+    return True
+
+
+def _settle_open_charges(invoice_id: int, now: datetime) -> bool:
+    """Cancel the invoice's charges still open with the gateway (waiting for their payer's
+    authentication, or never answered), each recorded once; returns whether the invoice
+    turned out paid. A :class:`~gateways.base.PaymentError` (Stripe cannot tell)
+    propagates."""
+    for charge in Charge.objects.filter(invoice_id=invoice_id).order_by("attempt"):
+        if not charge.reference and not charge.is_final:
+            # Never answered (Stripe unreachable): ask again under the same key, which
+            # tells whether that first request went through.
+            charge_invoice(invoice_id=invoice_id, attempt=charge.attempt, now=now)
+            charge.refresh_from_db()
+        if charge.reference and not charge.is_final:
+            result = get_gateway().cancel_charge(charge.reference)
+            charge_answered(charge_id=charge.pk, result=result, now=now, settle_failure=False)
+    return Invoice.objects.filter(pk=invoice_id, status=InvoiceStatus.PAID).exists()
 
 
 def retry_unpaid_invoices(*, workspace: Workspace, now: datetime) -> list[PaymentOutcome]:
@@ -122,19 +169,11 @@ def lapse_waiting_changes(*, now: datetime) -> int:
     lapsed = 0
     for invoice_id in lapsed_changes(now):
         try:
-            for charge in Charge.objects.filter(invoice_id=invoice_id).order_by("attempt"):
-                if not charge.reference and not charge.is_final:
-                    # Never answered (Stripe unreachable): ask again under the same key,
-                    # which tells whether that first request went through.
-                    charge_invoice(invoice_id=invoice_id, attempt=charge.attempt, now=now)
-                    charge.refresh_from_db()
-                if charge.reference and not charge.is_final:
-                    # Cancelled for lapsing: recorded here, the change dropped below with
-                    # the lapse as its reason (one paid meanwhile is applied instead).
-                    result = get_gateway().cancel_charge(charge.reference)
-                    charge_answered(charge_id=charge.pk, result=result, now=now, settle_failure=False)
+            # Cancelled for lapsing: recorded, the change dropped below with the lapse as
+            # its reason (one paid meanwhile is applied instead).
+            paid = _settle_open_charges(invoice_id, now)
         except PaymentError:
             continue  # Stripe cannot tell yet: the next sweep asks again
-        if not Invoice.objects.filter(pk=invoice_id, status=InvoiceStatus.PAID).exists():
+        if not paid:
             lapsed += int(pending_drop(invoice_id=invoice_id, now=now, reason=lapse_message()))
     return lapsed

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from billing import notifications
 from billing.services.core import PaymentOutcome, record_event
-from invoices.models import PAYABLE_STATUSES, Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Charge, ChargeStatus, Invoice, InvoiceStatus
 from invoices.services import invoice_mark_payment_failed
 from subscriptions.models import EventKind, Subscription, SubscriptionStatus
 
@@ -101,7 +102,15 @@ def claim_attempt(*, invoice_id: int, now: datetime, due_only: bool = True) -> i
         if invoice.status == InvoiceStatus.FAILED:
             invoice.next_payment_attempt_at = now + DUNNING_CLAIM_LEASE
             invoice.save(update_fields=["next_payment_attempt_at"])
-        return int(invoice.attempt_count) + 1
+        # After the last answered attempt: one still waiting for its payer's
+        # authentication is replaced (and cancelled first, never paid twice); one not
+        # answered yet is asked again under its own key.
+        answered = (
+            Charge.objects.filter(invoice_id=invoice.pk)
+            .exclude(status=ChargeStatus.PENDING)
+            .aggregate(last=Max("attempt"))["last"]
+        )
+        return max(int(invoice.attempt_count), answered or 0) + 1
 
 
 def refresh_past_due(*, workspace_id: Any, now: datetime) -> Subscription | None:

@@ -173,11 +173,21 @@ def charge_answered(
                 ),
             )
     elif result.requires_action:
-        _ask_for_authentication(charge, now)
-        if not waits:
-            record_payment_failure(
-                invoice=invoice, attempt=charge.attempt, now=now, reason=str(outcome.message)
+        if waits:
+            _ask_for_authentication(charge, now)
+        else:
+            # An attempt of an invoice in dunning that asks for authentication counts as a
+            # failed attempt for the schedule; on the last retry dunning is over, as after a
+            # decline, and nobody is sent to a charge about to be cancelled
+            # (docs/rules/dunning.md#authentication).
+            outcome = _with_dunning(
+                outcome,
+                record_payment_failure(
+                    invoice=invoice, attempt=charge.attempt, now=now, reason=str(outcome.message)
+                ),
             )
+            if not outcome.dunning_exhausted:
+                _ask_for_authentication(charge, now)
     return outcome
 
 

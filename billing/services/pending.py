@@ -3,10 +3,11 @@
 
 A change that costs money is invoiced first and applied once paid. When the bank asks
 the payer to authenticate (3-D Secure), the computed change is kept, exactly as
-previewed and invoiced, for at most 23 hours (and never past the period's end): paid in
-time, it is applied as it was confirmed; otherwise it lapses, its charge is cancelled
-and its invoice voided by a credit note. While one waits, the subscription takes no
-other change from the customer.
+previewed and invoiced, for at most 23 hours (and never past the end of the paid period
+it was priced against): paid in time, it is applied as it was confirmed, with the dates
+it was priced for; otherwise it lapses, its charge is cancelled and its invoice voided
+by a credit note. While one waits, the subscription takes no other change from the
+customer, and its seats do not move (:func:`teams.services.common.check_no_change_waits`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ def pending_create(
 ) -> PendingChange:
     """Keep the change its invoice pays for (inside the caller's transaction)."""
     lapses_at = now + AUTHENTICATION_WINDOW
-    if subscription.current_period_end is not None and now < subscription.current_period_end < lapses_at:
-        lapses_at = subscription.current_period_end
+    # A change to a paid plan is priced against the current period, so it lapses with it;
+    # one that leaves Free starts a period of its own, and Free's end does not shorten it.
+    ends = subscription.current_period_end
+    if not subscription.plan.is_free and ends is not None and now < ends < lapses_at:
+        lapses_at = ends
     # The change is our own computed value, written and read only by this module.
     payload = pickle.dumps({"change": change, "source": source}, protocol=pickle.HIGHEST_PROTOCOL)
     return PendingChange.objects.create(

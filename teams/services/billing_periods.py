@@ -17,6 +17,7 @@ from teams.models import ChargeKind, ChargeStatus, Seat, SeatCharge, SeatInterva
 from teams.services.common import (
     charge_up_to,
     charged_period,
+    check_no_change_waits,
     lock_seats,
     period_for,
     record_charge,
@@ -63,6 +64,7 @@ def seat_billing_period_set(
         raise errors.UnknownSeatPeriod()
     lock_seats(workspace.pk)
     subscription = subscription_locked(workspace)
+    check_no_change_waits(subscription)
     if subscription.channel == Channel.MOBILE:
         raise errors.SeatPeriodMobile()
     if subscription.in_trial(now):

@@ -15,9 +15,12 @@ from domain.periods import Interval, add_interval, months_between, period_contai
 from domain.proration import Proration, removal_credit_proration
 from invoices.line_words import line_words
 from invoices.totals import DraftLine
+from subscriptions import errors as billing_errors
 from subscriptions.models import (
     Channel,
     EventKind,
+    PendingChange,
+    PendingChangeState,
     Price,
     Subscription,
     SubscriptionEvent,
@@ -59,6 +62,15 @@ def subscription_locked(workspace: Workspace) -> Subscription:
     workspace.billing_time_zone = subscription.workspace.billing_time_zone
     subscription.workspace = workspace
     return subscription
+
+
+def check_no_change_waits(subscription: Subscription) -> None:
+    """While a change the customer confirmed waits for its payment's authentication, the
+    seats it was priced with do not move: no licence released, no seat's period changed
+    (docs/rules/lifecycle.md#pay-then-apply)."""
+    waiting = PendingChange.objects.filter(subscription_id=subscription.pk, state=PendingChangeState.WAITING)
+    if subscription.pk is not None and waiting.exists():
+        raise billing_errors.PaymentAwaitingAuthentication()
 
 
 def subscription_runs_at(subscription: Subscription, at: datetime) -> bool:

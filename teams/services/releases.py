@@ -23,6 +23,7 @@ from teams import selectors
 from teams.models import ChargeStatus, Seat, SeatCharge, SeatStatus
 from teams.services.common import (
     charged_period,
+    check_no_change_waits,
     check_room,
     held_free_in_trial,
     lock_seats,
@@ -394,6 +395,7 @@ def _removal_plan(
     if membership.role == Role.OWNER:
         raise workspace_errors.OwnerCannotBeChanged()
     subscription = subscription_locked(workspace) if lock else subscription_of(workspace)
+    check_no_change_waits(subscription)
     releases = _seats_released_by(
         workspace=workspace,
         membership=membership,
@@ -442,6 +444,7 @@ def seat_on_role_change(*, membership: Membership, new_role: str, now: datetime)
     workspace = membership.workspace
     lock_seats(workspace.pk)
     subscription = subscription_locked(workspace)
+    check_no_change_waits(subscription)
     if gets:
         check_room(subscription, licensed_after=selectors.licensed_count(workspace) + 1)
         assign_seat(workspace=workspace, membership=membership, subscription=subscription, now=now)

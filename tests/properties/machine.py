@@ -102,6 +102,8 @@ class BillingLifeBase(RuleBasedStateMachine):
         self.other_digest: tuple[object, ...] = ()
         #: The changes confirmed whose payment waits for the payer's authentication.
         self.waits: list[waiting.Wait] = []
+        #: Set when a waiting change was applied during the step being observed.
+        self.applied_from: int | None = None
 
     def teardown(self) -> None:
         if os.environ.get("BILLING_PROPERTIES_VERBOSE") and self.timelines:
@@ -183,6 +185,9 @@ class BillingLifeBase(RuleBasedStateMachine):
                 observation.taken_back = len(back - set(_ids(timeline[-1], "seats")))
             seen.update(_ids(observation, "seats"))
             timeline.append(observation)
+            if workspace.pk == self.ws.pk and self.applied_from is not None:
+                _backdate(timeline, self.applied_from)
+        self.applied_from = None
         if tick:
             self.other_digest = checks.tenant_digest(self.other)
         self.ticked = tick
@@ -246,6 +251,7 @@ class BillingLifeBase(RuleBasedStateMachine):
                     None if sub.plan.is_free else sub.current_period_end,
                     seats,
                     seats,
+                    len(self.timelines[ws.pk]),
                 )
             )
             self.forgone[ws.pk].waiting.add(invoice.pk)
@@ -305,6 +311,7 @@ class BillingLifeBase(RuleBasedStateMachine):
             forgone.waiting.discard(wait.invoice_id)
             if state == PendingChangeState.APPLIED:
                 waiting.check_applied(wait, self.ws, self.now)
+                self.applied_from = wait.observed_from
                 forgone.packs_cents += wait.packs * int(_subscription(self.ws).price.credit_pack_amount)
                 # The renewal it announced, unless the seats moved while it waited.
                 self.quote = None
@@ -461,3 +468,16 @@ def _pending_cents(workspace: Workspace) -> int:
             "amount_cents", flat=True
         )
     )
+
+
+def _backdate(timeline: list[Observation], start: int) -> None:
+    """A change applied once its payment was authenticated keeps the dates it was priced
+    and paid for (docs/rules/lifecycle.md#pay-then-apply): the plan and the seats the
+    subscription bills, as they are now, are held from the confirming step on."""
+    now = timeline[-1].holdings
+    billed = {key: holding for key, holding in now.items() if key[0] in ("base", "seats")}
+    for observation in timeline[start:-1]:
+        kept = {
+            key: holding for key, holding in observation.holdings.items() if key[0] not in ("base", "seats")
+        }
+        observation.holdings = {**kept, **billed}

@@ -46,7 +46,9 @@ Everything else is exact.
 
 A renewal that runs late (a subscription past due at its period end renews once paid)
 bills its whole period from the period's start: the model counts its days before the
-renewal ran as held on the renewed terms.
+renewal ran as held on the renewed terms. Likewise a change applied once its payment was
+authenticated keeps the dates it was priced for (docs/rules/lifecycle.md#pay-then-apply):
+the machine counts the plan and the seats it bills as held from the confirming step on.
 
 The value is an exact :class:`~fractions.Fraction` of cents; every line of an invoice is
 rounded once, so what is billed and what was held agree within a cent per line.

@@ -4,9 +4,8 @@ failing example: the 3-D Secure paths of docs/rules/lifecycle.md#pay-then-apply 
 docs/rules/payments.md#authentication run on every ``make test``, whatever the random
 lives happen to draw.
 
-The lives marked ``xfail`` are product bugs the random lives found, kept as their
-shortest example until they are decided and fixed (strict: a fix makes them fail as
-passing, and the mark goes).
+The last four are product bugs the random lives found, kept as their shortest example
+since they were fixed.
 """
 
 from __future__ import annotations
@@ -105,12 +104,9 @@ def test_a_renewal_waiting_for_authentication_is_in_dunning() -> None:
     _did(steps, "(failed): failed", "(failed): paid")
 
 
-# --- product bugs found by the random lives -----------------------------------------------------
+# --- product bugs the random lives found, fixed ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="the last retry answered by 3-D Secure ends no dunning"
-)
 @pytest.mark.django_db
 def test_a_renewal_whose_last_retry_asks_for_authentication() -> None:
     live(
@@ -119,11 +115,6 @@ def test_a_renewal_whose_last_retry_asks_for_authentication() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a change authenticated the next billing day is charged from the day before",
-)
 @pytest.mark.django_db
 def test_a_change_authenticated_the_next_day() -> None:
     live(
@@ -134,26 +125,17 @@ def test_a_change_authenticated_the_next_day() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a licence lost while a change waits is charged and never credited",
-)
 @pytest.mark.django_db
 def test_a_licence_lost_while_a_change_waits() -> None:
-    live(
+    steps = live(
         opened(datetime(2026, 1, 31, 10, 0, tzinfo=UTC), plan=None, card_first=True),
         lambda s: s.subscribe(plan=("starter", "month"), extra=0, trial=False, double=False, payer="leaves"),
         lambda s: s.change_role(pick=0, role=Role.GUEST),
         lambda s: s.authenticate(),
     )
+    _did(steps, "refused (PaymentAwaitingAuthentication)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="subscribing from Free gets less than 23 hours near the Free period's end",
-)
 @pytest.mark.django_db
 def test_subscribing_near_the_end_of_the_free_period() -> None:
     live(

@@ -45,6 +45,9 @@ class Wait:
     #: waited: the renewal it announced holds when they are the same.
     seats: object
     seats_last: object
+    #: The index in the workspace's timeline of the confirming step's observation: paid,
+    #: the change holds from there (docs/rules/lifecycle.md#pay-then-apply).
+    observed_from: int = 0
 
 
 def terms_of(workspace: Workspace) -> tuple[object, ...]:

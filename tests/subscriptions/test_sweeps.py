@@ -20,6 +20,7 @@ from tests.subscriptions.conftest import PARIS, at, db_state, paris, save_card
 from workspaces.models import Role
 
 ZERO = {"changes_lapsed": 0, "expired": 0, "trials_ended": 0, "renewed": 0, "charges_queued": 0, "dunning_retries": 0,
+        "dunning_ended": 0,
         "trial_reminders": 0, "card_expiry_notices": 0}  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from subscriptions.models import (
 from tests.factories import MembershipFactory, price_id, subscribe
 from tests.gateways.stripe.support import (
     VISA_3DS,
+    VISA_OK,
     Network,
     authenticate,
     charges_of,
@@ -452,3 +453,99 @@ def test_a_page_stripe_cannot_reach_does_not_claim_nothing_waits(
         "number": result.invoice.number
     }
     assert not_waiting not in text, "the invoice does wait for a confirmation; only Stripe is out of reach"
+
+
+# --- while a change waits ------------------------------------------------------------------
+
+
+@pytest.fixture
+def member_then_waiting(billed_workspace, owner):
+    """A member on Free, then Business monthly subscribed on 1 April at 09:00 with a 3-D
+    Secure card: the change bills the member's seat and waits."""
+    member = MembershipFactory(workspace=billed_workspace, role=Role.MEMBER)
+    save_card(billed_workspace, owner, VISA_3DS, now=APRIL_1)
+    _, result = _subscribe_business(billed_workspace, owner)
+    assert PendingChange.objects.get(invoice=result.invoice).state == PendingChangeState.WAITING
+    return member, result
+
+
+def test_a_licence_cannot_be_taken_away_while_the_change_that_bills_it_waits(
+    client, member_then_waiting, billed_workspace, owner
+):
+    from teams import services as teams
+
+    member, result = member_then_waiting
+    later = APRIL_1 + timedelta(hours=1)
+
+    with pytest.raises(errors.PaymentAwaitingAuthentication):
+        teams.membership_change_role(membership=member, actor=owner, role=Role.GUEST, now=later)
+    with pytest.raises(errors.PaymentAwaitingAuthentication):
+        teams.member_remove(workspace=billed_workspace, actor=owner, membership=member, now=later)
+
+    member.refresh_from_db()
+    assert member.role == Role.MEMBER
+    # Authenticated, the change applies with the seat it billed; the member can then go.
+    authenticate(waiting_charge(result.invoice).reference, success=True)
+    client.force_login(owner.user)
+    with time_machine.travel(later, tick=False):
+        client.post(auth_url(result.invoice))
+    assert _plan(billed_workspace) == ("business", SubscriptionStatus.ACTIVE)
+    teams.membership_change_role(membership=member, actor=owner, role=Role.GUEST, now=later)
+    member.refresh_from_db()
+    assert member.role == Role.GUEST
+
+
+def test_a_change_authenticated_the_next_billing_day_keeps_the_dates_it_was_paid_for(
+    client, waiting, billed_workspace, owner
+):
+    """Subscribed on 1 April at 11:00 in Paris, authenticated on 2 April at 09:00 in Paris:
+    the month paid for runs from 1 April, as previewed and invoiced."""
+    preview, result = waiting
+    authenticate(waiting_charge(result.invoice).reference, success=True)
+    client.force_login(owner.user)
+
+    with time_machine.travel(at(2026, 4, 2, 7), tick=False):
+        client.post(auth_url(result.invoice))
+
+    subscription = Subscription.objects.get(workspace=billed_workspace)
+    assert (subscription.current_period_start, subscription.current_period_end) == (
+        at(2026, 3, 31, 22),
+        at(2026, 4, 30, 22),
+    )
+    assert preview.next_renewal_at == at(2026, 4, 30, 22)
+    result.invoice.refresh_from_db()
+    assert (result.invoice.status, result.invoice.total_cents) == (InvoiceStatus.PAID, 2_400)
+
+
+def test_leaving_free_near_the_end_of_its_month_still_waits_23_hours(billed_workspace, owner):
+    """Free's month ends; a subscription from Free starts a period of its own, so its
+    payment has its whole 23 hours to be authenticated."""
+    free_end = Subscription.objects.get(workspace=billed_workspace).current_period_end
+    assert free_end is not None
+    now = free_end - timedelta(hours=1)
+    save_card(billed_workspace, owner, VISA_3DS, now=now)
+    _, result = _subscribe_business(billed_workspace, owner, now=now)
+
+    pending = PendingChange.objects.get(invoice=result.invoice)
+    assert pending.lapses_at == now + timedelta(hours=23)
+    run_billing_sweeps(now=free_end + timedelta(minutes=5))
+    pending.refresh_from_db()
+    assert pending.state == PendingChangeState.WAITING
+
+
+def test_a_new_card_pays_the_waiting_change_in_place_of_the_authentication(waiting, billed_workspace, owner):
+    """The payer gives up on the bank's check and saves another card: the waiting charge is
+    cancelled, the new card charged as the next attempt, and the change applied."""
+    _, result = waiting
+    invoice = result.invoice
+    first = waiting_charge(invoice).reference
+
+    saved = save_card(billed_workspace, owner, VISA_OK, now=APRIL_1 + timedelta(hours=2))
+
+    assert saved.paid == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.total_cents) == (InvoiceStatus.PAID, 2_400)
+    assert charges_of(invoice) == [(1, "canceled"), (2, "succeeded")]
+    assert intent(first).status == "canceled"
+    assert _plan(billed_workspace) == ("business", SubscriptionStatus.ACTIVE)
+    assert PendingChange.objects.get(invoice=invoice).state == PendingChangeState.APPLIED

@@ -170,3 +170,54 @@ def test_a_new_card_cancels_the_waiting_charge_and_pays_once(renewal_waiting, bi
     statuses = {i.id: i.status for i in intents_for(invoice)}
     assert statuses.pop(first) == "canceled"
     assert list(statuses.values()) == ["succeeded"]
+
+
+def test_a_last_retry_the_bank_wants_confirmed_ends_dunning_like_a_decline(renewal_waiting, billed_workspace):
+    """Retries on 2, 4, 6 and 8 April at 00:05, each asking for authentication: the last
+    one is a failure like a decline (docs/rules/dunning.md#authentication). Its charge is
+    cancelled before anyone is sent to it, and the subscription expires to Free."""
+    invoice = renewal_waiting
+    for day in (2, 4, 6):
+        tick(at(2026, 4, day, 0, 5))
+    mail.outbox.clear()
+
+    with payer_emails_sent():
+        tick(at(2026, 4, 8, 0, 5))
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.VOID
+    assert charges_of(invoice) == [(1, "canceled"), (2, "canceled"), (3, "canceled"), (4, "canceled"),
+                                   (5, "canceled")]  # fmt: skip
+    assert {i.status for i in intents_for(invoice)} == {"canceled"}
+    subscription = _subscription(billed_workspace)
+    assert (subscription.plan.code, subscription.status) == ("free", "active")
+    note = Invoice.objects.get(corrects=invoice)
+    assert note.total_cents == -2_400
+    assert not [m for m in mail.outbox if auth_url(invoice) in m.body]
+
+
+def test_a_last_failure_recorded_from_a_webhook_first_is_carried_out_by_the_next_sweep(
+    renewal_waiting, billed_workspace
+):
+    """The last attempt's answer reached us by webhook before the retry's own answer (the
+    webhook handler records the failure; nothing carries out its consequence there): the
+    next billing sweep does, and cancels the charge still waiting for the payer."""
+    from billing.services.dunning import record_payment_failure
+
+    invoice = renewal_waiting
+    for day in (2, 4, 6):
+        tick(at(2026, 4, day, 0, 5))
+    invoice.refresh_from_db()
+    assert invoice.attempt_count == 4
+    record_payment_failure(invoice=invoice, attempt=5, now=at(2026, 4, 8, 0, 5), reason="declined")
+    assert _subscription(billed_workspace).plan.code == "business"
+
+    tick(at(2026, 4, 8, 0, 10))
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.VOID
+    assert (_subscription(billed_workspace).plan.code, _subscription(billed_workspace).status) == (
+        "free",
+        "active",
+    )
+    assert {i.status for i in intents_for(invoice)} == {"canceled"}
