@@ -33,10 +33,11 @@ def money_in_locale(amount_cents: int | None, currency: str) -> str:
 
 
 def money_column(field: str, description: Any, currency_field: str = "currency") -> Any:
-    """A list column showing ``field`` (cents) as money, ordered by the field."""
+    """A list column showing ``field`` (cents) as money, ordered by the field (assign it
+    to a ModelAdmin attribute: it is called as a method)."""
 
     @admin.display(description=description, ordering=field)
-    def column(obj: Any) -> str:
+    def column(admin_: Any, obj: Any) -> str:
         return money_in_locale(getattr(obj, field), getattr(obj, currency_field, "EUR") or "EUR")
 
     column.__name__ = f"{field}_money"

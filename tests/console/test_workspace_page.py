@@ -135,3 +135,14 @@ def test_members_roles_invitations_and_workspaces_are_read_only_in_the_admin(cli
     )
     assert 'name="_save"' not in invitation_page.content.decode()
     assert client.get(reverse("admin:workspaces_invitation_add")).status_code == 403
+
+
+def test_invoices_and_the_account_balance_are_listed_as_money_in_french(client, paid):
+    _login_operator(client, "support")
+
+    invoices = client.get(reverse("admin:invoices_invoice_changelist")).content.decode()
+    balance = client.get(reverse("admin:invoices_accountbalanceentry_changelist"))
+
+    assert "Montant dû" in invoices
+    assert "48,00\u00a0€" in invoices
+    assert balance.status_code == 200
