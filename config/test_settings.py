@@ -28,6 +28,9 @@ if not os.environ.get("STRIPE_SECRET_KEY"):
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Admin tests sign operators in with force_login; the second factor is asked in the tests
+# of the admin's security (tests/console/test_admin_security.py), which turn it on.
+ADMIN_REQUIRE_MFA = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

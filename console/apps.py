@@ -11,7 +11,14 @@ class ConsoleConfig(AppConfig):
     verbose_name = _("Operators' console")
 
     def ready(self) -> None:
+        from allauth.account.decorators import secure_admin_login
+        from django.contrib import admin
+
         from console.groups import grant_read_permissions
+
+        # The admin's login page is allauth's: its login-attempt limits and the second
+        # factor apply (docs/rules/operators.md#admin-security).
+        admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
         # After django.contrib.auth's own handler (an earlier app) created the permissions.
         post_migrate.connect(grant_read_permissions, sender=self, dispatch_uid="console_read_permissions")
