@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -64,8 +65,8 @@ def run() -> list[dict[str, Any]]:
     facturx_pdf(invoices[0].pk)
     ours_times, floor_times = [], []
     for invoice in invoices[1:]:
-        floor_times.append(_seconds(lambda pk=invoice.pk: plain_pdf(pk)))
-        ours_times.append(_seconds(lambda pk=invoice.pk: facturx_pdf(pk)))
+        floor_times.append(_seconds(partial(plain_pdf, invoice.pk)))
+        ours_times.append(_seconds(partial(facturx_pdf, invoice.pk)))
     value, reference = statistics.median(ours_times), statistics.median(floor_times)
     ratio = value / reference
     return [

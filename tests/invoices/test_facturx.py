@@ -10,11 +10,12 @@ import facturx as facturx_lib
 import pypdf
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from lxml import etree
 
 from invoices import facturx, pdf, services
 from invoices.models import FACTURX_EN16931, Invoice
-from tests.factories import DraftInvoiceLineFactory
+from tests.factories import DraftInvoiceLineFactory, UserFactory
 from tests.invoices.conftest import NOW, plan_line
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +264,13 @@ def test_a_document_issued_before_factur_x_stays_a_plain_pdf(workspace, client, 
     client.force_login(owner.user)
     assert client.get(f"/{workspace.pk}/workspace/invoices/{old.pk}/xml/").status_code == 404
     assert client.get(f"/{workspace.pk}/workspace/invoices/{old.pk}/pdf/").status_code == 200
+
+
+def test_operators_see_the_stored_files_sha256(client, workspace, make_invoice):
+    invoice = services.invoice_pdf_ensure(invoice=make_invoice(workspace))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get(reverse("admin:invoices_invoice_change", args=[invoice.pk]))
+
+    assert page.status_code == 200
+    assert Invoice.objects.get(pk=invoice.pk).pdf_sha256 in page.content.decode()
