@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check bench mutation properties messages clean
+.PHONY: setup run test check bench mutation properties messages smoke load clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ check: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The production path on real servers (docs/scaling.md#the-smoke-run): Debian's PostgreSQL
+# and Redis (apt-get install postgresql redis-server), the offline Stripe, gunicorn with
+# DEBUG off, two Celery workers and beat; one customer's journey over HTTP, then a worker
+# killed mid-sweep and Redis restarted. Run by .ci/run after `make test`.
+smoke: setup
+	$(PY) -m ops.smoke
+
+# Outside `make test`: 16 clients x 2,000 consumes across 100 workspaces on two gunicorn
+# instances and two workers, a worker killed and Redis restarted during the run
+# (docs/scaling.md#what-is-tested). CLIENTS, REQUESTS and WORKSPACES change the sizes.
+load: setup
+	$(PY) -m ops.load
 
 # The stateful property tests of tests/properties with ten times the examples of `make test`
 # (the profiles are in tests/properties/conftest.py).

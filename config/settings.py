@@ -176,6 +176,8 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=90)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 #: When set, /metrics answers only a scraper sending it as a bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+#: The balancer's health checks and the scraper may talk plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@seatcredit.test")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -244,6 +246,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}
 # Workers log through LOGGING below (JSON with the request id), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A worker that loses the broker stops its acks_late tasks (they come back to the queue)
+# rather than finishing work it can no longer acknowledge (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

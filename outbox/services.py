@@ -131,10 +131,21 @@ def _claim(pk: int, now: datetime) -> Message | None:
 def _run(message: Message) -> None:
     if message.kind == Kind.EMAIL:
         backend = getattr(settings, "OUTBOX_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+        email = mail.from_payload(message.payload)
+        # One identity per row: a copy sent again after a worker died is the same message to
+        # the receiving servers and mail clients, which drop duplicates by it.
+        email.extra_headers.setdefault(
+            "Message-ID", f"<outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S}@{_domain()}>"
+        )
         with get_connection(backend) as connection:
-            mail.from_payload(message.payload, connection=connection).send()
+            email.connection = connection
+            email.send()
     else:
         _task(message.name)(*message.payload)
+
+
+def _domain() -> str:
+    return str(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2].strip("> ") or "localhost"
 
 
 def backoff(attempts: int) -> timedelta:
