@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -264,8 +263,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "workspaces/invitation_invalid.html", {"message": exc.message}, status=status)
     assert invitation is not None
     if not request.user.is_authenticated:
-        # The link itself proves the invitee owns the address: no second verification.
-        get_adapter(request).stash_verified_email(request, invitation.email)
+        # Opening the link changes nothing: the invitee signs in, or signs up and verifies
+        # the address as any new account does, then accepts (docs/security.md#invitations).
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation})
     if request.method == "POST":
         try:

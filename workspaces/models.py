@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -142,6 +143,16 @@ def _new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_invitation_token() -> tuple[str, str]:
+    """A fresh invitation link token and its SHA-256, which is all the database keeps."""
+    token = _new_invitation_token()
+    return token, hash_invitation_token(token)
+
+
+def hash_invitation_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class InvitationQuerySet(models.QuerySet["Invitation"]):
     def pending(self) -> InvitationQuerySet:
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
@@ -152,7 +163,9 @@ class Invitation(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    token = models.CharField(max_length=64, unique=True, default=_new_invitation_token)
+    #: The SHA-256 of the link's token; the token itself is only in the email (and, as
+    #: ``token``, on the instance that made it) (docs/security.md#invitations).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -165,6 +178,10 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
+
+    #: The plain link token, on the instance returned by the service that created or
+    #: renewed it (for its email); never stored.
+    token: str | None = None
 
     class Meta:
         ordering = ("-created_at",)

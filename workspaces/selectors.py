@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from workspaces.models import Invitation, Membership, Role, User, Workspace
+from workspaces.models import Invitation, Membership, Role, User, Workspace, hash_invitation_token
 
 #: Who hears about billing (docs/rules/roles.md#billing-contacts): the owner, the admins
 #: and the billing admins, plus the workspace's billing email.
@@ -41,7 +41,9 @@ def get_membership_in_workspace(workspace: Workspace, membership_id: int) -> Mem
 def invitation_by_token(token: str) -> Invitation | None:
     if "\x00" in token:  # PostgreSQL text cannot hold NUL: no invitation has it
         return None
-    return Invitation.objects.select_related("workspace").filter(token=token).first()
+    return (
+        Invitation.objects.select_related("workspace").filter(token_hash=hash_invitation_token(token)).first()
+    )
 
 
 def billing_contacts(workspace: Workspace) -> list[str]:

@@ -46,7 +46,8 @@ def test_admin_invites_invitee_joins_and_admin_removes_them_after_reading_the_cr
     page.wait_for_selector("text=Invitation envoyée à invitee@example.test.")
     screenshot("team-invited")
 
-    # The invitee opens the emailed link, signs up and lands in the workspace.
+    # The invitee opens the emailed link, signs up, confirms the address from the email
+    # every sign-up gets (the link itself verifies nothing) and lands in the workspace.
     (email,) = [m for m in mail.outbox if m.to == ["invitee@example.test"]]
     link = re.search(r"https?://\S+/invitations/\S+/", email.body).group(0)
     invitee_context = browser.new_context(base_url=live_server.url, locale="fr-FR")
@@ -57,6 +58,11 @@ def test_admin_invites_invitee_joins_and_admin_removes_them_after_reading_the_cr
     invitee.fill("input[name=email]", "invitee@example.test")
     invitee.fill("input[name=password1]", "a-Long-passphrase-42")
     invitee.fill("input[name=password2]", "a-Long-passphrase-42")
+    invitee.locator("form [type=submit]").click()
+    invitee.wait_for_url("**/accounts/confirm-email/")
+    (confirmation,) = [m for m in mail.outbox if m.to == ["invitee@example.test"] and m is not email]
+    confirm_link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", confirmation.body).group(0)
+    invitee.goto("/" + confirm_link.split("/", 3)[3])
     invitee.locator("form [type=submit]").click()
     invitee.get_by_role("button", name="Accepter l’invitation").click()
     invitee.wait_for_url(f"**/{workspace.pk}/workspace/")

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.utils import timezone
 
@@ -104,28 +105,38 @@ def test_inviting_with_a_bad_address_shows_the_error(client, workspace, admin):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_new_user_signs_up_through_the_link_and_joins(client, workspace, owner):
+def test_new_user_signs_up_through_the_link_verifies_the_address_and_joins(client, workspace, owner):
+    """Opening the link verifies nothing: the new account confirms its address by the
+    email every sign-up gets, is then signed in and brought back to the invitation
+    (docs/security.md#invitations)."""
     invitation = services.invitation_create(
         workspace=workspace, actor=owner, email="invitee@example.test", role=Role.MEMBER
     )
-    page = client.get(f"/invitations/{invitation.token}/")
+    link = f"/invitations/{invitation.token}/"
+    page = client.get(link)
     assert page.status_code == 200
     assert "Rejoindre Acme Test" in page.content.decode()
     mail.outbox.clear()
     signup = client.post(
-        f"/accounts/signup/?next=/invitations/{invitation.token}/",
+        f"/accounts/signup/?next={link}",
         {
             "email": "invitee@example.test",
             "password1": "a-Long-passphrase-42",
             "password2": "a-Long-passphrase-42",
-            "next": f"/invitations/{invitation.token}/",
+            "next": link,
         },
     )
-    # The invitation link proved the address: no verification email, straight back.
-    assert signup.status_code == 302
-    assert signup["Location"] == f"/invitations/{invitation.token}/"
-    assert mail.outbox == []
-    accepted = client.post(f"/invitations/{invitation.token}/")
+    assert signup["Location"] == "/accounts/confirm-email/"
+    assert EmailAddress.objects.get(email="invitee@example.test").verified is False
+    assert "Créer un compte" in client.post(link).content.decode()  # not signed in yet: nothing accepted
+    assert not Membership.objects.filter(workspace=workspace, user__email="invitee@example.test").exists()
+
+    (confirmation,) = mail.outbox
+    confirm_url = re.search(r"http://\S+/accounts/confirm-email/\S+/", confirmation.body).group(0)
+    confirmed = client.post(confirm_url.split("testserver", 1)[-1].split("8000", 1)[-1])
+    assert confirmed["Location"] == link
+    assert EmailAddress.objects.get(email="invitee@example.test").verified is True
+    accepted = client.post(link)
     assert accepted["Location"] == f"/{workspace.pk}/workspace/"
     assert Membership.objects.get(workspace=workspace, user__email="invitee@example.test").role == Role.MEMBER
 
