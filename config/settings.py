@@ -53,6 +53,12 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docs/scaling.md#postgresql): no server-side cursors,
+# and the credit hot path's prepared statements off (a pooler that does not track them
+# would hand a statement prepared on one server connection to another).
+PGBOUNCER_TRANSACTION_MODE = env.bool("PGBOUNCER_TRANSACTION_MODE", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER_TRANSACTION_MODE
+CREDITS_PREPARED_STATEMENTS = not PGBOUNCER_TRANSACTION_MODE
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
