@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from invoices import errors, exports, facturx, selectors, services
@@ -39,6 +40,7 @@ def invoice_detail(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
 # workspace_view is typed for HttpResponse; a FileResponse streams the stored file.
 @workspace_view(Capability.VIEW_BILLING)  # type: ignore[arg-type]
 @require_GET
+@never_cache  # documents of the workspace: no browser or proxy keeps a copy (docs/security.md)
 def invoice_pdf(request: WorkspaceRequest, invoice_id: int) -> FileResponse:
     """Serve the stored PDF; it is rendered here only if the render task has not run yet."""
     invoice = services.invoice_pdf_ensure(invoice=_finalized_invoice_or_404(request, invoice_id))
@@ -52,6 +54,7 @@ def invoice_pdf(request: WorkspaceRequest, invoice_id: int) -> FileResponse:
 
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
+@never_cache  # documents of the workspace: no browser or proxy keeps a copy (docs/security.md)
 def invoices_export_csv(request: WorkspaceRequest) -> HttpResponse:
     response = HttpResponse(exports.invoices_csv(request.workspace), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
@@ -60,6 +63,7 @@ def invoices_export_csv(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
+@never_cache  # documents of the workspace: no browser or proxy keeps a copy (docs/security.md)
 def invoice_xml(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
     """The Factur-X XML alone, read from the stored PDF (the very XML it carries); a
     document issued before Factur-X has none."""
@@ -83,6 +87,7 @@ def _month(request: WorkspaceRequest) -> tuple[int, int] | HttpResponse:
 
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
+@never_cache  # documents of the workspace: no browser or proxy keeps a copy (docs/security.md)
 def accounting_export_csv(request: WorkspaceRequest) -> HttpResponse:
     """The month's accounting export: one row per document and VAT rate."""
     month = _month(request)
@@ -101,6 +106,7 @@ def accounting_export_csv(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
+@never_cache  # documents of the workspace: no browser or proxy keeps a copy (docs/security.md)
 def month_archive_zip(request: WorkspaceRequest) -> HttpResponse:
     """The month's documents as PDFs in one ZIP, with their accounting export."""
     month = _month(request)
