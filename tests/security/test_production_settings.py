@@ -118,3 +118,16 @@ def test_the_secret_key_bar_is_djangos_own_fifty_characters_and_five_distinct():
     assert secret_key_refusal("abcde" * 10) == ""  # 50 long, 5 distinct: Django's minimum
     assert secret_key_refusal(STRONG_KEY[:49]).startswith("SECRET_KEY is too weak")
     assert secret_key_refusal("abcd" * 20).startswith("SECRET_KEY is too weak")  # 4 distinct
+
+
+def test_health_probes_are_answered_over_plain_http_and_pages_redirect_to_https():
+    code = (
+        "from django.test import Client;"
+        "c = Client();"
+        "print(c.get('/healthz').status_code, c.get('/accounts/login/').status_code,"
+        " c.get('/accounts/login/')['Location'])"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, ALLOWED_HOSTS="testserver")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "200 301 https://testserver/accounts/login/"
