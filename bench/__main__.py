@@ -23,6 +23,7 @@ MODULES = [
     "bench.credits_consume",
     "bench.renewals",
     "bench.subscription_page",
+    "bench.operators_dashboard",
 ]
 
 COLUMNS = ("name", "value", "floor", "ratio", "limit", "ok")

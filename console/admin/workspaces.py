@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -20,10 +21,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from console import operations, selectors
+from console import charts, dashboard, operations, selectors
 from console.admin.base import ReadOnlyAdmin, money_in_locale
 from console.errors import OperatorRefused
 from console.forms import AmountForm, CreditsForm, PaymentForm, ReasonForm, SubscriptionForm, cents
@@ -31,7 +33,9 @@ from console.permissions import Power, powers_of, require, support_credit_limit
 from credits.models import CreditBalance
 from invoices.models import Invoice
 from invoices.selectors import account_balance_cents
+from subscriptions.models import CancelReason
 from workspaces.errors import DomainError
+from workspaces.formatting import format_day_month, format_number
 from workspaces.models import Invitation, Membership, User, Workspace
 
 
@@ -101,13 +105,45 @@ class WorkspaceAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
+            path("dashboard/", view(self.dashboard_view), name="operators_dashboard"),
             path(
                 "<uuid:object_id>/operate/<str:action>/",
                 view(self.operate_view),
                 name="workspaces_workspace_operate",
-            ),  # fmt: skip
+            ),
             *super().get_urls(),
         ]
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """The operators' dashboard (docs/rules/operators.md#dashboard)."""
+        user: User = request.user  # type: ignore[assignment]
+        try:
+            require(user, Power.READ)
+        except OperatorRefused as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        locale = get_language() or settings.LANGUAGE_CODE
+        data = dashboard.dashboard(zone=timezone.get_current_timezone_name())
+        currency = max(data.mrr_totals, key=lambda c: data.mrr_totals[c], default="EUR")
+        history = charts.bars(
+            [(charts.month_label(month.date(), locale), amounts.get(currency, 0),
+              money_in_locale(amounts.get(currency, 0), currency)) for month, amounts in data.history]
+        )  # fmt: skip
+        credits = charts.bars(
+            [(format_day_month(day, locale), spent, format_number(spent, locale))
+             for day, spent in data.credits_per_day]
+        )  # fmt: skip
+        reasons = dict(CancelReason.choices)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Operators' dashboard"),
+            "data": data,
+            "currency": currency,
+            "history": history,
+            "credits": credits,
+            "churn": [(reasons.get(reason, reason or "—"), count) for reason, count in data.churn],
+        }
+        return TemplateResponse(request, "admin/console/dashboard.html", context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
