@@ -4,8 +4,10 @@ Stripe SDK against the offline Stripe)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -174,3 +176,51 @@ def consume(
         headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key},
         timeout=30,
     )
+
+
+@dataclass
+class Results:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    samples: list[tuple[float, int, float]] = field(default_factory=list)  # (moment, status, seconds)
+    consumed: dict[str, int] = field(default_factory=dict)
+
+    def add(self, moment: float, status: int, seconds: float, workspace: str) -> None:
+        with self.lock:
+            self.samples.append((moment, status, seconds))
+            if status == 200:
+                self.consumed[workspace] = self.consumed.get(workspace, 0) + 1
+
+
+def client(
+    stack: Stack, number: int, workspaces: list[tuple[str, str, str]], count: int, results: Results
+) -> None:
+    """One API client: ``count`` consumes of 1 credit, workspaces in turn, the two web
+    instances in turn, each request with a key of its own."""
+    sessions = [requests.Session(), requests.Session()]
+    for index in range(count):
+        ws, key, email = workspaces[(number * count + index) % len(workspaces)]
+        instance = index % 2
+        started = time.monotonic()
+        try:
+            response = sessions[instance].post(
+                f"{stack.web_url(instance)}/api/v1/workspaces/{ws}/credits/consume",
+                json={"action": "summarize", "quantity": 1, "user": email},
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())},
+                timeout=60,
+            )
+            status = response.status_code
+        except requests.RequestException:
+            status = 599  # no answer at all: counted with the 5xx
+        results.add(started, status, time.monotonic() - started, ws)
+
+
+def run_clients(
+    stack: Stack, workspaces: list[tuple[str, str, str]], clients: int, count: int, results: Results
+) -> list[threading.Thread]:
+    """Start ``clients`` threads of :func:`client`; returns them (join to wait)."""
+    threads = [
+        threading.Thread(target=client, args=(stack, n, workspaces, count, results)) for n in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    return threads

@@ -4,7 +4,8 @@ Debian's PostgreSQL and Redis, the offline Stripe, gunicorn with DEBUG off, two 
 workers and beat, all configured from the environment. One customer's journey over HTTP:
 signup (the confirmation email followed), a workspace, a card saved, a plan bought, the
 webhook processed, the invoice paid and its receipt emailed, credits consumed through the
-API up to the 80 % and 100 % notices, the renewal by ``billing_tick --at``. Then a drill:
+API up to the 80 % and 100 % notices, the renewal by ``billing_tick --at``. Then consumes
+from 8 clients at once on two gunicorn instances, every balance exact. Then a drill:
 one worker killed with SIGKILL in the middle of the work and Redis restarted; nothing is
 lost, nothing is applied twice. Exits non-zero on the first broken expectation.
 """
@@ -43,6 +44,7 @@ def step(name: str, timings: dict[str, float]) -> Any:
 def start_application(stack: Stack) -> None:
     stack.start_stripe()
     stack.start_web(0, workers=2)
+    stack.start_web(1, workers=2)
     stack.start_worker(1)
     stack.start_worker(2)
     stack.start_beat()
@@ -141,6 +143,35 @@ def provision(stack: Stack, count: int, prefix: str, credits: int = 0) -> list[t
     return rows
 
 
+def two_instances_under_load(stack: Stack, timings: dict[str, float]) -> None:
+    """Two gunicorn instances and two workers on one database, 8 clients consuming at once
+    on 20 workspaces: every answer 200, every balance exact, every notice once."""
+    clients, count, size = 8, 150, 20
+    with step(
+        f"two gunicorn instances under load: {clients} clients x {count} consumes on {size} workspaces",
+        timings,
+    ):
+        workspaces = provision(stack, size, "pair", credits=clients * count // size)
+        results = journey.Results()
+        for thread in journey.run_clients(stack, workspaces, clients, count, results):
+            thread.join()
+        statuses = {status for _moment, status, _seconds in results.samples}
+        assert statuses == {200}, statuses
+        ids = [ws for ws, _k, _e in workspaces]
+        charged = stack.scalar(
+            "SELECT count(*) FROM credits_ledgerentry WHERE kind = 'consume' AND workspace_id = ANY(%s::uuid[])",
+            (ids,),
+        )
+        assert charged == clients * count, charged
+        wait_for(
+            lambda: stack.scalar("SELECT count(*) FROM outbox_message WHERE status <> 'sent'") == 0,
+            120,
+            "the outbox to drain",
+        )
+        figures = check_exactly_once(stack, ids, names=[f"pair {n}" for n in range(size)])
+        print(f"   {len(results.samples)} consumes, {figures}", flush=True)
+
+
 def the_drill(stack: Stack, timings: dict[str, float]) -> None:
     """Kill a worker in the middle of the work, restart Redis; then check every effect once."""
     with step("drill: a worker killed mid-sweep, Redis restarted", timings):
@@ -222,6 +253,7 @@ def main() -> int:
             health = requests.get(stack.web_url() + "/readyz", timeout=10)
             assert health.status_code == 200, health.text
         the_journey(stack, timings)
+        two_instances_under_load(stack, timings)
         the_drill(stack, timings)
         metrics = requests.get(stack.web_url() + "/metrics", timeout=10).text
         assert "seatcredit_outbox_depth" in metrics
