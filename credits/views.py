@@ -74,8 +74,11 @@ def ai_action_run(request: WorkspaceRequest) -> HttpResponse:
     except errors.InsufficientCredits as exc:
         modal = {"shortage": exc, "options": offers.upgrade_options(request.workspace.pk)}
         if request.htmx:
+            # The balance shows only where the balance card would (never on Free).
             response = render(
-                request, "credits/partials/credits_modal.html", {**modal, "fresh_form": fresh_form}
+                request,
+                "credits/partials/credits_modal.html",
+                {**modal, "fresh_form": fresh_form, **_balance_context(request)},
             )
             # The modal (docs/rules/credits.md#out-of-credits) is a native <dialog> appended to
             # the body; it opens itself (templates/partials/modal.html).

@@ -188,3 +188,13 @@ class PaymentAwaitingAuthentication(BillingError):
         "A payment is waiting for your bank's confirmation. Complete it from the invoice, "
         "or wait until it lapses, before making another change."
     )
+
+
+class AddOnsUnavailable(BillingError):
+    code = "addons_unavailable"
+    message = _("Add-ons come with a paid plan: choose a plan first.")
+
+
+class AddOnQuantityInvalid(BillingError):
+    code = "addon_quantity_invalid"
+    message = _("Choose a whole number of add-ons, between 0 and 100, of an add-on we sell.")

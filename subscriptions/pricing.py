@@ -43,6 +43,10 @@ class AddOnLine:
     name: str
     monthly_amount: int
     quantity: int
+    #: The add-on's catalog code and the credits one unit adds to each monthly allowance
+    #: (docs/rules/plans.md#add-ons); the renewal sweep, which only prices, leaves them out.
+    code: str = ""
+    monthly_credits: int = 0
 
 
 def seat_capacity(plan: Plan, licensed: int, extra_seats: int) -> int:
@@ -220,6 +224,32 @@ def seat_change_line(
         period_start=start,
         period_end=end,
         metadata=_seats_metadata(plan, delta),
+    )
+
+
+def addon_change_line(
+    *,
+    name: str,
+    delta: int,
+    unit_amount: int,
+    proration: Proration,
+    start: datetime,
+    end: datetime,
+) -> DraftLine:
+    """Add-on units added (charged for the rest of the period) or removed (credited), one
+    line like :func:`seat_change_line`: ``delta`` × the add-on's price for the period ×
+    the fraction left, with ``proration`` the proration of ``unit_amount × |delta|``,
+    e.g. 1 × 10,00 € × 21/30 days = 7,00 €."""
+    sign = 1 if delta > 0 else -1
+    return DraftLine(
+        kind="addon",
+        subject=name,
+        amount_cents=sign * proration.amount_cents,
+        quantity=delta,
+        unit_amount_cents=unit_amount,
+        **fraction(proration),
+        period_start=start,
+        period_end=end,
     )
 
 

@@ -19,6 +19,7 @@ from invoices.selectors import vat_context
 from invoices.totals import DraftLine, Totals, compute_totals
 from subscriptions import pricing
 from subscriptions.models import (
+    AddOn,
     Plan,
     Price,
     Subscription,
@@ -85,10 +86,19 @@ def addon_lines(subscription: Subscription) -> list[pricing.AddOnLine]:
     )
     return [
         pricing.AddOnLine(
-            name=row.addon.name, monthly_amount=int(row.addon.monthly_amount), quantity=row.quantity
+            name=row.addon.name,
+            monthly_amount=int(row.addon.monthly_amount),
+            quantity=row.quantity,
+            code=row.addon.code,
+            monthly_credits=int(row.addon.monthly_credits),
         )
         for row in rows.order_by("addon__code")
     ]
+
+
+def addon_catalog(currency: str) -> QuerySet[AddOn]:
+    """The add-ons sold in ``currency`` (docs/rules/plans.md#add-ons), by code."""
+    return AddOn.objects.filter(is_active=True, currency=currency).order_by("code")
 
 
 def plan_catalog(workspace: Workspace) -> QuerySet[Plan]:

@@ -11,12 +11,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing import services
 from billing.pages import display
+from billing.pages.change_effects import effect_lines
 from billing.pages.confirmations import Outcome, error_message, outcome_of, run_once
 from billing.pages.forms import PlanChoiceForm, PlanConfirmForm, new_token
 from billing.pages.responses import base_context, flash_and_redirect
 from billing.pages.subscription_selectors import plan_options
 from billing.services.core import Preview
 from domain.calendar import day_of
+from domain.periods import Interval
 from subscriptions import errors as billing_errors
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import SubscriptionStatus
@@ -27,6 +29,8 @@ from workspaces.permissions import Capability
 
 def _plans_page(request: WorkspaceRequest, *, error: str | None = None, status: int = 200) -> HttpResponse:
     subscription = billing_selectors.subscription_of(request.workspace)
+    paid = not subscription.plan.is_free
+    interval = subscription.price.interval if paid else None
     return render(
         request,
         "billing/pages/plans.html",
@@ -34,6 +38,16 @@ def _plans_page(request: WorkspaceRequest, *, error: str | None = None, status: 
             **base_context(request),
             "subscription": subscription,
             "options": plan_options(request.workspace, subscription),
+            # The billing period (docs/rules/lifecycle.md#change-plan): the own plan's annual
+            # price is the switch to annual; annual stays annual until its period ends.
+            "annual_switch": interval == Interval.MONTH
+            and billing_selectors.annual_price_for(subscription.plan, subscription.price.currency)
+            is not None,
+            "annual_until": (
+                day_of(subscription.current_period_end, request.workspace.billing_zone)
+                if interval == Interval.YEAR
+                else None
+            ),
             "error": error,
         },
         status=status,
@@ -72,6 +86,7 @@ def _render_plan_preview(
             "subscription": subscription,
             "preview": preview,
             "preview_lines": display.preview_lines(preview),
+            "preview_effects": effect_lines(preview),
             "form": PlanConfirmForm(
                 initial={
                     "price": price_id,

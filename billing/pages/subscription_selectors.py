@@ -247,9 +247,10 @@ def annual_offer(
 def plan_options(workspace: Workspace, subscription: Subscription) -> list[PlanOption]:
     """The plan picker: public plans with their prices per interval (two queries).
 
-    A paid subscription keeps its billing period when it changes plan (the switch to
-    annual is its own operation, docs/rules/lifecycle.md#change-plan), so only the price
-    on the current interval is choosable; from Free, any paid price is.
+    From Free, any paid price is choosable. A paid subscription changes plan on its
+    billing period or onto the other plan's annual price; an annual one cannot move back
+    to a shorter period before its annual period ends (docs/rules/lifecycle.md#change-plan).
+    Its own plan's annual price is the switch to annual, a page of its own.
     """
     options = []
     current_interval = None if subscription.plan.is_free else subscription.price.interval
@@ -261,6 +262,6 @@ def plan_options(workspace: Workspace, subscription: Subscription) -> list[PlanO
         elif current_interval is None:
             choosable = prices
         else:
-            choosable = tuple(p for p in prices if p.interval == current_interval)
+            choosable = tuple(p for p in prices if p.interval in (current_interval, Interval.YEAR))
         options.append(PlanOption(plan=plan, prices=prices, is_current=is_current, choosable=choosable))
     return options

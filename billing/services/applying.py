@@ -29,11 +29,13 @@ from invoices.services import account_balance_credit, invoice_void
 from invoices.totals import Totals
 from subscriptions import errors
 from subscriptions.models import (
+    AddOn,
     EventKind,
     Subscription,
     SubscriptionAddOn,
     SubscriptionEvent,
 )
+from subscriptions.pricing import AddOnLine
 from teams.services import lock_seats, seats_sync
 from workspaces.models import Membership, Workspace
 
@@ -97,6 +99,9 @@ def apply_change(
             "issued_at", "id"
         ):
             invoice_void(invoice=unpaid, now=now)
+    addons_after = getattr(change, "addons_after", None)  # a change pickled before add-ons had none
+    if addons_after is not None:
+        addons_sync(subscription, addons_after)
     if change.syncs_seats:
         # The seat rows now say what the invoice below bills (docs/rules/proration.md#co-terming):
         # co-termed seats on it, seats on their own interval on their own renewals.
@@ -122,6 +127,16 @@ def apply_change(
     if change.resets_allowance:
         allowance_reset_for_plan_change(workspace=workspace, now=now)
     return invoice
+
+
+def addons_sync(subscription: Subscription, addons: tuple[AddOnLine, ...]) -> None:
+    """The subscription's add-on rows become ``addons`` (by code; quantity 0 removes one)."""
+    wanted = {line.code: line.quantity for line in addons if line.quantity > 0}
+    SubscriptionAddOn.objects.filter(subscription=subscription).exclude(addon__code__in=wanted).delete()
+    for addon in AddOn.objects.filter(code__in=wanted):
+        SubscriptionAddOn.objects.update_or_create(
+            subscription=subscription, addon=addon, defaults={"quantity": wanted[addon.code]}
+        )
 
 
 def _credit(

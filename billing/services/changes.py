@@ -9,12 +9,15 @@ compares the two.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from billing.services.core import Change, Context
+from billing.services.core import AddOnChange, Change, ChangeEffects, Context
 from domain.calendar import day_of, midnight
 from domain.checks import is_count, is_int
+from domain.credit_periods import CreditReset, credit_period
 from domain.periods import Interval, add_interval
 from domain.proration import Proration, charge_proration, removal_credit_proration
 from domain.seat_plan import SeatPlan, SeatState, plan_seats, wanted_paid_seats
@@ -33,6 +36,8 @@ from workspaces.models import Workspace
 
 #: One purchase buys at most this many credit packs ("absurd" quantities are refused).
 MAX_CREDIT_PACKS = 1_000
+#: A subscription holds at most this many units of one add-on.
+MAX_ADDON_QUANTITY = 100
 CANCEL_COMMENT_MAX_LENGTH = 2_000
 
 
@@ -163,6 +168,104 @@ def own_seat_lines(ctx: Context, seats: SeatPlan, *, plan_before: Any, plan_afte
     return lines
 
 
+# --- What a change does besides money (docs/rules/lifecycle.md#previews) ------------------
+
+
+def licences_of(plan: Any, *, licensed: int, extra_seats: int, paid_seats: int) -> int:
+    """The licences the allowance counts (docs/rules/credits.md#licences), from counts:
+    the included seats in use, the extra seats bought and the paid seats, never fewer
+    than the members holding a licence; the members on a plan whose seats are free. The
+    rule :func:`teams.selectors.licences_sql` reads from the rows."""
+    if plan.seats_are_free:
+        return licensed
+    in_use = min(int(plan.included_seats), max(0, licensed - paid_seats))
+    return max(licensed, in_use + extra_seats + paid_seats)
+
+
+def allowance_for(plan: Any, licences: int, addons: Sequence[pricing.AddOnLine]) -> int:
+    """The monthly allowance (docs/rules/credits.md#allowance): flat + per licence, plus
+    the add-ons' monthly credits."""
+    addon_credits = sum(int(a.monthly_credits) * int(a.quantity) for a in addons)
+    return int(plan.credits_flat) + int(plan.credits_per_seat) * licences + addon_credits
+
+
+def _credit_period(plan: Any, anchor_day: int, today: date) -> tuple[date, date]:
+    reset = CreditReset(plan.credit_reset)
+    return credit_period(reset, anchor_day if reset is CreditReset.RENEWAL else 1, today)
+
+
+def change_effects(
+    ctx: Context,
+    *,
+    plan: Any,
+    price: Price,
+    extra_seats: int,
+    extra_wanted: int,
+    seats: SeatPlan | None,
+    anchor_day: int,
+    resets_allowance: bool,
+    addons_after: Sequence[pricing.AddOnLine] | None = None,
+) -> ChangeEffects:
+    """Seats, add-ons and allowance before and after a change, as the preview shows them.
+
+    The allowance afterwards takes effect as :func:`credits.grants.allowance_reset_for_plan_change`
+    applies it: at once when the change starts another credit period or raises the
+    allowance, at the next reset when it lowers it (the current one is kept until then)
+    or when the change does not touch the allowance (seats alone wait for the reset,
+    docs/rules/credits.md#reset)."""
+    sub = ctx.subscription
+    addons = list(ctx.addons if addons_after is None else addons_after)
+    paid_before = len(ctx.seats)
+    prices: Counter[tuple[str, int]] = Counter()
+    if seats is not None:
+        for terms in seats.kept:
+            prices[(terms.interval, terms.price_cents)] += 1
+        if seats.added:
+            prices[(price.interval, int(price.seat_amount))] += seats.added
+    paid_after = sum(prices.values())
+    before = allowance_for(
+        sub.plan,
+        licences_of(sub.plan, licensed=ctx.licensed, extra_seats=sub.extra_seats, paid_seats=paid_before),
+        ctx.addons,
+    )
+    after = allowance_for(
+        plan, licences_of(plan, licensed=ctx.licensed, extra_seats=extra_seats, paid_seats=paid_after), addons
+    )
+    period_before = _credit_period(sub.plan, sub.billing_anchor_day, ctx.today)
+    at_once = resets_allowance and (
+        plan.is_free or after >= before or _credit_period(plan, anchor_day, ctx.today) != period_before
+    )
+    quantities_before = {a.code: a.quantity for a in ctx.addons}
+    quantities_after = {a.code: a.quantity for a in addons}
+    named = {a.code: a for a in [*ctx.addons, *addons]}
+    return ChangeEffects(
+        interval=price.interval,
+        extra_seats_before=sub.extra_seats,
+        extra_seats_after=extra_seats,
+        extra_seats_dropped=max(0, extra_wanted - extra_seats),
+        seat_amount_cents=int(price.seat_amount),
+        paid_seats_before=paid_before,
+        paid_seats_after=tuple(
+            (interval, cents, count) for (interval, cents), count in sorted(prices.items())
+        ),
+        paid_seats_ended=len(seats.ended) if seats is not None else 0,
+        allowance_before=before,
+        allowance_after=after,
+        allowance_from=None if at_once or after == before else period_before[1],
+        addons=tuple(
+            AddOnChange(
+                code=code,
+                name=addon.name,
+                monthly_credits=int(addon.monthly_credits),
+                before=quantities_before.get(code, 0),
+                after=quantities_after.get(code, 0),
+            )
+            for code, addon in sorted(named.items())
+            if quantities_before.get(code, 0) or quantities_after.get(code, 0)
+        ),
+    )
+
+
 # --- Computations: one per operation -------------------------------------------------------
 
 
@@ -178,9 +281,21 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         raise errors.AlreadySubscribed()
     today = ctx.today
     start = midnight(today, ctx.zone)
-    billable = billable_after(
-        plan, extra_seats, seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
-    )
+    seats = seats_after(ctx, plan=plan, price=price, extra_seats=extra_seats)
+    billable = billable_after(plan, extra_seats, seats)
+
+    def effects(anchor_day: int) -> ChangeEffects:
+        return change_effects(
+            ctx,
+            plan=plan,
+            price=price,
+            extra_seats=extra_seats,
+            extra_wanted=extra_seats,
+            seats=seats,
+            anchor_day=anchor_day,
+            resets_allowance=True,
+        )
+
     base = {
         "plan": plan,
         "price": price,
@@ -217,6 +332,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
             event_data={"plan": plan.code, "interval": price.interval, "trial_end": trial_end},
             billable_after=billable,
             syncs_seats=True,
+            effects=effects(trial_end_date.day),
         )
     end = midnight(add_interval(today, Interval(price.interval), anchor_day=today.day), ctx.zone)
     lines = pricing.period_lines(
@@ -239,6 +355,7 @@ def compute_subscribe(ctx: Context, price: Price, trial: bool, extra_seats: obje
         event_data={"plan": plan.code, "interval": price.interval},
         billable_after=billable,
         syncs_seats=True,
+        effects=effects(today.day),
     )
 
 
@@ -249,12 +366,15 @@ def _clamped_extra_seats(subscription: Subscription, plan: Any) -> int:
 
 
 def compute_change_plan(ctx: Context, price: Price) -> Change:
+    """A plan change on the current interval, or onto the new plan's annual price
+    (docs/rules/lifecycle.md#change-plan): never back from annual before its period ends."""
     sub = ctx.subscription
     require_paid(sub)
     require_changeable(sub)
     if sub.price.interval == Interval.YEAR and price.interval != Interval.YEAR:
         raise errors.AnnualLocked()
-    if price.interval != sub.price.interval:
+    to_annual = price.interval != sub.price.interval
+    if to_annual and price.interval != Interval.YEAR:
         raise errors.IntervalMismatch()
     if price.plan_id == sub.plan_id:
         raise errors.SamePlan()
@@ -262,8 +382,46 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
     new_extra = _clamped_extra_seats(sub, new_plan)
     seats = seats_after(ctx, plan=new_plan, price=price, extra_seats=new_extra)
     new_billable = billable_after(new_plan, new_extra, seats)
+    in_trial = sub.in_trial(ctx.now)
+    updates: dict[str, Any] = {"plan": new_plan, "price": price, "extra_seats": new_extra}
     lines = []
-    if not sub.in_trial(ctx.now):
+    if to_annual and not in_trial:
+        # The annual period starts today, as in a switch to annual, and the unused time
+        # of the current period is credited (docs/rules/lifecycle.md#switch-to-annual).
+        period_start, period_end = _period(ctx)
+        annual_start = midnight(ctx.today, ctx.zone)
+        annual_end = midnight(add_interval(ctx.today, Interval.YEAR, anchor_day=ctx.today.day), ctx.zone)
+        lines = pricing.period_lines(
+            plan=new_plan,
+            price=price,
+            billable=new_billable,
+            addons=ctx.addons,
+            start=annual_start,
+            end=annual_end,
+        )
+        old_full = pricing.period_amount(sub.price, ctx.billable_seats) + _addons_amount(
+            ctx, sub.price.interval
+        )
+        if old_full:
+            lines.append(
+                pricing.unused_time_line(
+                    plan=sub.plan,
+                    full_amount=old_full,
+                    proration=charge_proration(
+                        old_full, period_start, period_end, ctx.today, Interval(sub.price.interval)
+                    ),
+                    start=annual_start,
+                    end=sub.current_period_end,
+                )
+            )
+        updates.update(
+            {
+                "current_period_start": annual_start,
+                "current_period_end": annual_end,
+                "billing_anchor_day": ctx.today.day,
+            }
+        )
+    elif not in_trial:
         # Net = charge for the new plan's remaining time − credit for the old plan's
         # unused time, both over the same span (docs/rules/proration.md#plan-changes).
         start, end = _period(ctx)
@@ -298,15 +456,26 @@ def compute_change_plan(ctx: Context, price: Price) -> Change:
         lines=lines,
         billing_reason=BillingReason.PLAN_CHANGE,
         event_kind=EventKind.PLAN_CHANGED,
-        updates={"plan": new_plan, "price": price, "extra_seats": new_extra},
+        updates=updates,
         resets_allowance=True,
         event_data={
             "from_plan": sub.plan.code,
             "to_plan": new_plan.code,
             "direction": _direction(sub, new_plan),
+            **({"from_interval": sub.price.interval, "to_interval": price.interval} if to_annual else {}),
         },
         billable_after=new_billable,
         syncs_seats=True,
+        effects=change_effects(
+            ctx,
+            plan=new_plan,
+            price=price,
+            extra_seats=new_extra,
+            extra_wanted=sub.extra_seats,
+            seats=seats,
+            anchor_day=int(updates.get("billing_anchor_day", sub.billing_anchor_day)),
+            resets_allowance=True,
+        ),
     )
 
 
@@ -386,7 +555,70 @@ def compute_switch_to_annual(ctx: Context) -> Change:
     )
 
 
-def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -> Change:
+def _wanted_addons(ctx: Context, addons: Mapping[str, object] | None) -> tuple[pricing.AddOnLine, ...] | None:
+    """The add-ons the subscription would hold (those sold, by code), or None when the
+    request keeps them as they are."""
+    if addons is None:
+        return None
+    catalog = {addon.code: addon for addon in selectors.addon_catalog(ctx.workspace.currency)}
+    current = {line.code: line.quantity for line in ctx.addons}
+    for code, quantity in addons.items():
+        if code not in catalog or not is_count(quantity, 0, MAX_ADDON_QUANTITY):
+            raise errors.AddOnQuantityInvalid()
+    wanted = {code: int(addons.get(code, current.get(code, 0))) for code in catalog}  # type: ignore[call-overload]
+    if {c: q for c, q in wanted.items() if q} == {c: q for c, q in current.items() if q}:
+        return None
+    return tuple(
+        pricing.AddOnLine(
+            name=catalog[code].name,
+            monthly_amount=int(catalog[code].monthly_amount),
+            quantity=quantity,
+            code=code,
+            monthly_credits=int(catalog[code].monthly_credits),
+        )
+        for code, quantity in wanted.items()
+        if quantity
+    )
+
+
+def _addon_lines(ctx: Context, addons_after: tuple[pricing.AddOnLine, ...]) -> list[DraftLine]:
+    """Add-ons added are charged from today, removed ones credited, exactly like extra
+    seats (docs/rules/lifecycle.md#customize, docs/rules/proration.md#removing-a-seat)."""
+    sub = ctx.subscription
+    before = {line.code: line for line in ctx.addons}
+    after = {line.code: line for line in addons_after}
+    lines = []
+    for code in sorted(before.keys() | after.keys()):
+        addon = after.get(code) or before[code]
+        delta = (after[code].quantity if code in after else 0) - (
+            before[code].quantity if code in before else 0
+        )
+        unit = pricing.addon_period_amount(addon.monthly_amount, 1, sub.price.interval)
+        if not delta or not unit:
+            continue
+        start, end = _period(ctx)
+        prorate = charge_proration if delta > 0 else removal_credit_proration
+        proration = prorate(unit * abs(delta), start, end, ctx.today, Interval(sub.price.interval))
+        if proration.amount_cents:
+            lines.append(
+                pricing.addon_change_line(
+                    name=addon.name,
+                    delta=delta,
+                    unit_amount=unit,
+                    proration=proration,
+                    start=midnight(ctx.today, ctx.zone),
+                    end=sub.current_period_end,
+                )
+            )
+    return lines
+
+
+def compute_customize(
+    ctx: Context, extra_seats: object, credit_packs: object, addons: Mapping[str, object] | None = None
+) -> Change:
+    """Extra seats, credit packs and add-ons (docs/rules/lifecycle.md#customize). Credit
+    packs are sold on every plan that has one, Free included; extra seats and add-ons
+    only with a paid plan (docs/rules/plans.md#extra-credits, docs/rules/plans.md#add-ons)."""
     sub = ctx.subscription
     plan = sub.plan
     if not is_count(extra_seats, 0, extra_seat_cap(sub, plan)):
@@ -395,20 +627,23 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
         raise errors.CreditPacksInvalid()
     assert isinstance(extra_seats, int)
     assert isinstance(credit_packs, int)
-    require_paid(sub)
+    addons_after = _wanted_addons(ctx, addons)
     require_changeable(sub)
-    if not plan.allows_extras or plan.seats_are_free:
+    seats_sold = bool(plan.allows_extras) and not plan.seats_are_free and not plan.is_free
+    if extra_seats != sub.extra_seats and not seats_sold:
         raise errors.ExtrasUnavailable()
+    if addons_after is not None and plan.is_free:
+        raise errors.AddOnsUnavailable()
     if credit_packs and not (plan.credit_pack_size and sub.price.credit_pack_amount):
         raise errors.ExtrasUnavailable()
-    if extra_seats == sub.extra_seats and not credit_packs:
+    if extra_seats == sub.extra_seats and not credit_packs and addons_after is None:
         raise errors.NothingToChange()
     lines = []
-    seats = seats_after(ctx, plan=plan, price=sub.price, extra_seats=extra_seats)
-    new_billable = billable_after(plan, extra_seats, seats)
+    seats = seats_after(ctx, plan=plan, price=sub.price, extra_seats=extra_seats) if seats_sold else None
+    new_billable = billable_after(plan, extra_seats, seats) if seats is not None else None
     # Extra seats that members beyond the capacity filled already (co-termed paid seats
     # ending) cost nothing more: the subscription billed those seats.
-    delta = new_billable - ctx.billable_seats
+    delta = new_billable - ctx.billable_seats if new_billable is not None else 0
     if delta and not sub.in_trial(ctx.now) and sub.price.seat_amount:
         # Seats added are charged from today, seats removed credited from today (day
         # units) or from next month (annual), docs/rules/proration.md#removing-a-seat.
@@ -427,7 +662,10 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
                     end=sub.current_period_end,
                 )
             )
-    lines.extend(own_seat_lines(ctx, seats, plan_before=plan, plan_after=plan))
+    if seats is not None:
+        lines.extend(own_seat_lines(ctx, seats, plan_before=plan, plan_after=plan))
+    if addons_after is not None and not sub.in_trial(ctx.now):
+        lines.extend(_addon_lines(ctx, addons_after))
     if credit_packs:
         lines.append(
             pricing.credit_packs_line(
@@ -438,19 +676,43 @@ def compute_customize(ctx: Context, extra_seats: object, credit_packs: object) -
         )
         if sum(line.amount_cents for line in lines) <= 0:
             raise errors.MixedCustomization()
+    # An add-on bought brings its monthly credits at once, for the current credit period.
+    before = {line.code: line.quantity for line in ctx.addons}
+    adds_credits = addons_after is not None and any(
+        line.quantity > before.get(line.code, 0) and line.monthly_credits for line in addons_after
+    )
+    params: dict[str, Any] = {"extra_seats": extra_seats, "credit_packs": credit_packs}
+    event_data: dict[str, Any] = {
+        "extra_seats_before": sub.extra_seats,
+        "extra_seats": extra_seats,
+        "credit_packs": credit_packs,
+        "credits": credit_packs * int(plan.credit_pack_size),
+    }
+    if addons_after is not None:
+        params["addons"] = {line.code: line.quantity for line in addons_after}
+        event_data["addons_before"] = {code: q for code, q in before.items() if q}
+        event_data["addons"] = params["addons"]
     return Change(
         action="customize",
-        params={"extra_seats": extra_seats, "credit_packs": credit_packs},
+        params=params,
         lines=lines,
         billing_reason=BillingReason.CUSTOMIZATION,
         event_kind=EventKind.CUSTOMIZED,
         updates={"extra_seats": extra_seats},
-        event_data={
-            "extra_seats_before": sub.extra_seats,
-            "extra_seats": extra_seats,
-            "credit_packs": credit_packs,
-            "credits": credit_packs * int(plan.credit_pack_size),
-        },
+        resets_allowance=adds_credits,
+        event_data=event_data,
         billable_after=new_billable,
-        syncs_seats=True,
+        syncs_seats=seats is not None,
+        addons_after=addons_after,
+        effects=change_effects(
+            ctx,
+            plan=plan,
+            price=sub.price,
+            extra_seats=extra_seats,
+            extra_wanted=extra_seats,
+            seats=seats,
+            anchor_day=sub.billing_anchor_day,
+            resets_allowance=adds_credits,
+            addons_after=addons_after,
+        ),
     )

@@ -43,6 +43,48 @@ from workspaces.services import require_capability
 
 
 @dataclass(frozen=True)
+class AddOnChange:
+    """One add-on of the catalog before and after a change."""
+
+    code: str
+    name: str
+    monthly_credits: int
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class ChangeEffects:
+    """What an operation changes besides money (docs/rules/lifecycle.md#previews): the
+    extra seats kept, reduced or dropped, the paid seats and their price afterwards, the
+    add-ons, and the monthly credit allowance before and after."""
+
+    #: The subscription's interval afterwards: what ``seat_amount_cents`` is per.
+    interval: str
+    extra_seats_before: int
+    extra_seats_after: int
+    #: Extra seats the new plan cannot take (beyond its cap, or it sells none).
+    extra_seats_dropped: int
+    #: What one billable seat costs per period afterwards (extra or co-termed paid seat).
+    seat_amount_cents: int
+    paid_seats_before: int
+    #: The paid seats afterwards: ``(interval, price per period, count)``, one entry per
+    #: interval and price.
+    paid_seats_after: tuple[tuple[str, int, int], ...]
+    paid_seats_ended: int
+    allowance_before: int
+    allowance_after: int
+    #: When the allowance afterwards takes effect: None at once, else on this day (the
+    #: next reset; the current allowance is kept until then).
+    allowance_from: date | None
+    addons: tuple[AddOnChange, ...] = ()
+
+    @property
+    def paid_seats_count_after(self) -> int:
+        return sum(count for _, _, count in self.paid_seats_after)
+
+
+@dataclass(frozen=True)
 class Preview:
     """The cost summary of one billing operation, as the user confirms it."""
 
@@ -64,6 +106,8 @@ class Preview:
     #: The idempotency token minted with this preview: confirming it is one operation,
     #: however many times the confirmation arrives (docs/rules/lifecycle.md#one-operation-per-confirmation).
     token: str = ""
+    #: Seats, add-ons and allowance before and after (None: the operation changes none).
+    effects: ChangeEffects | None = None
 
     @property
     def confirmation(self) -> str:
@@ -157,6 +201,10 @@ class Change:
     #: The change alters plan, interval or extra seats: the paid seat rows are matched to
     #: it (:func:`teams.services.seats_sync`) in the same transaction.
     syncs_seats: bool = False
+    #: The add-ons the subscription has afterwards, quantities included (None: kept).
+    addons_after: tuple[pricing.AddOnLine, ...] | None = None
+    #: What the preview shows besides money.
+    effects: ChangeEffects | None = None
 
 
 def check_manager(actor: Membership, workspace: Workspace) -> None:
@@ -261,7 +309,7 @@ def next_renewal_after(ctx: Context, change: Change) -> tuple[int | None, dateti
         plan=plan,
         price=price,
         billable=billable,
-        addons=ctx.addons,
+        addons=ctx.addons if change.addons_after is None else change.addons_after,
         start=start,
         end=midnight(
             add_interval(
@@ -311,6 +359,7 @@ def build_preview(ctx: Context, change: Change) -> Preview:
         fingerprint=fingerprint(ctx, change, totals),
         params=MappingProxyType(dict(change.params)),
         outcome=MappingProxyType(outcome),
+        effects=change.effects,
     )
 
 

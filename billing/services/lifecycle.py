@@ -17,7 +17,7 @@ posts it back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -260,13 +260,20 @@ def apply_switch_to_annual(
 
 
 def preview_customize(
-    *, workspace: Workspace, extra_seats: int, credit_packs: int = 0, now: datetime | None = None
+    *,
+    workspace: Workspace,
+    extra_seats: int,
+    credit_packs: int = 0,
+    addons: Mapping[str, int] | None = None,
+    now: datetime | None = None,
 ) -> Preview:
-    """Extra seats (prorated, charged or credited now) and extra credit packs (one-off,
-    ``plan.credit_pack_size`` credits at ``price.credit_pack_amount`` each). The credits
-    are granted only once the invoice is paid (:func:`billing.services.settlement.settle_paid`)."""
+    """Extra seats and add-ons (prorated, charged or credited now; ``addons`` the wanted
+    quantity by add-on code, None keeps them) and extra credit packs (one-off,
+    ``plan.credit_pack_size`` credits at ``price.credit_pack_amount`` each, on every plan
+    selling a pack, Free included). The credits are granted only once the invoice is paid
+    (:func:`billing.services.settlement.settle_paid`)."""
     return compute_preview(
-        workspace, _now(now), lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs)
+        workspace, _now(now), lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs, addons)
     )
 
 
@@ -277,10 +284,15 @@ def apply_customize(
     extra_seats: int,
     preview: Preview | str,
     credit_packs: int = 0,
+    addons: Mapping[str, int] | None = None,
     now: datetime | None = None,
 ) -> ApplyResult:
     return _user_op(
-        workspace, actor, preview, now, lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs)
+        workspace,
+        actor,
+        preview,
+        now,
+        lambda ctx: changes.compute_customize(ctx, extra_seats, credit_packs, addons),
     )
 
 

@@ -47,8 +47,12 @@ def test_a_member_runs_actions_until_the_out_of_credits_modal(page, screenshot):
     dialog = page.locator("dialog.credits-modal")
     dialog.wait_for(state="visible")
     assert "Vous êtes à court de crédits d’IA" in dialog.inner_text()
-    assert dialog.get_by_role("link", name="Mettre à niveau mon plan").is_visible()
-    assert dialog.get_by_role("link", name="Ajouter le module complémentaire de crédits d’IA").is_visible()
+    assert "Cette action nécessite 10 crédits." in dialog.inner_text()
+    assert "reste" not in dialog.inner_text()  # Free keeps its balance hidden
+    # A member cannot buy: told whom to ask, no link to pages they cannot open (the owner's
+    # flow: tests/browser/test_out_of_credits_pack_flow.py).
+    assert "Seuls le propriétaire et les admins" in dialog.inner_text()
+    assert dialog.get_by_role("link").count() == 0
     screenshot("credits-out-of-credits-modal")
     dialog.get_by_role("button", name="Fermer").click()
     dialog.wait_for(state="detached")

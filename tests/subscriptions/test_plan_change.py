@@ -106,11 +106,10 @@ def test_a_downgrade_leaves_account_credit_that_the_next_invoice_consumes(billed
     assert account_balance_cents(billed_workspace) == 0
 
 
-def test_a_plan_change_keeps_the_billing_period(on_starter):
+def test_a_plan_change_keeps_the_billing_period_or_moves_to_annual(on_starter):
+    # Monthly to weekly is no plan change; monthly to annual is (tests/billing/test_plan_preview_details.py).
     with pytest.raises(errors.IntervalMismatch):
-        services.preview_change_plan(
-            workspace=on_starter, price_id=price_id("business", "year"), now=APRIL_10
-        )
+        services.preview_change_plan(workspace=on_starter, price_id=price_id("pro", "week"), now=APRIL_10)
     with pytest.raises(errors.SamePlan):
         services.preview_change_plan(workspace=on_starter, price_id=price_id("starter"), now=APRIL_10)
     with pytest.raises(errors.FreePlanNotSellable):
