@@ -249,3 +249,50 @@ def test_another_workspaces_customization_is_not_found(client, team_starter, oth
     response = client.get(url("subscription_customize", team_starter, credit_packs=1))
 
     assert response.status_code == 404
+
+
+def test_on_an_annual_price_an_add_on_is_prorated_in_months_like_a_seat(
+    billed_workspace, owner, other_billed
+):
+    """Annual add-ons cost 12 × the monthly price; added, the current month counts as used
+    from; removed, only the months after the current one are credited
+    (docs/rules/proration.md#removing-a-seat)."""
+    save_card(billed_workspace, owner)
+    with time_machine.travel(APRIL_1, tick=False):
+        subscribe(billed_workspace, owner, "team-starter", "year", now=APRIL_1)
+
+    added = services.preview_customize(
+        workspace=billed_workspace, extra_seats=0, addons={"ai-credits": 1}, now=APRIL_10
+    )
+    assert [(line.quantity, line.unit_amount_cents, line.amount_cents) for line in added.lines] == [
+        (1, 12_000, 12_000)  # 1 × 120,00 € × 12/12 months
+    ]
+    services.apply_customize(
+        workspace=billed_workspace,
+        actor=owner,
+        extra_seats=0,
+        addons={"ai-credits": 1},
+        preview=added.confirmation,
+        now=APRIL_10,
+    )
+
+    removed = services.preview_customize(
+        workspace=billed_workspace, extra_seats=0, addons={"ai-credits": 0}, now=APRIL_10
+    )
+    assert [(line.quantity, line.unit_amount_cents, line.amount_cents) for line in removed.lines] == [
+        (-1, 12_000, -11_000)  # −1 × 120,00 € × 11/12 months
+    ]
+
+
+def test_during_a_trial_an_add_on_costs_nothing_until_the_trial_ends(billed_workspace, owner, other_billed):
+    with time_machine.travel(APRIL_1, tick=False):
+        subscribe(billed_workspace, owner, "team-starter", now=APRIL_1, trial=True)
+
+    preview = services.preview_customize(
+        workspace=billed_workspace, extra_seats=0, addons={"prototypes": 1}, now=APRIL_10
+    )
+
+    assert preview.lines == ()
+    assert preview.total_due_now_cents == 0
+    # The first period, at the trial's end on 15 April: 159,00 € + 8,00 € + VAT = 200,40 €.
+    assert preview.next_renewal_cents == 20_040

@@ -242,3 +242,16 @@ def test_another_workspaces_preview_is_not_found(client, on_starter, other_bille
     response = client.get(url("subscription_plan_preview", on_starter, price=price_id("business")))
 
     assert response.status_code == 404
+
+
+def test_weekly_to_another_plans_annual_price_credits_the_unused_week(client, billed_workspace, owner):
+    save_card(billed_workspace, owner)
+    subscribe(billed_workspace, owner, "pro", "week", now=APRIL_10)
+
+    response = _preview(client, owner, "max", "year")
+
+    page = text(response)
+    # Max annual 179,99 €; the whole week of Pro back, 4,99 € × 7/7: 175,00 € + VAT 35,00 €.
+    assert "Forfait Max 1 × 179,99 € = 179,99 €" in page
+    assert "Temps non utilisé sur Pro -1 × 4,99 € × 7/7 jours = -4,99 €" in page
+    assert "Total dû maintenant 210,00 €" in page
