@@ -15,8 +15,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.context import operator_acting
+from audit.models import Kind
+from audit.services import record
 from billing.services import apply_expire
 from console.admin.base import ReadOnlyAdmin
+from console.permissions import Power, may
 from gateways.stripe import events as stripe_events
 from gateways.stripe.models import StripeEvent
 from invoices.models import Charge
@@ -68,8 +72,20 @@ class AddOnAdmin(admin.ModelAdmin):
 
 
 class SubscriptionAddOnInline(admin.TabularInline):
+    """Add-ons have no self-service and no service yet: finance sets them here, billed from
+    the next renewal, each save leaving an audit entry (``SubscriptionAdmin.save_formset``)."""
+
     model = SubscriptionAddOn
     extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
 
 
 class SubscriptionEventInline(admin.TabularInline):
@@ -97,9 +113,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
     readonly_fields = ("workspace", "plan", "price", "status", "current_period_start", "current_period_end",
                        "billing_anchor_day", "trial_end", "auto_renew", "cancel_reason", "cancel_comment",
                        "canceled_at", "extra_seats", "past_due_since",
-                       "trial_reminder_sent_at", "created_at", "updated_at")  # fmt: skip
-    fields = (*readonly_fields, "channel")
-    # Add-ons are operator-managed (no self-service yet); they are billed from the next renewal.
+                       "trial_reminder_sent_at", "created_at", "updated_at", "channel")  # fmt: skip
+    fields = readonly_fields
+    # Every field is read-only: a subscription changes through the lifecycle's services (the
+    # workspace page's "Change the subscription"), never through this form. Only the add-ons
+    # are set here, by finance.
     inlines = (SubscriptionAddOnInline, SubscriptionEventInline)
     actions = ("expire_now",)
 
@@ -109,12 +127,36 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+
+    def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
+        """Nothing of the subscription itself is saved here (every field is read-only)."""
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        subscription: Subscription = form.instance
+        before = {a.addon.code: a.quantity for a in subscription.addons.select_related("addon")}
+        super().save_formset(request, form, formset, change)
+        after = {a.addon.code: a.quantity for a in subscription.addons.select_related("addon")}
+        if before != after:
+            with operator_acting(request.user, ""):  # type: ignore[arg-type]
+                record(
+                    kind=Kind.SUBSCRIPTION_CHANGED, workspace=subscription.workspace,
+                    object_type="subscription", object_id=subscription.pk, object_repr="add-ons",
+                    before={"add_ons": before}, after={"add_ons": after},
+                )  # fmt: skip
+
     @admin.action(description=_("Expire now (fall back to the Free plan)"))
     def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        if not may(request.user, Power.CHANGE_SUBSCRIPTION):  # type: ignore[arg-type]
+            self.message_user(request, _("Your operator group does not allow this action."), messages.ERROR)
+            return
         done = 0
         for subscription in queryset.select_related("workspace", "plan"):
             try:
-                apply_expire(workspace=subscription.workspace, reason="operator", now=timezone.now())
+                # The lifecycle's audit entry names the operator (this bulk action asks no reason).
+                with operator_acting(request.user, ""):  # type: ignore[arg-type]
+                    apply_expire(workspace=subscription.workspace, reason="operator", now=timezone.now())
             except DomainError as exc:
                 self.message_user(request, f"{subscription.workspace}: {exc.message}", messages.WARNING)
             else:

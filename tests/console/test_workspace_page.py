@@ -8,9 +8,17 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from gateways.stripe.models import StripeCustomer
 from invoices.models import Charge, InvoiceStatus
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory, subscribe
+from subscriptions.models import Subscription
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    SubscriptionAddOnFactory,
+    UserFactory,
+    subscribe,
+)
 from tests.subscriptions.conftest import at
 from workspaces.models import Membership, Role, Workspace
 
@@ -146,3 +154,36 @@ def test_invoices_and_the_account_balance_are_listed_as_money_in_french(client, 
     assert "Montant dû" in invoices
     assert "48,00\u00a0€" in invoices
     assert balance.status_code == 200
+
+
+def test_a_subscription_is_read_only_and_only_finance_sets_its_add_ons_with_an_entry(client, paid):
+    subscription = Subscription.objects.get(workspace=paid.workspace)
+    addon = SubscriptionAddOnFactory(subscription=subscription)
+    url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
+    form = {
+        "status": "expired", "channel": "mobile",
+        "addons-TOTAL_FORMS": "1", "addons-INITIAL_FORMS": "1", "addons-MIN_NUM_FORMS": "0",
+        "addons-MAX_NUM_FORMS": "1000", "addons-0-id": str(addon.pk), "addons-0-subscription": str(subscription.pk),
+        "addons-0-addon": str(addon.addon_id), "addons-0-quantity": "2",
+        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "0",
+    }  # fmt: skip
+    _login_operator(client, "support")
+    support_page = client.get(url).content.decode()
+    assert 'name="addons-0-quantity"' not in support_page
+    assert client.post(url, form).status_code == 403
+    finance = _login_operator(client, "finance")
+
+    finance_page = client.get(url).content.decode()
+    saved = client.post(url, form)
+
+    assert 'name="status"' not in finance_page
+    assert 'name="channel"' not in finance_page
+    assert saved.status_code == 302, saved.content.decode()[-1500:]
+    subscription.refresh_from_db()
+    addon.refresh_from_db()
+    assert (subscription.status, subscription.channel, addon.quantity) == ("active", "web", 2)
+    entry = AuditEntry.objects.get(object_repr="add-ons")
+    assert (entry.actor_id, entry.actor_kind, entry.before, entry.after) == (
+        finance.pk, "operator", {"add_ons": {"ai-credits": 1}}, {"add_ons": {"ai-credits": 2}},
+    )  # fmt: skip
