@@ -22,6 +22,9 @@ class ActorKind(models.TextChoices):
 class Kind(models.TextChoices):
     """What was done. The code is stable (filters and CSV use it); the label is shown."""
 
+    MEMBER_INVITED = "member.invited", _("Member invited")
+    INVITATION_REVOKED = "member.invitation_revoked", _("Invitation revoked")
+    MEMBER_JOINED = "member.joined", _("Member joined")
     MEMBER_ROLE_CHANGED = "member.role_changed", _("Role changed")
     MEMBER_REMOVED = "member.removed", _("Member removed")
     OWNERSHIP_TRANSFERRED = "ownership.transferred", _("Ownership transferred")

@@ -77,6 +77,10 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
     )
     invitation.full_clean()
     invitation.save()
+    audit_record(
+        kind=AuditKind.MEMBER_INVITED, workspace=workspace, actor=actor.user, object_type="invitation",
+        object_id=invitation.pk, object_repr=email, after={"role": role}, now=now,
+    )  # fmt: skip
     invitation.token = token
     transaction.on_commit(lambda: _send_invitation_email(invitation, token))
     return invitation
@@ -107,6 +111,11 @@ def invitation_revoke(*, invitation: Invitation, actor: Membership) -> None:
     )
     if not updated:
         raise errors.InvitationAlreadyUsed()
+    audit_record(
+        kind=AuditKind.INVITATION_REVOKED, workspace=actor.workspace, actor=actor.user,
+        object_type="invitation", object_id=invitation.pk, object_repr=invitation.email,
+        before={"role": invitation.role},
+    )  # fmt: skip
 
 
 def check_invitation(invitation: Invitation | None) -> Invitation:
@@ -141,6 +150,10 @@ def invitation_accept(*, token: str, user: User, now: datetime | None = None) ->
         workspace=invitation.workspace, user=user, role=invitation.role, created_at=now
     )
     seat_on_member_joined(membership=membership, now=now)
+    audit_record(
+        kind=AuditKind.MEMBER_JOINED, workspace=invitation.workspace, actor=user, object_type="membership",
+        object_id=membership.pk, object_repr=user.email, after={"role": membership.role}, now=now,
+    )  # fmt: skip
     invitation.accepted_at = now
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

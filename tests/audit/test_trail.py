@@ -105,3 +105,25 @@ def test_a_cancellation_records_the_plan_before_after_and_the_reason(billed_work
     assert (entry.after["plan"], entry.after["auto_renew"], entry.after["total_due_now_cents"]) == (
         "business", False, 0,
     )  # fmt: skip
+
+
+def test_invitations_sent_revoked_and_accepted_are_recorded(billed_workspace, owner):
+    from teams.services import invitation_accept, invitation_create, invitation_revoke
+
+    kept = invitation_create(workspace=billed_workspace, actor=owner, email="Ana@Acme.test", role=Role.MEMBER)
+    dropped = invitation_create(
+        workspace=billed_workspace, actor=owner, email="bob@acme.test", role=Role.ADMIN
+    )
+    invitation_revoke(invitation=dropped, actor=owner)
+    ana = UserFactory(email="ana@acme.test")
+    invitation_accept(token=kept.token, user=ana, now=at(2026, 4, 2))
+
+    rows = list(
+        AuditEntry.objects.order_by("id").values_list("kind", "actor_id", "object_repr", "before", "after")
+    )
+    assert rows == [
+        (Kind.MEMBER_INVITED, owner.user_id, "ana@acme.test", {}, {"role": "member"}),
+        (Kind.MEMBER_INVITED, owner.user_id, "bob@acme.test", {}, {"role": "admin"}),
+        (Kind.INVITATION_REVOKED, owner.user_id, "bob@acme.test", {"role": "admin"}, {}),
+        (Kind.MEMBER_JOINED, ana.pk, "ana@acme.test", {}, {"role": "member"}),
+    ]
