@@ -12,11 +12,14 @@ from billing import services as billing_services
 from credits import selectors, services
 from credits.models import CreditGrant
 from invoices.models import Invoice
+from subscriptions.models import SubscriptionAddOn
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, save_card
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, save_card, subscribe
 from workspaces.models import Role
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Not serialized_rollback: its flush restarts the invoice ids, and the offline Stripe would
+# refuse a charge key (invoice:<id>:attempt:1) an earlier test used for another amount.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_out_of_credits_on_free_buy_a_pack_then_the_action_runs(page, screenshot):
@@ -66,3 +69,31 @@ def test_out_of_credits_on_free_buy_a_pack_then_the_action_runs(page, screenshot
     assert page.locator("dialog.credits-modal").count() == 0
     assert selectors.credit_summary(workspace).balance == 999
     screenshot("out-of-credits-free-action-runs")
+
+
+def test_the_owner_adds_the_ai_credits_add_on_from_the_customization_page(page):
+    owner = MembershipFactory(
+        role=Role.OWNER, workspace__name="Acme", user=UserFactory(email="ts@example.test")
+    )
+    workspace = owner.workspace
+    now = timezone.now()
+    save_card(workspace, owner, now=now)
+    subscribe(workspace, owner, "team-starter", now=now)
+
+    sign_in(page, "ts@example.test", PASSWORD)
+    page.wait_for_url(f"**/{workspace.pk}/workspace/")
+    page.goto(f"/{workspace.pk}/workspace/subscription/customize/")
+    page.get_by_label("Module complémentaire AI credits").fill("1")
+
+    summary = page.locator("#customize-summary")
+    # The live summary (htmx) prices the add-on for the rest of the period, and says what changes.
+    summary.get_by_text("Module complémentaire AI credits : 0 → 1").wait_for()
+    # Subscribed today: the whole period is left, 10,00 € + VAT 2,00 €.
+    assert "Module complémentaire AI credits\n1 × 10,00\u00a0€" in summary.inner_text()
+    assert "12,00\u00a0€" in page.get_by_test_id("total-due-now").inner_text()
+    summary.get_by_role("button", name="Confirmer").click()
+
+    page.wait_for_url(f"**/{workspace.pk}/workspace/subscription/")
+    assert "Module complémentaire AI credits ajouté." in page.inner_text("body")
+    row = SubscriptionAddOn.objects.get(subscription__workspace=workspace)
+    assert (row.addon.code, row.quantity) == ("ai-credits", 1)
