@@ -27,6 +27,11 @@ class AmountInvalid(DomainError):
     message = _("Give an amount greater than zero.")
 
 
+class ReceiptUnavailable(DomainError):
+    code = "operator_receipt_unavailable"
+    message = _("Only a paid invoice has a receipt.")
+
+
 class OperatorRefused(DomainError):
     """The operator's group does not allow this action (the admin answers 403)."""
 

@@ -31,7 +31,7 @@ from credits.models import LedgerEntry
 from invoices import selectors as invoice_selectors
 from invoices import services as invoice_services
 from invoices.errors import InvoiceNotRefundable
-from invoices.models import AccountBalanceEntry, Charge, ChargeStatus, Invoice
+from invoices.models import AccountBalanceEntry, Charge, ChargeStatus, Invoice, InvoiceStatus
 from workspaces.models import Membership, Role, User, Workspace
 
 
@@ -153,6 +153,27 @@ def record_payment(
             now=now,
         )  # fmt: skip
     return paid
+
+
+def resend_receipt(*, operator: User, invoice: Invoice, reason: str, now: datetime | None = None) -> bool:
+    """Email a paid invoice's receipt again, through the service that sent it the first
+    time (:func:`invoices.services.invoice_receipt_send`, which sends it once per paid
+    invoice: its claim is released first). Returns whether an email went out."""
+    require(operator, Power.RESEND_RECEIPT)
+    reason = _reason(reason)
+    if invoice.status != InvoiceStatus.PAID:
+        raise errors.ReceiptUnavailable()
+    now = _now(now)
+    with operator_acting(operator, reason):
+        previous = Invoice.objects.filter(pk=invoice.pk).values_list("receipt_sent_at", flat=True).get()
+        Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.PAID).update(receipt_sent_at=None)
+        sent = invoice_services.invoice_receipt_send(invoice=invoice, now=now)
+        record(
+            kind=Kind.RECEIPT_RESENT, workspace=invoice.workspace, object_type="invoice",
+            object_id=invoice.pk, object_repr=invoice.number or "",
+            before={"receipt_sent_at": previous}, after={"receipt_sent_at": now, "sent": sent}, now=now,
+        )  # fmt: skip
+    return sent
 
 
 def void_invoice(*, operator: User, invoice: Invoice, reason: str, now: datetime | None = None) -> Invoice:

@@ -37,6 +37,7 @@ from subscriptions.models import CancelReason
 from workspaces.errors import DomainError
 from workspaces.formatting import format_day_month, format_number
 from workspaces.models import Invitation, Membership, User, Workspace
+from workspaces.selectors import billing_contacts
 
 
 @admin.register(User)
@@ -90,6 +91,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "void": Action(Power.VOID_INVOICE, ReasonForm, gettext_lazy("Void"), on_invoice=True),
     "retry": Action(Power.RETRY_CHARGE, ReasonForm, gettext_lazy("Retry the charge now"), on_invoice=True),
+    "receipt": Action(
+        Power.RESEND_RECEIPT, ReasonForm, gettext_lazy("Send the receipt again"), on_invoice=True
+    ),
 }
 
 
@@ -284,6 +288,12 @@ class WorkspaceAdmin(ReadOnlyAdmin):
                 (_("Invoice"), invoice.number or ""),
                 (_("Voided"), money(invoice.amount_due_cents, currency)),
             ], ""
+        if action == "receipt":
+            return [
+                (_("Invoice"), invoice.number or ""),
+                (_("Paid"), money(invoice.amount_due_cents, currency)),
+                (_("Sent to"), ", ".join(billing_contacts(workspace))),
+            ], ""
         return [
             (_("Invoice"), invoice.number or ""),
             (_("Charged now to the card on file"), money(invoice.amount_due_cents, currency)),
@@ -323,6 +333,9 @@ class WorkspaceAdmin(ReadOnlyAdmin):
         if action == "void":
             operations.void_invoice(operator=user, invoice=invoice, reason=reason)
             return _("Invoice voided.")
+        if action == "receipt":
+            operations.resend_receipt(operator=user, invoice=invoice, reason=reason)
+            return _("Receipt sent again.")
         outcome = operations.retry_charge(operator=user, invoice=invoice, reason=reason)
         return _("Charge succeeded.") if outcome.succeeded else str(outcome.message or _("Charge failed."))
 

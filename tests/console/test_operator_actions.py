@@ -13,6 +13,7 @@ from credits.models import CreditBalance
 from gateways.stripe.client import client as stripe_client
 from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
+from invoices.services import invoice_receipt_send
 from subscriptions.models import Subscription
 from tests.factories import InvoiceFactory, UserFactory, plan_line, subscribe
 from tests.subscriptions.conftest import at, save_card
@@ -241,3 +242,30 @@ def test_support_cannot_change_a_subscription(client, support, paid):
 
     assert client.post(url, {"action": "expire", "reason": "x"}).status_code == 403
     assert Subscription.objects.get(workspace=paid.workspace).plan.code == "business"
+
+
+def test_support_sends_a_paid_invoices_receipt_again(client, support, paid, mailoutbox):
+    invoice_receipt_send(invoice=paid, now=at(2026, 3, 1, 10))  # the first time, once paid
+    assert invoice_receipt_send(invoice=paid, now=at(2026, 3, 2)) is False  # once per paid invoice
+    mailoutbox.clear()
+
+    preview = _preview_then_confirm(client, _url(paid.workspace, "receipt", paid), {"reason": "Reçu perdu"})
+
+    assert paid.workspace.memberships.get(role="owner").user.email in preview
+    [receipt] = [m for m in mailoutbox if "Reçu de paiement" in m.subject]
+    assert paid.number in receipt.subject
+    [entry] = _entries(paid.workspace)
+    assert (entry.kind, entry.actor_id, entry.reason, entry.after["sent"]) == (
+        Kind.RECEIPT_RESENT, support.pk, "Reçu perdu", True,
+    )  # fmt: skip
+
+
+def test_an_unpaid_invoice_has_no_receipt_to_send(client, support, open_invoice, mailoutbox):
+    refused = client.post(
+        _url(open_invoice.workspace, "receipt", open_invoice), {"reason": "x", "confirm": "1"}
+    )
+
+    assert refused.status_code == 400
+    assert "Seule une facture payée a un reçu." in refused.content.decode()
+    assert mailoutbox == []
+    assert _entries(open_invoice.workspace) == []
