@@ -139,10 +139,32 @@ def _allowance(preview: Preview, e: ChangeEffects) -> list[str]:
     ]
 
 
+def _packs(preview: Preview) -> list[str]:
+    bought = sum(
+        int(line.metadata.get("credits", 0)) for line in preview.lines if line.kind == "extra_credits"
+    )
+    if not bought:
+        return []
+    return [
+        ngettext(
+            "+%(credits)s purchased credit, added once paid; it never expires.",
+            "+%(credits)s purchased credits, added once paid; they never expire.",
+            bought,
+        )
+        % {"credits": display.number(bought)}
+    ]
+
+
 def effect_lines(preview: Preview) -> list[str]:
     """The sentences a preview shows under "What changes"; none when nothing does."""
     e = preview.effects
     if e is None:
         return []
     plan = str(preview.outcome.get("plan_name", ""))
-    return [*_extra_seats(preview, e, plan), *_paid_seats(preview, e), *_addons(e), *_allowance(preview, e)]
+    return [
+        *_extra_seats(preview, e, plan),
+        *_paid_seats(preview, e),
+        *_addons(e),
+        *_packs(preview),
+        *_allowance(preview, e),
+    ]

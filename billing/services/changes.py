@@ -628,7 +628,11 @@ def compute_customize(
     assert isinstance(extra_seats, int)
     assert isinstance(credit_packs, int)
     addons_after = _wanted_addons(ctx, addons)
-    require_changeable(sub)
+    packs_only = extra_seats == sub.extra_seats and addons_after is None
+    if not (packs_only and sub.status == SubscriptionStatus.CANCELED):
+        # Credit packs alone stay on sale until a cancelled subscription ends: paid first,
+        # their credits survive the end (docs/rules/lifecycle.md#customize).
+        require_changeable(sub)
     seats_sold = bool(plan.allows_extras) and not plan.seats_are_free and not plan.is_free
     if extra_seats != sub.extra_seats and not seats_sold:
         raise errors.ExtrasUnavailable()

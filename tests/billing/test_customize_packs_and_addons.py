@@ -78,6 +78,7 @@ def test_free_buys_two_packs_with_the_card_on_file_and_gets_the_credits_once_pai
     # 2 packs × 5,00 € = 10,00 € + VAT 2,00 € = 12,00 €
     assert "Crédits supplémentaires, packs de 1 000 crédits 2 × 5,00 € = 10,00 €" in shown
     assert "Total dû maintenant 12,00 €" in shown
+    assert _effects(page) == ["+2 000 crédits achetés, ajoutés une fois payés ; ils n’expirent jamais."]
 
     response = _confirm(client, page)
 
@@ -296,3 +297,27 @@ def test_during_a_trial_an_add_on_costs_nothing_until_the_trial_ends(billed_work
     assert preview.total_due_now_cents == 0
     # The first period, at the trial's end on 15 April: 159,00 € + 8,00 € + VAT = 200,40 €.
     assert preview.next_renewal_cents == 20_040
+
+
+def test_a_cancelled_subscription_still_buys_packs_but_no_seats_or_add_ons(team_starter, owner):
+    with time_machine.travel(APRIL_1, tick=False):
+        cancel = services.preview_cancel(workspace=team_starter, reason="too_expensive", now=APRIL_1)
+        services.apply_cancel(
+            workspace=team_starter, actor=owner, reason="too_expensive", preview=cancel, now=APRIL_1
+        )
+
+    with pytest.raises(errors.SubscriptionNotChangeable):
+        services.preview_customize(workspace=team_starter, extra_seats=1, now=APRIL_10)
+    with pytest.raises(errors.SubscriptionNotChangeable):
+        services.preview_customize(
+            workspace=team_starter, extra_seats=0, addons={"ai-credits": 1}, now=APRIL_10
+        )
+    packs = services.preview_customize(workspace=team_starter, extra_seats=0, credit_packs=1, now=APRIL_10)
+    services.apply_customize(
+        workspace=team_starter, actor=owner, extra_seats=0, credit_packs=1, preview=packs, now=APRIL_10
+    )
+
+    # Team Starter packs: 1 000 000 credits for 5,00 € (6,00 € with VAT).
+    grant = CreditGrant.objects.get(workspace=team_starter, bucket="purchased")
+    assert (grant.amount, grant.amount_paid_cents) == (1_000_000, 600)
+    assert _sub(team_starter).status == "canceled"
