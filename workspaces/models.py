@@ -181,7 +181,7 @@ class Invitation(models.Model):
 
     #: The plain link token, on the instance returned by the service that created or
     #: renewed it (for its email); never stored.
-    token: str | None = None
+    token: str = ""
 
     class Meta:
         ordering = ("-created_at",)
