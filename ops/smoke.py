@@ -176,7 +176,7 @@ def the_drill(stack: Stack, timings: dict[str, float]) -> None:
     """Kill a worker in the middle of the work, restart Redis; then check every effect once."""
     with step("drill: a worker killed mid-sweep, Redis restarted", timings):
         workspaces = provision(stack, 12, "drill")
-        stack.inbox.delay = 0.3  # a slow mail provider: the workers are busy when one dies
+        stack.inbox.delay = 1.0  # a slow mail provider: the workers are busy when one dies
         for ws, key, email in workspaces:
             for idempotency_key, quantity in (("a", 8), ("b", 2)):
                 response = journey.consume(stack, ws, key, email, idempotency_key, quantity)
@@ -187,19 +187,32 @@ def the_drill(stack: Stack, timings: dict[str, float]) -> None:
                 [sys.executable, "-m", "celery", "-A", "config", "call", task],
                 env=stack.environment(), check=True, capture_output=True,
             )  # fmt: skip
-        time.sleep(1.0)
+        # Worker 1 dies while it holds a row (in the middle of talking to the mail server).
+        held = wait_for(
+            lambda: stack.scalar(
+                "SELECT id FROM outbox_message WHERE status = 'pending' AND locked_until > now() "
+                "AND claimed_by LIKE 'worker1@%%' ORDER BY id LIMIT 1"
+            ),
+            120,
+            "worker 1 holding an outbox row",
+            interval=0.05,
+        )
         stack.kill("worker1")
         stack.stop_redis()
         time.sleep(1.0)
         stack.start_redis()
         stack.start_worker(1)  # as the supervisor does
-        # During the outage requests still succeed; after it, everything is delivered.
+        # After the outage, everything is delivered: the row worker 1 held once its lease lapsed.
         wait_for(
             lambda: stack.scalar("SELECT count(*) FROM outbox_message WHERE status <> 'sent'") == 0
             and stack.scalar("SELECT count(*) FROM credits_creditnotice WHERE sent_at IS NULL") == 0,
             180,
             "the outbox to drain",
         )
+        attempts, claimed_by = stack.sql(
+            "SELECT attempts, claimed_by FROM outbox_message WHERE id = %s", (held,)
+        )[0]
+        assert attempts >= 2, (attempts, claimed_by)
         stack.inbox.delay = 0.0
     with step("drill: nothing lost, nothing applied twice", timings):
         figures = check_exactly_once(

@@ -22,7 +22,7 @@ class MessageAdmin(admin.ModelAdmin):
     actions = ["retry_messages"]
     readonly_fields = [
         "kind", "name", "payload", "stream", "status", "attempts", "created_at",
-        "next_attempt_at", "locked_until", "sent_at", "last_error", "request_id",
+        "next_attempt_at", "locked_until", "claimed_by", "sent_at", "last_error", "request_id",
     ]  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:

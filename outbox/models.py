@@ -33,6 +33,8 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField()
     #: Claimed by a worker until then; a worker that died leaves it to lapse.
     locked_until = models.DateTimeField(null=True, blank=True)
+    #: The worker that claimed it last (Celery's worker name, or host:pid).
+    claimed_by = models.CharField(max_length=200, blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     #: The request that wrote it, carried into the logs of its delivery.

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 import time
 import traceback
 from datetime import datetime, timedelta
@@ -124,8 +126,17 @@ def _claim(pk: int, now: datetime) -> Message | None:
             return None  # an older one of its stream goes first, and then hands over to this one
         message.locked_until = now + timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS", 90))
         message.attempts += 1
-        message.save(update_fields=["locked_until", "attempts"])
+        message.claimed_by = _worker_name()[:200]
+        message.save(update_fields=["locked_until", "attempts", "claimed_by"])
     return message
+
+
+def _worker_name() -> str:
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    hostname = getattr(request, "hostname", None) if request is not None else None
+    return f"{hostname or socket.gethostname()}:{os.getpid()}"
 
 
 def _run(message: Message) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 
 import pytest
@@ -39,6 +41,8 @@ def test_the_dead_letter_list_shows_given_up_rows_and_changes_nothing(admin_clie
     assert admin_client.post(f"/admin/outbox/message/{dead.pk}/change/", {"name": "x"}).status_code == 403
     dead.refresh_from_db()
     assert (dead.name, dead.status) == ("Reçu de paiement", Status.DEAD)
+    # Who tried last: this process (a worker's name inside Celery).
+    assert dead.claimed_by == f"{socket.gethostname()}:{os.getpid()}"
 
 
 def test_retry_sends_a_dead_row_again(admin_client, dead, settings):
