@@ -2,9 +2,9 @@
 browser tests (docs/accessibility.md).
 
 The demo (``seed_demo``, docs/demo.md) is seeded once per module: a transactional test would
-empty the database after each test and seeding takes a while, so the module's fixture opens
-the database for the module, seeds it, serves it with the live server and empties it at
-the end, as a transactional test does. The tests themselves only drive the browser.
+empty the database after each test and seeding takes a while, so the module's fixture
+seeds the test database (committed), serves it with a live server of its own and empties it
+at the end, as a transactional test does. The tests themselves only drive the browser.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import StringIO
 
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
+from billing.services import subscription_start_free
 from config.reference_data import load_reference_data
 from credits.services import allowance_ensure_current
 from invoices.models import Invoice
 from subscriptions.models import Price
 from teams.services.memberships import invitation_create
-from tests.factories import MembershipFactory
+from tests.factories import VISA_DECLINED, MembershipFactory, save_card, subscribe
 from workspaces.demo import DEMO_PASSWORD
 from workspaces.models import Membership, Role, Workspace
 
@@ -48,6 +51,8 @@ class Site:
     acme: Workspace
     # A Free workspace of the same owner with its 10 monthly credits: the out-of-credits modal.
     solo: Workspace
+    # Business monthly whose last renewal was declined: "Payer maintenant" and its modal.
+    overdue: Workspace
     owner_pages: list[SitePage] = field(default_factory=list)
     member_pages: list[SitePage] = field(default_factory=list)
     anonymous_pages: list[SitePage] = field(default_factory=list)
@@ -60,18 +65,27 @@ def _seed(base_url: str) -> Site:
     owner = Membership.objects.get(workspace=acme, role=Role.OWNER)
     invitation = invitation_create(workspace=acme, actor=owner, email="newcomer@demo.test", role=Role.MEMBER)
     solo = MembershipFactory(role=Role.OWNER, workspace__name="Solo", user=owner.user).workspace
-    allowance_ensure_current(workspace=solo, now=timezone.now())
+    now = timezone.now()
+    allowance_ensure_current(workspace=solo, now=now)
+    overdue_owner = MembershipFactory(role=Role.OWNER, workspace__name="Overdue", user=owner.user)
+    overdue = overdue_owner.workspace
+    subscription_start_free(workspace=overdue, now=now - timedelta(days=36))
+    subscribe(overdue, overdue_owner, "business", now=now - timedelta(days=35))
+    save_card(overdue, overdue_owner, VISA_DECLINED, now=now - timedelta(days=2))
+    call_command("billing_tick", "--at", now.isoformat(), stdout=StringIO())
     invoice = Invoice.objects.filter(workspace=acme).order_by("-issued_at", "-id").first()
     assert invoice is not None
     pro = Price.objects.get(plan__code="pro", interval="month", currency="EUR", is_active=True)
     base = f"/{acme.pk}/workspace/"
     subscription = base + "subscription/"
-    site = Site(base_url=base_url, acme=acme, solo=solo)
+    site = Site(base_url=base_url, acme=acme, solo=solo, overdue=overdue)
     # The pages of the sidebar are added by sidebar_pages(): a new one is covered at once.
     site.owner_pages = [
         SitePage("workspace-list", "/workspaces/"),
         SitePage("overview", subscription, ready=".tab.is-active"),
         SitePage("billing", subscription + "billing/", ready="#invoices-card"),
+        SitePage("overdue-overview", f"/{overdue.pk}/workspace/subscription/", ready=".tab.is-active"),
+        SitePage("overdue-billing", f"/{overdue.pk}/workspace/subscription/billing/", ready="#invoices-card"),
         SitePage("subscription-settings", subscription + "settings/", ready=".tab.is-active"),
         SitePage("plans", subscription + "plans/"),
         SitePage("plan-preview", subscription + f"plans/preview/?price={pro.pk}"),
@@ -102,7 +116,12 @@ def _seed(base_url: str) -> Site:
 def demo_site(request, media_root) -> Iterator[Site]:
     """The demo seeded and served for a module; the database emptied afterwards."""
     django_db_blocker = request.getfixturevalue("django_db_blocker")
+    # The test database exists only for a session with django_db tests in it: the modules
+    # mark theirs (each test then runs in a transaction of its own, writing nothing).
+    marks = getattr(request.module, "pytestmark", [])
+    assert any(mark.name == "django_db" for mark in marks), "mark the module's tests django_db"
     request.getfixturevalue("django_db_setup")
+    assert connection.settings_dict["NAME"].startswith("test_")
     # A server of the module's own: pytest-django gives any test that uses its live_server
     # fixture a transactional database, emptied after each test.
     server = LiveServer("localhost")

@@ -23,7 +23,8 @@ from tests.browser.site_pages import (
     sign_in,
 )
 
-pytestmark = [pytest.mark.browser]
+# django_db: the test database (site_pages.demo_site seeds it for the module).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 AXE = Axe()
 BLOCKING = {"serious", "critical"}
@@ -175,3 +176,17 @@ def test_a_modal_closes_with_its_close_button_and_focus_goes_back(browser, site)
     page.wait_for_function("() => document.activeElement !== document.body")
     assert opener.evaluate("e => e === document.activeElement")
     context.close()
+
+
+def test_the_pay_now_modal_is_used_with_the_keyboard_alone(browser, site):
+    context = new_context(browser, site, viewport=PHONE)
+    page = sign_in(context, OWNER)
+    page.goto(f"/{site.overdue.pk}/workspace/subscription/billing/")
+    failed = page.locator("#invoices-card tr", has=page.locator(".status-pill--failed"))
+    opener = failed.locator("a[href$='/pay/']")
+    assert opener.inner_text() == "Payer maintenant"
+
+    found = _use_with_the_keyboard(page, opener, "dialog#pay-invoice-modal")
+
+    context.close()
+    assert found == []

@@ -19,7 +19,8 @@ from tests.browser.site_pages import (
     sign_in,
 )
 
-pytestmark = [pytest.mark.browser]
+# django_db: the test database (site_pages.demo_site seeds it for the module).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
