@@ -30,6 +30,8 @@ from typing import Any
 import psycopg
 from django.db import connection, transaction
 
+from audit.models import ActorKind, AuditEntry
+from audit.models import Kind as AuditKind
 from billing.services.settlement import invoices_issue
 from billing.services.status_changes import renewal_source
 from domain.calendar import day_of, midnight
@@ -243,6 +245,29 @@ def renew_batch(subscription_ids: list[int], *, now: datetime, run: RenewalRun) 
                     "period_end": d.end.isoformat(),
                     "invoice": d.invoice_id,
                     "total_cents": d.totals.total_cents if d.totals else 0,
+                },
+            }
+            for d in due
+        ],
+    )
+    # The audit trail (docs/rules/operators.md#audit-trail): a scheduled job's renewal.
+    copy_rows(
+        AuditEntry,
+        [
+            {
+                "created_at": now,
+                "workspace_id": d.workspace_id,
+                "actor_kind": ActorKind.SYSTEM.value,
+                "actor_id": None,
+                "kind": AuditKind.SUBSCRIPTION_CHANGED.value,
+                "object_type": "subscription",
+                "object_id": str(d.id),
+                "object_repr": "renew",
+                "before": {"period_end": d.start.isoformat()},
+                "after": {
+                    "period_end": d.end.isoformat(),
+                    "total_cents": d.totals.total_cents if d.totals else 0,
+                    "currency": d.currency,
                 },
             }
             for d in due

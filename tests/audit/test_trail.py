@@ -127,3 +127,19 @@ def test_invitations_sent_revoked_and_accepted_are_recorded(billed_workspace, ow
         (Kind.INVITATION_REVOKED, owner.user_id, "bob@acme.test", {"role": "admin"}, {}),
         (Kind.MEMBER_JOINED, ana.pk, "ana@acme.test", {}, {"role": "member"}),
     ]
+
+
+def test_a_renewal_by_the_scheduled_job_is_recorded_as_the_systems(billed_workspace, owner):
+    from billing.services.renewals import renew_due_subscriptions
+
+    subscribe(billed_workspace, owner, "business", now=at(2026, 3, 9, 23))  # 10 March in Paris
+    start = AuditEntry.objects.count()
+
+    renew_due_subscriptions(now=at(2026, 4, 9, 22, 5))
+
+    [entry] = AuditEntry.objects.order_by("id")[start:]
+    assert (entry.kind, entry.actor_kind, entry.actor_id, entry.object_repr) == (
+        Kind.SUBSCRIPTION_CHANGED, ActorKind.SYSTEM, None, "renew",
+    )  # fmt: skip
+    assert entry.before == {"period_end": "2026-04-09T22:00:00+00:00"}
+    assert entry.after == {"period_end": "2026-05-09T22:00:00+00:00", "total_cents": 2_400, "currency": "EUR"}
