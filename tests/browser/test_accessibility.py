@@ -190,3 +190,31 @@ def test_the_pay_now_modal_is_used_with_the_keyboard_alone(browser, site):
 
     context.close()
     assert found == []
+
+
+def test_a_modal_the_page_was_served_with_is_modal_too(browser, site):
+    """Without htmx on the way (the form posted as a plain form), the AI page comes back with
+    the out-of-credits modal already open: it is made modal, so Escape closes it."""
+    context = new_context(browser, site, viewport=DESKTOP)
+    page = sign_in(context, OWNER)
+    page.goto(f"/{site.solo.pk}/workspace/ai/")
+    # A copy of the form carries none of htmx's listeners: it posts as a plain form.
+    page.evaluate(
+        "() => { const form = document.querySelector('form.ai-form'); form.replaceWith(form.cloneNode(true)); }"
+    )
+    page.get_by_label("Générer un écran de prototype").check()
+    page.fill("input[name=quantity]", "3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lancer").click()
+    dialog = page.locator("dialog#credits-modal")
+    dialog.wait_for(state="visible")
+    page.wait_for_function("() => document.querySelector('#credits-modal').contains(document.activeElement)")
+    assert dialog.evaluate("d => d.matches(':modal')")
+    assert _blocking_violations(page) == []
+
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    # What opened it was on the page before: focus goes to the page's heading.
+    page.wait_for_function("() => document.activeElement.tagName === 'H1'")
+    assert page.evaluate("document.activeElement.textContent") == "Actions IA"
+    context.close()
