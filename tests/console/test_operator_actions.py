@@ -5,6 +5,7 @@ moved, is allowed by the operator's group only, and leaves an audit entry."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from audit.models import ActorKind, AuditEntry, Kind
@@ -14,7 +15,7 @@ from gateways.stripe.client import client as stripe_client
 from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
 from invoices.selectors import account_balance_cents
 from invoices.services import invoice_receipt_send
-from subscriptions.models import Subscription
+from subscriptions.models import Price, Subscription
 from tests.factories import InvoiceFactory, UserFactory, plan_line, subscribe
 from tests.subscriptions.conftest import at, save_card
 
@@ -269,3 +270,36 @@ def test_an_unpaid_invoice_has_no_receipt_to_send(client, support, open_invoice,
     assert "Seule une facture payée a un reçu." in refused.content.decode()
     assert mailoutbox == []
     assert _entries(open_invoice.workspace) == []
+
+
+def test_finance_changes_the_plan_reactivates_and_expires_on_the_customers_behalf(
+    client, finance, paid, settings
+):
+    settings.STAFF_SESSION_IDLE_SECONDS = 7 * 24 * 3600  # one session across the days below
+    workspace = paid.workspace
+    enterprise = Price.objects.get(plan__code="enterprise", interval="month", currency="EUR", is_active=True)
+    url = _url(workspace, "subscription")
+
+    with time_machine.travel(at(2026, 3, 1, 10), tick=False):
+        preview = _preview_then_confirm(
+            client, url, {"action": "change_plan", "price": str(enterprise.pk), "reason": "Upgrade demandé"}
+        )
+    assert "Enterprise" in preview
+    assert Subscription.objects.get(workspace=workspace).plan.code == "enterprise"
+    with time_machine.travel(at(2026, 3, 2), tick=False):
+        _preview_then_confirm(client, url, {"action": "cancel", "reason": "Fermeture"})
+        _preview_then_confirm(client, url, {"action": "reactivate", "reason": "Erreur de résiliation"})
+    assert Subscription.objects.get(workspace=workspace).auto_renew is True
+    with time_machine.travel(at(2026, 3, 3), tick=False):
+        _preview_then_confirm(client, url, {"action": "expire", "reason": "Fraude avérée"})
+
+    assert Subscription.objects.get(workspace=workspace).plan.code == "free"
+    entries = _entries(workspace)
+    assert [(e.object_repr, e.reason, e.actor_id) for e in entries] == [
+        ("change_plan", "Upgrade demandé", finance.pk),
+        ("cancel", "Fermeture", finance.pk),
+        ("reactivate", "Erreur de résiliation", finance.pk),
+        ("expire", "Fraude avérée", finance.pk),
+    ]
+    assert (entries[0].before["plan"], entries[0].after["plan"]) == ("business", "enterprise")
+    assert (entries[3].before["plan"], entries[3].after["plan"]) == ("enterprise", "free")
