@@ -404,10 +404,14 @@ def _origin(url: str) -> str:
 # frames. Styles allow inline attributes (meters' widths), never scripts.
 _STRIPE_JS_ORIGIN = _origin(STRIPE_JS_URL)
 _STRIPE_API_ORIGIN = _origin(STRIPE_API_BASE or "https://api.stripe.com")
+# Stripe's own Stripe.js also loads from its subdomains (Stripe's CSP guidance).
+_STRIPE_SCRIPT_SOURCES = [_STRIPE_JS_ORIGIN] + (
+    ["https://*.js.stripe.com"] if _STRIPE_JS_ORIGIN == "https://js.stripe.com" else []
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
-        "script-src": [CSP_SELF, _STRIPE_JS_ORIGIN],
+        "script-src": [CSP_SELF, *_STRIPE_SCRIPT_SOURCES],
         "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
         "img-src": [CSP_SELF, "data:", "https://*.stripe.com"],
         "font-src": [CSP_SELF],

@@ -131,3 +131,19 @@ def test_health_probes_are_answered_over_plain_http_and_pages_redirect_to_https(
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "200 301 https://testserver/accounts/login/"
+
+
+def test_the_production_policy_allows_stripe_js_and_stripes_api_and_nothing_inline():
+    code = (
+        "from django.conf import settings;"
+        "d = settings.CONTENT_SECURITY_POLICY['DIRECTIVES'];"
+        "print(d['script-src']); print(d['connect-src']); print(d['frame-src'])"
+    )
+    result = _manage("shell", "--no-imports", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "[\"'self'\", 'https://js.stripe.com', 'https://*.js.stripe.com']",
+        "[\"'self'\", 'https://api.stripe.com', 'https://js.stripe.com']",
+        "['https://js.stripe.com', 'https://*.js.stripe.com', 'https://hooks.stripe.com']",
+    ]
