@@ -78,6 +78,21 @@ def test_a_refused_consume_charges_nothing(client, workspace, allowance, member,
     assert LedgerEntry.objects.filter(workspace=workspace, kind="consume").count() == 1
 
 
+def test_with_redis_unreachable_the_api_answers_without_a_limit(client, workspace, allowance, settings):
+    """Redis guards the rate, it holds nothing the API needs: an outage lets calls through."""
+    key = _key(workspace)
+    settings.API_RATE_LIMIT = "1/min"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    with time_machine.travel(NOON, tick=False):
+        assert [_get(client, workspace, key).status_code for _ in range(3)] == [200, 200, 200]
+
+
 # --- scopes and expiry -----------------------------------------------------------------------
 
 
