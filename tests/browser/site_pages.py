@@ -43,6 +43,8 @@ class SitePage:
     url: str
     # What the page shows once ready, the parts htmx loads included.
     ready: str = "h1"
+    # The refusals are pages too (403, 404, 410).
+    status: int = 200
 
 
 @dataclass
@@ -96,17 +98,22 @@ def _seed(base_url: str) -> Site:
         SitePage("card", base + "payment/card/"),
         SitePage("account-email", "/accounts/email/"),
         SitePage("account-password", "/accounts/password/change/"),
+        SitePage("sign-out", "/accounts/logout/"),
+        SitePage("unknown-workspace", "/00000000-0000-0000-0000-000000000000/workspace/", status=404),
         SitePage("invitation-signed-in", f"/invitations/{invitation.token}/"),
     ]
     site.member_pages = [
         SitePage("member-workspace-list", "/workspaces/"),
         SitePage("member-overview", subscription, ready=".tab.is-active"),
         SitePage("member-subscription-settings", subscription + "settings/", ready=".tab.is-active"),
+        SitePage("member-billing-refused", subscription + "billing/", status=403),
     ]
     site.anonymous_pages = [
         SitePage("login", "/accounts/login/"),
         SitePage("signup", "/accounts/signup/"),
         SitePage("password-reset", "/accounts/password/reset/"),
+        SitePage("password-reset-sent", "/accounts/password/reset/done/"),
+        SitePage("invitation-unknown", "/invitations/no-such-invitation/", status=404),
         SitePage("invitation", f"/invitations/{invitation.token}/"),
     ]
     return site
