@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from billing.services import (
+    apply_customize,
     apply_renew,
     apply_subscribe,
+    preview_customize,
     preview_subscribe,
     subscription_start_free,
 )
@@ -26,6 +28,7 @@ from demo.timeline import Step, play
 from domain.calendar import day_of, midnight
 from domain.periods import Interval, add_interval
 from gateways.stripe.test_cards import save_test_card
+from invoices.models import InvoiceLine, LineKind
 from subscriptions.models import PaymentMethod, Price, Subscription, SubscriptionStatus
 from workspaces.demo import ACME_USERS
 from workspaces.models import Membership, Role, Workspace
@@ -37,6 +40,9 @@ DEMO_CARD = "4242424242424242"
 #: The time of day the owner opened the workspace, a year ago, and bought the subscription.
 _OPENED_AT = timedelta(hours=9)
 _BOUGHT_AT = timedelta(hours=9, minutes=30)
+#: The extra credit pack: bought this many days before the seeding, at this time.
+PACK_DAYS_AGO = 12
+_PACK_AT = timedelta(hours=11)
 #: Days after the purchase each other member joined (at 10:00): the admin and the billing
 #: admin in the first weeks, the member a few weeks later, the guest last. The four
 #: licences fit Team Starter's 5 included seats (5 extra seats are bought too), so no
@@ -90,7 +96,21 @@ def acme_billing_history(acme: Workspace, *, now: datetime) -> list[Step]:
         if renew_at > now:
             break
         history.append((renew_at, partial(_renew_due, acme, renew_at)))
+    # One extra credit pack bought through "Personnaliser le plan" twelve days ago: an
+    # invoice paid with the card, its credits granted on payment (docs/demo.md).
+    pack_at = midnight(today - timedelta(days=PACK_DAYS_AGO), zone) + _PACK_AT
+    history.append((pack_at, partial(_buy_pack, acme, pack_at)))
     return history
+
+
+def _buy_pack(acme: Workspace, at: datetime) -> None:
+    """Buy one extra credit pack at ``at`` (nothing when an earlier seeding bought it)."""
+    if InvoiceLine.objects.filter(invoice__workspace=acme, kind=LineKind.EXTRA_CREDITS).exists():
+        return
+    owner = Membership.objects.get(workspace=acme, role=Role.OWNER)
+    extra = Subscription.objects.get(workspace=acme).extra_seats
+    preview = preview_customize(workspace=acme, extra_seats=extra, credit_packs=1, now=at)
+    apply_customize(workspace=acme, actor=owner, extra_seats=extra, credit_packs=1, preview=preview, now=at)
 
 
 def _buy(acme: Workspace, bought_at: datetime, *, card_expires: int) -> None:

@@ -1,5 +1,5 @@
-"""Acme's AI credit history (docs/demo.md): 30 days of usage, two credit
-purchases (one of them free). Everything goes through the real services with
+"""Acme's AI credit history (docs/demo.md): 30 days of usage and a free credit grant
+(the extra credit pack it bought is in :mod:`demo.acme`'s billing history). Everything goes through the real services with
 explicit ``now`` values and fixed idempotency keys, so running it again changes nothing.
 """
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from credits import services
 from credits.models import CreditBalance, LedgerEntry
 from domain.calendar import day_of
-from subscriptions.models import Price, Subscription
+from subscriptions.models import Subscription
 from workspaces.models import Membership, Role, Workspace
 
 USAGE_DAYS = 30
@@ -23,14 +23,11 @@ REMAINING_BP = 8_061
 _WEEKDAY_WEIGHT = (9, 10, 11, 10, 8, 2, 1)
 
 
-def _pack(acme: Workspace) -> tuple[int, int]:
-    """Credits per extra-credit pack and its price in cents, from Acme's plan."""
+def _pack_size(acme: Workspace) -> int:
+    """Credits per extra-credit pack of Acme's plan."""
     subscription = Subscription.objects.filter(workspace=acme).select_related("plan").first()
     plan = subscription.plan if subscription else None
-    if plan is None or not plan.credit_pack_size:
-        return 1_000, 500
-    price = Price.objects.filter(plan=plan, is_active=True, credit_pack_amount__gt=0).first()
-    return plan.credit_pack_size, price.credit_pack_amount if price else 500
+    return int(plan.credit_pack_size) if plan is not None and plan.credit_pack_size else 1_000
 
 
 def seed_acme_credits(acme: Workspace, *, now: datetime | None = None) -> None:
@@ -40,21 +37,12 @@ def seed_acme_credits(acme: Workspace, *, now: datetime | None = None) -> None:
         Membership.objects.filter(workspace=acme, role=Role.MEMBER).first()
         or Membership.objects.filter(workspace=acme, role=Role.OWNER).get()
     )
-    pack_credits, pack_cents = _pack(acme)
     services.credits_grant_free(
         workspace=acme,
-        credits=max(pack_credits // 2, 1),
+        credits=max(_pack_size(acme) // 2, 1),
         reason="Welcome gift",
         source="demo:welcome-credits",
         now=now - timedelta(days=20),
-    )
-    services.credits_grant_purchased(
-        workspace=acme,
-        credits=pack_credits,
-        amount_paid_cents=pack_cents,
-        currency=acme.currency,
-        source="demo:credit-pack-1",
-        now=now - timedelta(days=12),
     )
     if LedgerEntry.objects.filter(workspace=acme, idempotency_key__startswith="demo:usage:").exists():
         # The 30 days of usage were written by an earlier seeding: a later day's window

@@ -10,10 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from billing.pages import display
-from billing.pages.billing_tab_selectors import billing_page
+from billing.pages.billing_tab_selectors import billing_page, purchase_invoices
 from billing.pages.responses import PANELS, base_context, htmx_target, render_tab, vary
 from credits import selectors as credit_selectors
 from invoices.exports import month_of
@@ -46,22 +47,37 @@ def subscription_billing(request: WorkspaceRequest) -> HttpResponse:
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
 def credit_purchases_csv(request: WorkspaceRequest) -> HttpResponse:
-    """The credit purchase history as CSV (date, credits, amount paid; 0 for free grants)."""
+    """The credit purchase history as CSV, headers in the reader's language: date, credits,
+    amount paid VAT included (empty for credits offered), currency, how they were
+    obtained and the invoice that paid them (docs/rules/invoices.md#invoice-list)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["date", "credits", "amount", "currency", "kind", "source"])
-    rows = credit_selectors.purchase_history(request.workspace).values_list(
-        "created_at", "amount", "amount_paid_cents", "currency", "bucket", "source"
+    writer.writerow(
+        [
+            pgettext("purchases", "Date"),
+            pgettext("purchases", "Credits"),
+            pgettext("purchases", "Amount incl. VAT"),
+            pgettext("purchases", "Currency"),
+            pgettext("purchases", "Kind"),
+            pgettext("purchases", "Invoice"),
+        ]
     )
-    for created_at, amount, paid_cents, currency, bucket, source in rows.iterator(chunk_size=2_000):
+    grants = list(credit_selectors.purchase_history(request.workspace))
+    paid_by = purchase_invoices(request.workspace, grants)
+    for grant in grants:
+        invoice = paid_by.get(grant.source)
         writer.writerow(
             [
-                display.csv_date(created_at),
-                amount,
-                display.csv_amount(paid_cents, currency),
-                currency,
-                bucket,
-                source,
+                display.csv_date(grant.created_at),
+                grant.amount,
+                display.csv_amount(grant.amount_paid_cents, grant.currency)
+                if grant.amount_paid_cents
+                else "",
+                grant.currency,
+                pgettext("purchases", "Bought")
+                if grant.amount_paid_cents
+                else pgettext("purchases", "Offered"),
+                invoice.number if invoice is not None else "",
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -40,16 +42,35 @@ def invoice_rows(workspace: Workspace) -> QuerySet[Invoice]:
     )
 
 
+def purchase_invoices(workspace: Workspace, grants: Iterable[CreditGrant]) -> dict[str, Invoice]:
+    """The invoice each purchased grant was paid by, by the grant's source
+    (``invoice:<id>``, docs/rules/plans.md#extra-credits); one query."""
+    ids = {
+        int(source.removeprefix("invoice:")): source
+        for source in (grant.source for grant in grants)
+        if source.startswith("invoice:") and source.removeprefix("invoice:").isdigit()
+    }
+    if not ids:
+        return {}
+    invoices = Invoice.objects.filter(workspace=workspace, pk__in=ids).only("pk", "number", "workspace_id")
+    return {ids[invoice.pk]: invoice for invoice in invoices}
+
+
 def billing_page(
     workspace: Workspace, *, invoices_page: str | None, purchases_page: str | None
 ) -> BillingPage:
-    """The Billing tab: ten invoices and ten credit purchases per page (four queries)."""
+    """The Billing tab: ten invoices and ten credit purchases per page with the invoices
+    that paid them, and the account balance (six queries)."""
     invoices = paginate(invoice_rows(workspace), invoices_page)
     purchases = paginate(credit_selectors.purchase_history(workspace), purchases_page)
+    paid_by = purchase_invoices(workspace, purchases)
+    for grant in purchases:
+        grant.invoice = paid_by.get(grant.source)  # type: ignore[attr-defined]
     return BillingPage(
         invoices=invoices,
         purchases=purchases,
         currency=workspace.currency,
+        account_credit_cents=max(0, invoice_selectors.account_balance_cents(workspace)),
         keep_invoices=f"&invoices_page={invoices.number}" if invoices.number > 1 else "",
         keep_purchases=f"&purchases_page={purchases.number}" if purchases.number > 1 else "",
     )

@@ -89,4 +89,6 @@ def subscription_reactivate(request: WorkspaceRequest) -> HttpResponse:
         outcome = run_once(request, "reactivate", form.cleaned_data.get("token", ""), run)
     except DomainError as exc:
         outcome = Outcome(messages.ERROR, error_message(exc))
-    return flash_and_redirect(request, outcome, "subscription_settings")
+    # Back to the tab the button was on (the Overview or Settings).
+    back = "subscription_overview" if request.POST.get("back") == "overview" else "subscription_settings"
+    return flash_and_redirect(request, outcome, back)

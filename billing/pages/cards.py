@@ -60,6 +60,16 @@ class SubscriptionCard:
     card: CardInfo | None
     #: The card on file ends within its notice window (docs/rules/payments.md#card-expiry-notices).
     card_expires_soon: bool = False
+    #: Money the workspace holds on its account balance, taken off its next invoices
+    #: (docs/rules/invoices.md#account-balance); 0 when the reader may not see billing.
+    account_credit_cents: int = 0
+
+    @property
+    def next_billing_due_cents(self) -> int | None:
+        """What the next bill will charge once the account credit is taken off it."""
+        if self.next_billing_cents is None:
+            return None
+        return max(0, self.next_billing_cents - self.account_credit_cents)
 
     @property
     def is_free(self) -> bool:
@@ -104,10 +114,12 @@ class Extras:
     extra_seats_cents: int
     extra_credits: int
     addons: tuple[pricing.AddOnLine, ...]
+    #: Paid seats of members beyond the included and extra seats (docs/rules/plans.md#seats).
+    paid_seats: int = 0
 
     @property
     def is_empty(self) -> bool:
-        return not (self.extra_seats or self.extra_credits or self.addons)
+        return not (self.extra_seats or self.extra_credits or self.addons or self.paid_seats)
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,8 @@ class CreditsCard:
     total: int
     extra: int
     period_end: date | None
+    #: The subscription is cancelled: the allowance ends with its period, no reset follows.
+    ends_with_plan: bool = False
 
     @property
     def width(self) -> str:
@@ -190,6 +204,8 @@ class BillingPage:
     invoices: Page[Invoice]
     purchases: Page[CreditGrant]
     currency: str
+    #: The account balance: money credited to the workspace, taken off its next invoices.
+    account_credit_cents: int = 0
     keep_invoices: str = ""
     keep_purchases: str = ""
 

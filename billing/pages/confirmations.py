@@ -35,10 +35,26 @@ class Outcome:
 
     level: int
     message: str
+    #: What the message offers to do next: "card" links to the card page (the payment
+    #: was declined, or a card is needed).
+    action: str = ""
+
+    @property
+    def extra_tags(self) -> str:
+        return f"action-{self.action}" if self.action else ""
 
 
 def error_message(exc: DomainError) -> str:
     return str(exc.message)
+
+
+def error_outcome(exc: DomainError) -> Outcome:
+    """A refusal as a flash message; one that needs a card links to the card page."""
+    return Outcome(messages.ERROR, error_message(exc), action="card" if needs_card(exc) else "")
+
+
+def needs_card(exc: DomainError) -> bool:
+    return exc.code in ("payment_method_required", "card_declined")
 
 
 def run_once(request: WorkspaceRequest, action: str, token: str, run: Callable[[], Outcome]) -> Outcome:
@@ -135,9 +151,11 @@ def outcome_of(result: ApplyResult, headline: str) -> Outcome:
                 "amount": display.money(result.invoice.total_cents, result.preview.currency),
                 "reason": result.payment.message.rstrip("."),
             },
+            action="card",
         )
     sentence = payment_sentence(result)
     return Outcome(
         level=messages.WARNING if failed else messages.SUCCESS,
         message=f"{headline} {sentence}".strip(),
+        action="card" if failed else "",
     )

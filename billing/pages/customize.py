@@ -20,7 +20,7 @@ from billing import services
 from billing.pages import display
 from billing.pages.cards import CustomizeSummary
 from billing.pages.change_effects import effect_lines
-from billing.pages.confirmations import Outcome, error_message, outcome_of, run_once
+from billing.pages.confirmations import Outcome, error_message, error_outcome, outcome_of, run_once
 from billing.pages.forms import CustomizeForm, new_token
 from billing.pages.responses import base_context, flash_and_redirect
 from billing.pages.subscription_selectors import subscription_card
@@ -224,7 +224,8 @@ def subscription_customize(request: WorkspaceRequest) -> HttpResponse:
     try:
         outcome = run_once(request, "customize", token, run)
     except DomainError as exc:
-        messages.error(request, error_message(exc))
+        refusal = error_outcome(exc)
+        messages.add_message(request, refusal.level, refusal.message, extra_tags=refusal.extra_tags)
         fresh = billing_selectors.subscription_of(workspace)
         status = 409 if isinstance(exc, billing_errors.StalePreview) else 400
         offer = _offer(fresh)

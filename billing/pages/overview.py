@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from billing.pages.cards import Access
+from billing.pages.forms import new_token
 from billing.pages.overview_selectors import credits_card, overview_page
 from billing.pages.responses import base_context, payment_update_url, render_tab, vary
 from workspaces.access import WorkspaceRequest, workspace_view
@@ -26,7 +27,12 @@ def subscription_overview(request: WorkspaceRequest) -> HttpResponse:
         request,
         "overview",
         _("Overview"),
-        {"overview": overview, "payment_url": payment_update_url(request) if access.can_manage else None},
+        {
+            "overview": overview,
+            "payment_url": payment_update_url(request) if access.can_manage else None,
+            # "Réactiver l'abonnement" is offered here too once cancelled.
+            "action_token": new_token(),
+        },
     )
 
 

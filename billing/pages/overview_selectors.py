@@ -3,6 +3,7 @@ number of invoices, ledger entries or members."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from django.db import connection
@@ -22,6 +23,7 @@ from credits import selectors as credit_selectors
 from credits.models import ALLOWANCE_BUCKETS, CreditBalance, CreditGrant, GrantBucket
 from credits.sql import spendable
 from domain.calendar import day_of
+from invoices.selectors import account_balance_cents
 from subscriptions import pricing
 from subscriptions import selectors as billing_selectors
 from subscriptions.models import Plan, Subscription, SubscriptionStatus
@@ -46,7 +48,9 @@ SELECT b."allowance_total", b."period_end",
                  JOIN {Plan._meta.db_table} p ON p."id" = s."plan_id"
                  WHERE s."workspace_id" = b."workspace_id" AND s."status" <> %(expired)s),
                 (SELECT f."show_credit_balance" FROM {Plan._meta.db_table} f WHERE f."is_free" LIMIT 1),
-                FALSE) AS show_balance
+                FALSE) AS show_balance,
+       (SELECT s."current_period_end" FROM {Subscription._meta.db_table} s
+        WHERE s."workspace_id" = b."workspace_id" AND s."status" = %(canceled)s) AS ends_at
 FROM {CreditBalance._meta.db_table} b
 WHERE b."workspace_id" = %(workspace)s
 """
@@ -69,22 +73,27 @@ def credits_card(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | 
                 "allowance": list(ALLOWANCE_BUCKETS),
                 "extra": [GrantBucket.PURCHASED.value, GrantBucket.FREE.value],
                 "expired": SubscriptionStatus.EXPIRED.value,
+                "canceled": SubscriptionStatus.CANCELED.value,
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None, 0
-    allowance_total, period_end, allowance_left, extra_left, show_balance = row
+    allowance_total, period_end, allowance_left, extra_left, show_balance, ends_at = row
     extra = int(extra_left)
     if not show_balance:
         return None, extra
-    period_over = period_end is None or period_end <= day_of(now, workspace.billing_zone)
+    zone = workspace.billing_zone
+    period_over = period_end is None or period_end <= day_of(now, zone)
+    # A cancelled subscription's last credit period: no reset follows it.
+    last_period = ends_at is not None and period_end is not None and day_of(ends_at, zone) <= period_end
     return (
         CreditsCard(
             remaining=int(allowance_left),
             total=0 if period_over else int(allowance_total),
             extra=extra,
             period_end=None if period_over else period_end,
+            ends_with_plan=last_period,
         ),
         extra,
     )
@@ -122,15 +131,19 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
         credits, extra_credits = credits_card(workspace, now=now)
         # Usage days are billing days, read in the workspace's billing time zone.
         chart = usage_chart(workspace, today=day_of(now, workspace.billing_zone))
+    plan_card = subscription_card(
+        workspace, subscription, coterm_seats=loaded.coterm_seats, addons=addons, card=card, now=now
+    )
+    if access.can_view_billing:
+        plan_card = replace(plan_card, account_credit_cents=max(0, account_balance_cents(workspace)))
     return OverviewPage(
-        subscription=subscription_card(
-            workspace, subscription, coterm_seats=loaded.coterm_seats, addons=addons, card=card, now=now
-        ),
+        subscription=plan_card,
         extras=Extras(
             extra_seats=extra_seats,
             extra_seats_cents=extra_seats_cents,
             extra_credits=extra_credits,
             addons=tuple(addons),
+            paid_seats=0 if subscription.plan.seats_are_free else loaded.paid_seats,
         ),
         # Every licensed member holds a seat, billed by the plan even before TEAMS records a
         # paid seat for them: the capacity is never below the licences in use.

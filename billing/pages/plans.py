@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import services
 from billing.pages import display
 from billing.pages.change_effects import effect_lines
-from billing.pages.confirmations import Outcome, error_message, outcome_of, run_once
+from billing.pages.confirmations import Outcome, error_message, needs_card, outcome_of, run_once
 from billing.pages.forms import PlanChoiceForm, PlanConfirmForm, new_token
 from billing.pages.responses import base_context, flash_and_redirect
 from billing.pages.subscription_selectors import plan_options
@@ -27,7 +27,9 @@ from workspaces.errors import DomainError
 from workspaces.permissions import Capability
 
 
-def _plans_page(request: WorkspaceRequest, *, error: str | None = None, status: int = 200) -> HttpResponse:
+def _plans_page(
+    request: WorkspaceRequest, *, error: str | None = None, status: int = 200, needs_card: bool = False
+) -> HttpResponse:
     subscription = billing_selectors.subscription_of(request.workspace)
     paid = not subscription.plan.is_free
     interval = subscription.price.interval if paid else None
@@ -49,6 +51,7 @@ def _plans_page(request: WorkspaceRequest, *, error: str | None = None, status: 
                 else None
             ),
             "error": error,
+            "error_needs_card": needs_card,
         },
         status=status,
     )
@@ -113,7 +116,7 @@ def subscription_plan_preview(request: WorkspaceRequest) -> HttpResponse:
     try:
         preview = _plan_preview(request, price_id, trial)
     except DomainError as exc:
-        return _plans_page(request, error=error_message(exc), status=400)
+        return _plans_page(request, error=error_message(exc), status=400, needs_card=needs_card(exc))
     return _render_plan_preview(request, preview, price_id=price_id, trial=trial)
 
 
@@ -158,5 +161,5 @@ def subscription_plan_confirm(request: WorkspaceRequest) -> HttpResponse:
             request, preview, price_id=price_id, trial=trial, error=error_message(exc), status=409
         )
     except DomainError as exc:
-        return _plans_page(request, error=error_message(exc), status=400)
+        return _plans_page(request, error=error_message(exc), status=400, needs_card=needs_card(exc))
     return flash_and_redirect(request, outcome, "subscription_overview")

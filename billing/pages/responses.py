@@ -80,13 +80,13 @@ def payment_update_url(request: WorkspaceRequest) -> str | None:
 
 
 def flash_and_redirect(request: WorkspaceRequest, outcome: Outcome, to: str) -> HttpResponse:
-    messages.add_message(request, outcome.level, outcome.message)
+    messages.add_message(request, outcome.level, outcome.message, extra_tags=outcome.extra_tags)
     return redirect(to, workspace_id=request.workspace.pk)
 
 
 def modal_done(request: WorkspaceRequest, outcome: Outcome, to: str) -> HttpResponse:
     """PRG for a plain form; for htmx, close the modal and refresh the tab in place."""
-    messages.add_message(request, outcome.level, outcome.message)
+    messages.add_message(request, outcome.level, outcome.message, extra_tags=outcome.extra_tags)
     if not is_partial(request):
         return redirect(to, workspace_id=request.workspace.pk)
     response = HttpResponse(status=204)

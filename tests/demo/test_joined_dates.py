@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from credits.models import LedgerEntry
+from credits.models import CreditGrant, GrantBucket, LedgerEntry
 from demo.acme import acme_joined
 from demo.studio import studio_history
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceStatus
 from subscriptions.models import SubscriptionEvent
 from teams.models import Seat
 from tests.subscriptions.conftest import PARIS, at
@@ -81,13 +81,12 @@ def test_acme_members_arrived_within_the_seats_already_paid_for_and_before_they_
     joined = _joined(acme)
 
     # Four licences on Team Starter's 5 included seats (plus 5 extra): no paid seat, no seat
-    # charge; the year's invoices are the 12 subscription invoices.
+    # charge; the year's invoices are the 12 subscription invoices and the credit pack's.
     assert not Seat.objects.filter(workspace=acme).exists()
-    assert Invoice.objects.filter(workspace=acme).count() == 12
-    assert set(Invoice.objects.filter(workspace=acme).values_list("billing_reason", flat=True)) <= {
-        "subscription_create",
-        "subscription_cycle",
-    }
+    reasons = list(Invoice.objects.filter(workspace=acme).values_list("billing_reason", flat=True))
+    assert len(reasons) == 13
+    assert sorted(set(reasons)) == ["customization", "subscription_create", "subscription_cycle"]
+    assert reasons.count("customization") == 1
     first_use = LedgerEntry.objects.filter(workspace=acme, kind="consume").order_by("created_at").first()
     assert joined["member@demo.test"] < first_use.created_at
 
@@ -124,3 +123,15 @@ def test_without_dates_the_demo_workspaces_are_opened_now():
 
     assert acme.created_at == NOW
     assert set(_joined(acme).values()) == {NOW}
+
+
+@pytest.mark.django_db
+def test_the_demo_credit_pack_was_bought_and_paid_like_any_purchase(seeded):
+    """The extra credit pack of Acme's history has its invoice, paid by card, and the
+    purchase history shows what was paid for it, VAT included (docs/demo.md)."""
+    acme = Workspace.objects.get(name="Acme")
+    (grant,) = CreditGrant.objects.filter(workspace=acme, bucket=GrantBucket.PURCHASED)
+    invoice = Invoice.objects.get(pk=int(grant.source.removeprefix("invoice:")))
+    assert (invoice.billing_reason, invoice.status) == ("customization", InvoiceStatus.PAID)
+    # 1 000 000 credits for 5,00 € HT: 6,00 € with 20 % VAT.
+    assert (grant.amount, grant.amount_paid_cents, invoice.total_cents) == (1_000_000, 600, 600)

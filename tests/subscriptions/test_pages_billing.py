@@ -33,7 +33,8 @@ def _at_now(pages_at_now):
 def test_billing_tab_lists_invoices_and_credit_purchases(client, acme):
     workspace = acme["owner"].workspace
     gift_credits(workspace, credits=500_000, when=START + timedelta(days=1))
-    buy_credits(workspace, credits=3_000_000, paid_cents=1_500, when=START, source="invoice:demo")
+    paid_by = workspace.invoices.get()
+    buy_credits(workspace, credits=3_000_000, paid_cents=1_500, when=START, source=f"invoice:{paid_by.pk}")
     response = get(client, acme["owner"], "subscription_billing")
     assert response.status_code == 200
     page = text(response)
@@ -54,9 +55,11 @@ def test_billing_tab_lists_invoices_and_credit_purchases(client, acme):
     # Credit purchase history
     assert "Historique des achats de crédits" in page
     assert "Quantité" in page
-    assert "Montant (€)" in page
-    assert "2 oct. 2025 3 000 000 15,00 €" in page
-    assert "3 oct. 2025 Gratuit 500 000 0" in page
+    assert "Montant TTC (€)" in page
+    # Every amount is the one paid, VAT included, with the invoice that paid it; credits
+    # offered say so instead of a zero amount.
+    assert f"2 oct. 2025 3 000 000 15,00 € {paid_by.number}" in page
+    assert "3 oct. 2025 500 000 Offerts Aucune" in page
     assert reverse("subscription_credit_purchases_csv", args=[workspace.pk]) in body
     # Not the other workspace's invoices nor purchases
     assert "INV-2024-" not in page
@@ -103,15 +106,17 @@ def test_invoices_are_paginated_ten_per_page(client, acme):
 
 def test_credit_purchases_csv(client, acme):
     workspace = acme["owner"].workspace
-    buy_credits(workspace, credits=3_000_000, paid_cents=1_500, when=START, source="invoice:csv")
+    paid_by = workspace.invoices.get()
+    buy_credits(workspace, credits=3_000_000, paid_cents=1_500, when=START, source=f"invoice:{paid_by.pk}")
     gift_credits(workspace, credits=500_000, when=START + timedelta(days=1))
     response = get(client, acme["owner"], "subscription_credit_purchases_csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().strip().splitlines()
-    assert lines[0] == "date,credits,amount,currency,kind,source"
-    assert lines[1].startswith("2025-10-03,500000,0.00,EUR,free")
-    assert lines[2] == "2025-10-02,3000000,15.00,EUR,purchased,invoice:csv"
+    # In French like the invoices export, no internal column.
+    assert lines[0] == "Date,Crédits,Montant TTC,Devise,Type,Facture"
+    assert lines[1] == "2025-10-03,500000,,EUR,Offerts,"
+    assert lines[2] == f"2025-10-02,3000000,15.00,EUR,Acheté,{paid_by.number}"
     assert len(lines) == 3  # not the other workspace's purchase
     assert get(client, acme["member"], "subscription_credit_purchases_csv").status_code == 403
 
@@ -124,4 +129,4 @@ def test_credit_purchases_csv_amounts_are_exact_decimals(client, acme):
     )
     response = get(client, acme["owner"], "subscription_credit_purchases_csv")
     lines = response.content.decode().strip().splitlines()
-    assert lines[1] == "2025-10-02,1000000,90071992547409.93,EUR,purchased,invoice:big"
+    assert lines[1] == "2025-10-02,1000000,90071992547409.93,EUR,Acheté,"

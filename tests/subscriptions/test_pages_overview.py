@@ -57,7 +57,8 @@ def test_overview_shows_every_card_of_seed_001_to_the_owner(client, acme):
     # Customization card
     assert "Personnalisation du plan" in page
     assert "Personnaliser le plan" in page
-    assert "5 sièges supplémentaires · 75,00 € /mois" in page
+    # The extras' price is before VAT, the next bill with it: each says so.
+    assert "5 sièges supplémentaires · 75,00 € HT /mois" in page
     assert "Vous n'avez pas de crédits supplémentaires" not in page
     # Annual switch: 12 × 234 € = 2 808 € vs 1 590 € + 5 × 150 € = 2 340 € → 468 €, 16,67 %
     assert "Passer à la facturation annuelle" in page
