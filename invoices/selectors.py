@@ -124,3 +124,12 @@ def documents_of_month(workspace: Workspace | None, year: int, month: int) -> Qu
     if workspace is not None:
         documents = documents.filter(workspace=workspace)
     return documents.select_related("workspace").order_by("issued_at", "id")
+
+
+def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
+    """The issued credit notes correcting ``invoice``, oldest first."""
+    return (
+        Invoice.objects.filter(workspace_id=invoice.workspace_id, corrects=invoice)
+        .exclude(number=None)
+        .order_by("issued_at", "id")
+    )

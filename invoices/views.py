@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from invoices import errors, exports, facturx, selectors, services
 from invoices.display import present_invoice
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import PAYABLE_STATUSES, Charge, ChargeStatus, Invoice, InvoiceStatus
 from workspaces.access import WorkspaceRequest, workspace_view
-from workspaces.permissions import Capability
+from workspaces.permissions import Capability, allows
 
 
 def _finalized_invoice_or_404(request: WorkspaceRequest, invoice_id: int) -> Invoice:
@@ -29,11 +29,26 @@ def _finalized_invoice_or_404(request: WorkspaceRequest, invoice_id: int) -> Inv
 @workspace_view(Capability.VIEW_BILLING)
 @require_GET
 def invoice_detail(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
+    """An invoice or credit note: its lines and totals, why its last charge failed, the
+    credit notes that correct it, and for owners and admins "Payer maintenant" while it is
+    unpaid (docs/rules/invoices.md#invoice-detail)."""
     invoice = _finalized_invoice_or_404(request, invoice_id)
+    unpaid = invoice.status in PAYABLE_STATUSES
     return render(
         request,
         "invoices/invoice_detail.html",
-        {"invoice": present_invoice(invoice), "workspace": request.workspace, "nav": "subscription"},
+        {
+            "invoice": present_invoice(invoice),
+            "workspace": request.workspace,
+            "nav": "subscription",
+            "credit_notes": selectors.credit_notes_of(invoice),
+            "failure_message": invoice.payment_failure_message
+            if invoice.status == InvoiceStatus.FAILED
+            else "",
+            "can_pay": unpaid and allows(request.membership.role, Capability.MANAGE_BILLING),
+            "awaits_authentication": unpaid
+            and Charge.objects.filter(invoice=invoice, status=ChargeStatus.REQUIRES_ACTION).exists(),
+        },
     )
 
 

@@ -202,3 +202,64 @@ def test_declined_payment_messages_link_to_the_card_page(client, workspace, othe
     assert "Rien n'a été modifié" in page
     body = response.content.decode()
     assert f'href="{reverse("stripe_card_setup", args=[workspace.pk])}"' in body
+
+
+# --- the invoice detail --------------------------------------------------------------------
+
+
+def _failed_invoice(workspace):
+    from invoices.models import Invoice, InvoiceStatus
+    from tests.subscriptions.test_pages_support import make_past_due
+
+    make_past_due(workspace)
+    return Invoice.objects.get(workspace=workspace, status=InvoiceStatus.FAILED)
+
+
+def test_a_failed_invoice_says_why_and_offers_to_pay_it_now(client, acme):
+    workspace = acme["owner"].workspace
+    invoice = _failed_invoice(workspace)
+    client.force_login(acme["owner"].user)
+
+    response = client.get(reverse("invoice_detail", args=[workspace.pk, invoice.pk]))
+
+    page = text(response)
+    assert "La dernière tentative de paiement a échoué : " in page
+    assert invoice.payment_failure_message in page
+    # The first retry is a day after the failure of 11 October at 10:00.
+    assert "Prochaine tentative le 12 oct. 2025." in page
+    body = response.content.decode()
+    assert reverse("subscription_invoice_pay", args=[workspace.pk, invoice.pk]) in body
+    assert f'href="{reverse("subscription_billing", args=[workspace.pk])}"' in body
+    assert "Retour à la facturation" in page
+
+
+def test_a_billing_admin_reads_the_reason_but_cannot_pay_from_the_invoice(client, acme):
+    workspace = acme["owner"].workspace
+    invoice = _failed_invoice(workspace)
+    client.force_login(acme["billing_admin"].user)
+
+    response = client.get(reverse("invoice_detail", args=[workspace.pk, invoice.pk]))
+
+    assert "La dernière tentative de paiement a échoué" in text(response)
+    assert (
+        reverse("subscription_invoice_pay", args=[workspace.pk, invoice.pk]) not in response.content.decode()
+    )
+
+
+def test_an_invoice_names_its_credit_notes_and_a_credit_note_links_back(client, acme):
+    from invoices.models import Invoice
+    from invoices.services import invoice_void
+
+    workspace = acme["owner"].workspace
+    invoice = _failed_invoice(workspace)
+    invoice_void(invoice=invoice, now=NOW)
+    note = Invoice.objects.get(corrects=invoice)
+    client.force_login(acme["owner"].user)
+
+    invoice_page = client.get(reverse("invoice_detail", args=[workspace.pk, invoice.pk]))
+    note_page = client.get(reverse("invoice_detail", args=[workspace.pk, note.pk]))
+
+    assert f"Avoirs {note.number} · 12 oct. 2025 · -12,19 €" in text(invoice_page).replace("−", "-")
+    assert reverse("invoice_detail", args=[workspace.pk, note.pk]) in invoice_page.content.decode()
+    assert "Payer maintenant" not in text(invoice_page)
+    assert reverse("invoice_detail", args=[workspace.pk, invoice.pk]) in note_page.content.decode()
