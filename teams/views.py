@@ -149,12 +149,27 @@ def invitation_revoke(request: WorkspaceRequest, invitation_id: uuid.UUID) -> Ht
 
 
 @workspace_view(Capability.MANAGE_MEMBERS)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_change_role(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
+    """GET: the confirmation, with the seat the new role takes and its charge, or the
+    credit of the seat it releases; POST: the change, through the same computation."""
     membership = _membership_or_404(request, membership_id)
-    form = RoleChangeForm(request.POST)
+    form = RoleChangeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return _members_page(request, refusal={"message": _("Choose a valid role.")}, status=400)
+    if request.method == "GET":
+        context: dict[str, Any] = {"nav": "members", "workspace": request.workspace, "member": membership}
+        try:
+            context["preview"] = services.preview_role_change(
+                workspace=request.workspace,
+                actor=request.membership,
+                membership=membership,
+                role=form.cleaned_data["role"],
+                now=timezone.now(),
+            )
+        except errors.DomainError as exc:
+            context["refusal"] = _refusal(exc)
+        return render(request, "teams/member_role.html", context, status=400 if "refusal" in context else 200)
     try:
         services.membership_change_role(
             membership=membership,

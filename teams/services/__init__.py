@@ -81,6 +81,7 @@ from teams.services.releases import (
     seat_on_role_change,
     seats_release_unpaid,
 )
+from teams.services.role_changes import RoleChangePreview, preview_role_change
 from teams.services.sync import seats_sync
 
 __all__ = [
@@ -102,6 +103,8 @@ __all__ = [
     "midnight",
     "period_for",
     "preview_member_removal",
+    "preview_role_change",
+    "RoleChangePreview",
     "seat_billing_period_set",
     "seat_check_invitation",
     "seat_credits_on_payment",

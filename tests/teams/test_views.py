@@ -266,3 +266,63 @@ def test_during_a_trial_the_members_page_explains_why_seat_periods_wait(client, 
 
     assert "Pendant l’essai gratuit, chaque siège suit la période de facturation de l’abonnement" in body
     assert 'name="interval"' not in body
+
+
+def test_promoting_a_guest_shows_the_seat_it_costs_before_confirming(client, workspace, team):
+    """Pro annual from 1 January, its three included seats taken: the guest made a member
+    on 10 June takes a paid annual seat, June to December, 7 months of 12 × 89,99 €."""
+    guest = team[Role.GUEST]
+    client.force_login(team[Role.OWNER].user)
+    url = f"/{workspace.pk}/workspace/members/{guest.pk}/role/"
+
+    with time_machine.travel(JUNE_10, tick=False):
+        page = client.get(url, {"role": Role.MEMBER})
+        guest.refresh_from_db()
+        assert guest.role == Role.GUEST  # nothing changed yet
+        body = page.content.decode().replace("\u00a0", " ").replace("\u202f", " ")
+        assert page.status_code == 200
+        assert "un siège payant est ajouté, et 52,49 € HT sont facturés" in body
+        assert 'name="role" value="member"' in body
+        response = client.post(url, {"role": Role.MEMBER})
+
+    assert response.status_code == 302
+    guest.refresh_from_db()
+    assert guest.role == Role.MEMBER
+    charge = Seat.objects.get(membership=guest).charges.get()
+    assert charge.amount_cents == 5_249
+
+
+def test_a_role_change_that_releases_a_paid_seat_shows_its_credit(client, workspace, team):
+    client.force_login(team[Role.OWNER].user)
+    url = f"/{workspace.pk}/workspace/members/{team['paid'].pk}/role/"
+
+    with time_machine.travel(JUNE_10, tick=False):
+        page = client.get(url, {"role": Role.GUEST})
+
+    body = page.content.decode().replace("\u00a0", " ").replace("\u202f", " ")
+    assert page.status_code == 200
+    assert "crédit" in body
+    assert 'data-credit-cents="' in body
+    team["paid"].refresh_from_db()
+    assert team["paid"].role == Role.MEMBER
+
+
+def test_a_role_change_without_money_says_so(client, workspace, team):
+    client.force_login(team[Role.OWNER].user)
+
+    page = client.get(
+        f"/{workspace.pk}/workspace/members/{team[Role.BILLING_ADMIN].pk}/role/", {"role": Role.ADMIN}
+    )
+
+    assert "Ce changement n'a pas d'effet sur votre facture." in page.content.decode().replace("&#x27;", "'")
+
+
+def test_a_member_cannot_open_a_role_change(client, workspace, team):
+    member = MembershipFactory(workspace=workspace, role=Role.MEMBER)
+    client.force_login(member.user)
+
+    response = client.get(
+        f"/{workspace.pk}/workspace/members/{team[Role.GUEST].pk}/role/", {"role": Role.MEMBER}
+    )
+
+    assert response.status_code == 403
