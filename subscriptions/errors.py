@@ -78,7 +78,8 @@ class SubscriptionNotChangeable(BillingError):
 class SubscriptionPastDue(BillingError):
     code = "subscription_past_due"
     message = _(
-        "An invoice is unpaid. Update the payment method so it can be paid before changing the subscription."
+        "An invoice is unpaid. Pay it with “Pay now” in Billing, or save another card, before "
+        "changing the subscription."
     )
 
 

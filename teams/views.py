@@ -156,7 +156,9 @@ def member_change_role(request: WorkspaceRequest, membership_id: int) -> HttpRes
     membership = _membership_or_404(request, membership_id)
     form = RoleChangeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        return _members_page(request, refusal={"message": _("Choose a valid role.")}, status=400)
+        # A confirmation asked for without a role is the members page, which offers them.
+        status = 400 if request.method == "POST" else 200
+        return _members_page(request, refusal={"message": _("Choose a valid role.")}, status=status)
     if request.method == "GET":
         context: dict[str, Any] = {"nav": "members", "workspace": request.workspace, "member": membership}
         try:

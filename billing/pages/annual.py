@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from billing import services
 from billing.pages import display
-from billing.pages.confirmations import Outcome, error_message, outcome_of, run_once
+from billing.pages.confirmations import Outcome, error_message, needs_card, outcome_of, run_once
 from billing.pages.forms import ActionForm, new_token
 from billing.pages.responses import base_context, is_partial, modal_done
 from billing.pages.subscription_selectors import annual_offer
@@ -29,6 +29,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
     """The switch to annual billing: the savings, what is due now, the irreversibility."""
     workspace = request.workspace
     error: str | None = None
+    error_needs_card = False
     status = 200
     if request.method == "POST":
         form = ActionForm(request.POST)
@@ -45,6 +46,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
             outcome = run_once(request, "annual", token, run)
         except DomainError as exc:
             error, status = error_message(exc), 409 if isinstance(exc, billing_errors.StalePreview) else 400
+            error_needs_card = needs_card(exc)
         else:
             return modal_done(request, outcome, "subscription_overview")
     subscription = billing_selectors.subscription_of(workspace)
@@ -52,6 +54,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
     try:
         preview = services.preview_switch_to_annual(workspace=workspace)
     except DomainError as exc:
+        error_needs_card = error_needs_card or (not error and needs_card(exc))
         error = error or error_message(exc)
     offer = annual_offer(subscription, coterm_seats=team_selectors.coterm_paid_seat_count(workspace))
     context = {
@@ -61,6 +64,7 @@ def subscription_annual(request: WorkspaceRequest) -> HttpResponse:
         "preview_lines": display.preview_lines(preview) if preview else [],
         "offer": offer,
         "error": error,
+        "error_needs_card": error_needs_card,
         "form": ActionForm(
             initial={"fingerprint": preview.fingerprint if preview else "", "token": new_token()}
         ),

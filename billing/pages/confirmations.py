@@ -54,7 +54,7 @@ def error_outcome(exc: DomainError) -> Outcome:
 
 
 def needs_card(exc: DomainError) -> bool:
-    return exc.code in ("payment_method_required", "card_declined")
+    return exc.code in ("payment_method_required", "card_declined", "subscription_past_due")
 
 
 def run_once(request: WorkspaceRequest, action: str, token: str, run: Callable[[], Outcome]) -> Outcome:

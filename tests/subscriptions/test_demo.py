@@ -25,17 +25,20 @@ def test_acme_gets_team_starter_a_card_and_a_year_of_paid_invoices():
     card = PaymentMethod.objects.get(workspace=acme, is_default=True)
     assert (card.brand, card.last4) == ("Visa", "4242")
     invoices = Invoice.objects.filter(workspace=acme).order_by("issued_at")
-    assert invoices.count() == 12
+    # A year of monthly invoices, and the extra credit pack bought twelve days ago.
+    assert invoices.count() == 13
     assert set(invoices.values_list("status", flat=True)) == {InvoiceStatus.PAID}
     # Invoice dates are the seller's calendar dates, in Paris.
     assert invoices.first().issued_at.astimezone(PARIS).date().isoformat() == "2025-11-24"
-    assert invoices.last().issued_at.astimezone(PARIS).date().isoformat() == "2026-10-24"
-    assert Charge.objects.filter(workspace=acme, status="succeeded").count() == 12
+    assert invoices[11].issued_at.astimezone(PARIS).date().isoformat() == "2026-10-24"
+    pack = invoices.last()
+    assert (pack.issued_at.astimezone(PARIS).date().isoformat(), pack.total_cents) == ("2026-11-11", 600)
+    assert Charge.objects.filter(workspace=acme, status="succeeded").count() == 13
 
     # Idempotent: a second run adds nothing.
     again = seed_acme_billing(acme, now=now)
     assert again.pk == subscription.pk
-    assert Invoice.objects.filter(workspace=acme).count() == 12
+    assert Invoice.objects.filter(workspace=acme).count() == 13
     assert PaymentMethod.objects.filter(workspace=acme).count() == 1
     assert Subscription.objects.filter(workspace=acme).count() == 1
 
@@ -51,7 +54,7 @@ def test_seed_demo_command_runs_twice():
 
     acme = Subscription.objects.get(workspace__name="Acme")
     assert acme.plan.code == "team-starter"
-    assert Invoice.objects.filter(workspace=acme.workspace).count() == 12
+    assert Invoice.objects.filter(workspace=acme.workspace).count() == 13
 
 
 @pytest.mark.django_db

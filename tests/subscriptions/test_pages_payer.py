@@ -263,3 +263,21 @@ def test_an_invoice_names_its_credit_notes_and_a_credit_note_links_back(client, 
     assert reverse("invoice_detail", args=[workspace.pk, note.pk]) in invoice_page.content.decode()
     assert "Payer maintenant" not in text(invoice_page)
     assert reverse("invoice_detail", args=[workspace.pk, invoice.pk]) in note_page.content.decode()
+
+
+def test_a_past_due_workspace_is_told_how_to_pay_before_switching_to_annual(client, acme):
+    """The unpaid invoice, not the card just saved, is what stands in the way: the modal
+    says to pay it or save another card, and links to the card page."""
+    from tests.subscriptions.test_pages_support import make_past_due
+
+    workspace = acme["owner"].workspace
+    make_past_due(workspace)
+
+    response = get(client, acme["owner"], "subscription_annual")
+
+    page = text(response)
+    assert (
+        "Une facture est impayée. Réglez-la avec « Payer maintenant » dans Facturation, ou enregistrez "
+        "une autre carte, avant de modifier l'abonnement." in page
+    )
+    assert reverse("stripe_card_setup", args=[workspace.pk]) in response.content.decode()
