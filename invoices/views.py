@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -95,7 +96,8 @@ def invoice_xml(request: WorkspaceRequest, invoice_id: int) -> HttpResponse:
 
 def _month(request: WorkspaceRequest) -> tuple[int, int] | HttpResponse:
     try:
-        return exports.parse_month(request.GET.get("month", ""))
+        # No month chosen: the current one, as the Billing tab's picker proposes.
+        return exports.parse_month(request.GET.get("month") or exports.month_of(timezone.now()))
     except errors.AccountingMonthInvalid as exc:
         return HttpResponseBadRequest(str(exc.message), content_type="text/plain; charset=utf-8")
 

@@ -97,7 +97,7 @@ def test_the_month_zip_holds_the_months_pdfs_and_the_export(client, owner, march
     assert [row.split(";")[1] for row in april_rows[1:]] == [april.number]
 
 
-@pytest.mark.parametrize("month", ["", "2026-13", "march", "2026-3"])
+@pytest.mark.parametrize("month", ["2026-13", "march", "2026-3", "2026-03-01"])
 def test_a_month_that_is_not_one_is_refused(client, owner, month):
     response = _get(client, owner, "invoices_accounting_csv", month)
     assert response.status_code == 400
@@ -135,3 +135,16 @@ def test_operators_download_the_selected_documents_as_a_zip(client, march):
     )
     rows = archive.read("accounting.csv").decode().splitlines()
     assert [row.split(";")[3] for row in rows[1:]] == ["Acme Test", "Acme Test", "Other Corp"]
+
+
+def test_without_a_month_the_export_is_the_current_months(client, owner, march):
+    import time_machine
+
+    invoice, credit_note, _april, _foreign = march
+    client.force_login(owner.user)
+    with time_machine.travel("2026-03-20T12:00:00+01:00", tick=False):
+        response = client.get(reverse("invoices_accounting_csv", kwargs={"workspace_id": owner.workspace_id}))
+
+    assert response.status_code == 200
+    numbers = {row.split(";")[1] for row in response.content.decode().splitlines()[1:]}
+    assert numbers == {invoice.number, credit_note.number}
