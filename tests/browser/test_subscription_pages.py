@@ -82,7 +82,7 @@ def test_admin_manages_the_subscription_end_to_end(page, screenshot, team, tmp_p
     page.get_by_role("link", name="Modifier le plan").click()
     page.wait_for_url(f"**{base}plans/")
     page.locator("article", has=page.get_by_role("heading", name="Team Starter")).get_by_role(
-        "button", name="Choisir ce plan"
+        "button", name="Choisir la facturation mensuelle"
     ).click()
     page.wait_for_url(re.compile(r".*/plans/preview/\?price=\d+"))
     assert "De Business à Team Starter" in page.locator("h1").inner_text()
