@@ -281,3 +281,21 @@ def test_a_past_due_workspace_is_told_how_to_pay_before_switching_to_annual(clie
         "une autre carte, avant de modifier l'abonnement." in page
     )
     assert reverse("stripe_card_setup", args=[workspace.pk]) in response.content.decode()
+
+
+def test_buying_a_plan_without_a_card_links_to_the_card_page(client, workspace, other_workspace):
+    from billing import services
+    from tests.factories import price_id
+
+    owner = owner_of(workspace)
+    preview = services.preview_subscribe(workspace=workspace, price_id=price_id("pro"), now=NOW)
+    client.force_login(owner.user)
+
+    response = client.post(
+        reverse("subscription_plan_confirm", args=[workspace.pk]),
+        {"price": price_id("pro"), "fingerprint": preview.fingerprint, "token": "tok-no-card"},
+    )
+
+    assert response.status_code == 400
+    assert "Ajoutez une méthode de paiement avant d'acheter : rien n'a été débité." in text(response)
+    assert f'href="{reverse("stripe_card_setup", args=[workspace.pk])}"' in response.content.decode()
