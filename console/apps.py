@@ -19,6 +19,8 @@ class ConsoleConfig(AppConfig):
         # The admin's login page is allauth's: its login-attempt limits and the second
         # factor apply (docs/rules/operators.md#admin-security).
         admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+        admin.site.site_header = admin.site.site_title = _("SeatCredit operators")
+        admin.site.index_title = _("Operators' console")
 
         # After django.contrib.auth's own handler (an earlier app) created the permissions.
         post_migrate.connect(grant_read_permissions, sender=self, dispatch_uid="console_read_permissions")

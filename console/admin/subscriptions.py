@@ -19,7 +19,7 @@ from audit.context import operator_acting
 from audit.models import Kind
 from audit.services import record
 from billing.services import apply_expire
-from console.admin.base import ReadOnlyAdmin
+from console.admin.base import ReadOnlyAdmin, money_column
 from console.permissions import Power, may
 from gateways.stripe import events as stripe_events
 from gateways.stripe.models import StripeEvent
@@ -53,22 +53,18 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
-    list_display = (
-        "plan",
-        "interval",
-        "currency",
-        "base_amount",
-        "seat_amount",
-        "credit_pack_amount",
-        "is_active",
-    )
+    list_display = ("plan", "interval", "base", "seat", "credit_pack", "is_active")
+    base = money_column("base_amount", _("Base"))
+    seat = money_column("seat_amount", _("Per seat"))
+    credit_pack = money_column("credit_pack_amount", _("Credit pack"))
     list_filter = ("interval", "currency", "is_active", "plan")
     list_select_related = ("plan",)
 
 
 @admin.register(AddOn)
 class AddOnAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "monthly_credits", "monthly_amount", "currency", "is_active")
+    list_display = ("name", "code", "monthly_credits", "monthly", "is_active")
+    monthly = money_column("monthly_amount", _("Per month"))
 
 
 class SubscriptionAddOnInline(admin.TabularInline):
@@ -191,16 +187,9 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
 
 @admin.register(Charge)
 class ChargeAdmin(ReadOnlyAdmin):
-    list_display = (
-        "idempotency_key",
-        "reference",
-        "workspace",
-        "amount_cents",
-        "currency",
-        "status",
-        "refunded_cents",
-        "created_at",
-    )
+    list_display = ("idempotency_key", "reference", "workspace", "amount", "status", "refunded", "created_at")
+    amount = money_column("amount_cents", _("Amount"))
+    refunded = money_column("refunded_cents", _("Refunded"))
     list_filter = ("status",)
     list_select_related = ("workspace",)
     search_fields = ("reference", "idempotency_key", "invoice__number")

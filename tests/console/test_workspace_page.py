@@ -187,3 +187,17 @@ def test_a_subscription_is_read_only_and_only_finance_sets_its_add_ons_with_an_e
     assert (entry.actor_id, entry.actor_kind, entry.before, entry.after) == (
         finance.pk, "operator", {"add_ons": {"ai-credits": 1}}, {"add_ons": {"ai-credits": 2}},
     )  # fmt: skip
+
+
+def test_the_admin_speaks_french_with_money_in_its_lists(client, paid):
+    _login_operator(client, "finance")
+
+    index = client.get(reverse("admin:index")).content.decode()
+    charges = client.get(reverse("admin:invoices_charge_changelist")).content.decode()
+    prices = client.get(reverse("admin:subscriptions_price_changelist")).content.decode()
+    seats = client.get(reverse("admin:teams_seat_changelist")).content.decode()
+
+    assert "Opérateurs SeatCredit" in index
+    assert "48,00\u00a0€" in charges  # the Business payment
+    assert "20,00\u00a0€" in prices  # Business, per seat
+    assert "20,00\u00a0€" in seats
