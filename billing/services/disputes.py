@@ -8,7 +8,6 @@ import logging
 from datetime import datetime
 
 from django.core.mail import mail_admins
-from django.db import transaction
 
 from billing.services.core import record_workspace_event
 from billing.services.settlement import purchase_source
@@ -66,4 +65,5 @@ def dispute_close(*, charge: Charge, dispute_id: str, won: bool, credits_held: i
 
 def _alert(subject: str, body: str) -> None:
     logger.warning("%s — %s", subject, body)
-    transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
+    # An outbox row in the caller's transaction (EMAIL_BACKEND): sent once it commits.
+    mail_admins(subject, body, fail_silently=True)

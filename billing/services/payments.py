@@ -220,10 +220,9 @@ def _ask_for_authentication(charge: Charge, now: datetime) -> None:
         now=now,
         data={"invoice": invoice.pk, "attempt": charge.attempt},
     )
-    transaction.on_commit(
-        lambda: notifications.send_payment_action_required(
-            workspace=invoice.workspace, invoice=invoice, lapses_at=pending.lapses_at if pending else None
-        )
+    # An outbox row in the caller's transaction (EMAIL_BACKEND): sent once it commits.
+    notifications.send_payment_action_required(
+        workspace=invoice.workspace, invoice=invoice, lapses_at=pending.lapses_at if pending else None
     )
 
 

@@ -82,7 +82,8 @@ def invitation_create(*, workspace: Workspace, actor: Membership, email: str, ro
         object_id=invitation.pk, object_repr=email, after={"role": role}, now=now,
     )  # fmt: skip
     invitation.token = token
-    transaction.on_commit(lambda: _send_invitation_email(invitation, token))
+    # An outbox row in this transaction (EMAIL_BACKEND): sent by a worker once committed.
+    _send_invitation_email(invitation, token)
     return invitation
 
 
@@ -97,7 +98,8 @@ def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitatio
     invitation.expires_at = timezone.now() + INVITATION_VALIDITY
     invitation.save(update_fields=["token_hash", "expires_at"])
     invitation.token = token
-    transaction.on_commit(lambda: _send_invitation_email(invitation, token))
+    # An outbox row in this transaction (EMAIL_BACKEND): sent by a worker once committed.
+    _send_invitation_email(invitation, token)
     return invitation
 
 
