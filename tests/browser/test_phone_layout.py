@@ -106,11 +106,14 @@ def test_the_credit_purchases_are_not_cut_on_a_phone(browser, site):
     page.goto(f"/{site.acme.pk}/workspace/subscription/billing/")
     table = page.locator("#purchases-card table")
     assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
-    header = table.locator("th").last
-    box = header.bounding_box()
-    assert box is not None
-    assert box["x"] + box["width"] <= PHONE["width"]
-    assert header.inner_text() == "MONTANT (€)"
+    # One card per purchase: every cell, the amount and its invoice included, on screen
+    # under its column's name.
+    cells = table.locator("tbody tr").first.locator("td")
+    for index in range(cells.count()):
+        box = cells.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"]
+    assert cells.nth(2).get_attribute("data-label") == "Montant TTC (€)"
     context.close()
 
 
