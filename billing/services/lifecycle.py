@@ -49,8 +49,8 @@ from billing.services.payments import CHARGE_TASK, charge_invoice
 from billing.services.pending import pending_create, waiting_change
 from gateways.base import PaymentError
 from invoices.models import Invoice, InvoiceStatus
+from outbox.services import enqueue_task
 from subscriptions import errors
-from workspaces.jobs import enqueue
 from workspaces.models import Membership, Workspace
 
 Compute = Callable[[Context], Change]
@@ -137,8 +137,9 @@ def _run(
             # voided (billing.services.payments.charge_answered).
             payment = charge_invoice(invoice_id=invoice.pk, attempt=1, now=now)
         except PaymentError as exc:
-            # The gateway could not tell: the charge task asks again with the same key.
-            enqueue(CHARGE_TASK, invoice.pk, 1, now.isoformat(), countdown=60)
+            # The gateway could not tell: the charge task asks again with the same key, a
+            # minute later, from the outbox (a broker outage never fails this request).
+            enqueue_task(CHARGE_TASK, invoice.pk, 1, now.isoformat(), delay=60)
             payment = PaymentOutcome(
                 succeeded=False, message=str(exc.message), invoice_id=invoice.pk, requires_action=False
             )

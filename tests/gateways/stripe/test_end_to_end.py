@@ -140,7 +140,9 @@ def test_the_webhook_alone_pays_a_purchase_whose_answer_was_lost(
 ):
     network = Network(settings, monkeypatch)
     queued: list[Any] = []
-    monkeypatch.setattr("billing.services.lifecycle.enqueue", lambda *args, **kwargs: queued.append(args))
+    monkeypatch.setattr(
+        "billing.services.lifecycle.enqueue_task", lambda *args, **kwargs: queued.append(args)
+    )
     now = timezone.now()
     preview = services.preview_subscribe(workspace=paying, price_id=price_id("business"), now=now)
 

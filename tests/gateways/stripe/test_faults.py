@@ -46,11 +46,11 @@ def queued(monkeypatch) -> list[tuple[Any, ...]]:
     """The tasks queued for the workers (the broker), instead of run at once."""
     calls: list[tuple[Any, ...]] = []
 
-    def enqueue(task_name: str, *args: Any, countdown: float | None = None, inline: bool = False) -> None:
+    def enqueue(task_name: str, *args: Any, **options: Any) -> None:
         calls.append((task_name, *args))
 
     monkeypatch.setattr("billing.sweeps.enqueue", enqueue)
-    monkeypatch.setattr("billing.services.lifecycle.enqueue", enqueue)
+    monkeypatch.setattr("billing.services.lifecycle.enqueue_task", enqueue)
     return calls
 
 
