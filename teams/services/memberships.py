@@ -162,6 +162,17 @@ def invitation_accept(*, token: str, user: User, now: datetime | None = None) ->
     return membership
 
 
+def check_role_change(membership: Membership, role: str) -> None:
+    """A role can be any but the owner's, and the owner's role is never changed here
+    (it moves by :func:`ownership_transfer`)."""
+    if role == Role.OWNER:
+        raise errors.OwnerRoleNotAssignable()
+    if role not in Role.values:
+        raise errors.DomainError(_("Unknown role."))
+    if membership.role == Role.OWNER:
+        raise errors.OwnerCannotBeChanged()
+
+
 @transaction.atomic
 def membership_change_role(
     *, membership: Membership, actor: Membership, role: str, now: datetime | None = None
@@ -170,12 +181,7 @@ def membership_change_role(
     Gaining or losing a licence takes or releases a seat (:func:`teams.services.seat_on_role_change`)."""
     require_capability(actor, Capability.MANAGE_MEMBERS)
     membership = Membership.objects.select_for_update().get(pk=membership.pk, workspace=actor.workspace)
-    if role == Role.OWNER:
-        raise errors.OwnerRoleNotAssignable()
-    if role not in Role.values:
-        raise errors.DomainError(_("Unknown role."))
-    if membership.role == Role.OWNER:
-        raise errors.OwnerCannotBeChanged()
+    check_role_change(membership, role)
     before = membership.role
     seat_on_role_change(membership=membership, new_role=role, now=now or timezone.now())
     membership.role = role

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from teams.models import SeatCharge
+from teams.services.memberships import check_role_change
 from teams.services.releases import RemovalPreview, preview_member_removal, seat_on_role_change
 from workspaces import errors
 from workspaces.models import Membership, Role, Workspace
@@ -66,12 +66,7 @@ def preview_role_change(
     require_capability(actor, Capability.MANAGE_MEMBERS)
     if membership.workspace_id != workspace.pk or actor.workspace_id != workspace.pk:
         raise errors.PermissionDenied()
-    if role == Role.OWNER:
-        raise errors.OwnerRoleNotAssignable()
-    if role not in Role.values:
-        raise errors.DomainError(_("Unknown role."))
-    if membership.role == Role.OWNER:
-        raise errors.OwnerCannotBeChanged()
+    check_role_change(membership, role)
     preview = RoleChangePreview(membership=membership, role=role)
     if preview.loses_licence:
         removal = preview_member_removal(workspace=workspace, actor=actor, membership=membership, now=now)
