@@ -66,7 +66,9 @@ def free_port() -> int:
 class GunicornServer:
     """The app under gunicorn (gthread workers, keep-alive) on 127.0.0.1."""
 
-    def __init__(self, *, settings_module: str, clients: int) -> None:
+    def __init__(
+        self, *, settings_module: str, clients: int, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -74,6 +76,7 @@ class GunicornServer:
             "DATABASE_URL": database_url(),
             "CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         workers = max(2, os.cpu_count() or 2)
         self.process = subprocess.Popen(
@@ -98,7 +101,8 @@ class GunicornServer:
                 if conn.getresponse().status == 200:
                     return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise RuntimeError("gunicorn did not answer in time")
 
     def stop(self) -> None:

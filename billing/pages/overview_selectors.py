@@ -23,6 +23,7 @@ from credits import selectors as credit_selectors
 from credits.models import ALLOWANCE_BUCKETS, CreditBalance, CreditGrant, GrantBucket
 from credits.sql import spendable
 from domain.calendar import day_of
+from invoices.models import AccountBalanceEntry
 from invoices.selectors import account_balance_cents
 from subscriptions import pricing
 from subscriptions import selectors as billing_selectors
@@ -50,16 +51,26 @@ SELECT b."allowance_total", b."period_end",
                 (SELECT f."show_credit_balance" FROM {Plan._meta.db_table} f WHERE f."is_free" LIMIT 1),
                 FALSE) AS show_balance,
        (SELECT s."current_period_end" FROM {Subscription._meta.db_table} s
-        WHERE s."workspace_id" = b."workspace_id" AND s."status" = %(canceled)s) AS ends_at
+        WHERE s."workspace_id" = b."workspace_id" AND s."status" = %(canceled)s) AS ends_at,
+       COALESCE((SELECT e."balance_after_cents" FROM {AccountBalanceEntry._meta.db_table} e
+                 WHERE e."workspace_id" = b."workspace_id" ORDER BY e."id" DESC LIMIT 1), 0)
+           AS account_balance
 FROM {CreditBalance._meta.db_table} b
 WHERE b."workspace_id" = %(workspace)s
 """
 
 
 def credits_card(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | None, int]:
+    """The remaining credits card and the extra credits (:func:`credits_and_balance`)."""
+    card, extra, _balance = credits_and_balance(workspace, now=now)
+    return card, extra
+
+
+def credits_and_balance(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | None, int, int]:
     """The remaining credits card (``None`` when the plan hides the balance,
     docs/rules/credits.md#balance-display) and the extra (purchased and free) credits
-    still available: one query.
+    still available, and the account balance (:func:`invoices.selectors.account_balance_cents`,
+    read in the same statement): one query.
 
     The allowance of the current credit period and what is left of it ("22,6 M sur
     28 M"); an allowance whose period has ended (reset pending) counts as none.
@@ -78,11 +89,11 @@ def credits_card(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | 
         )
         row = cursor.fetchone()
     if row is None:
-        return None, 0
-    allowance_total, period_end, allowance_left, extra_left, show_balance, ends_at = row
+        return None, 0, account_balance_cents(workspace)
+    allowance_total, period_end, allowance_left, extra_left, show_balance, ends_at, balance = row
     extra = int(extra_left)
     if not show_balance:
-        return None, extra
+        return None, extra, int(balance)
     zone = workspace.billing_zone
     period_over = period_end is None or period_end <= day_of(now, zone)
     # A cancelled subscription's last credit period: no reset follows it.
@@ -96,6 +107,7 @@ def credits_card(workspace: Workspace, *, now: datetime) -> tuple[CreditsCard | 
             ends_with_plan=last_period,
         ),
         extra,
+        int(balance),
     )
 
 
@@ -113,8 +125,8 @@ def usage_chart(workspace: Workspace, *, today: date) -> ChartView:
 def overview_page(workspace: Workspace, *, access: Access, now: datetime | None = None) -> OverviewPage:
     """Every card of the Overview tab; members get neither payment method nor credits.
 
-    Four queries for a billing reader (subscription, card, credits, usage), one for a
-    member, plus one for the annual price of a monthly subscription and one when the
+    Four queries for a billing reader (subscription, card, credits with the account
+    balance, usage), one for a member, plus one for the annual price of a monthly subscription and one when the
     subscription has add-ons.
     """
     now = now or timezone.now()
@@ -127,15 +139,16 @@ def overview_page(workspace: Workspace, *, access: Access, now: datetime | None 
     credits: CreditsCard | None = None
     extra_credits = 0
     chart: ChartView | None = None
+    account_credit = 0
     if access.can_view_billing:
-        credits, extra_credits = credits_card(workspace, now=now)
+        credits, extra_credits, account_credit = credits_and_balance(workspace, now=now)
         # Usage days are billing days, read in the workspace's billing time zone.
         chart = usage_chart(workspace, today=day_of(now, workspace.billing_zone))
     plan_card = subscription_card(
         workspace, subscription, coterm_seats=loaded.coterm_seats, addons=addons, card=card, now=now
     )
-    if access.can_view_billing:
-        plan_card = replace(plan_card, account_credit_cents=max(0, account_balance_cents(workspace)))
+    if account_credit > 0:
+        plan_card = replace(plan_card, account_credit_cents=account_credit)
     return OverviewPage(
         subscription=plan_card,
         extras=Extras(
