@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
+from tests.production_env import SELLER_IDENTITY
+
 
 def test_database_is_postgresql(db):
     assert connection.vendor == "postgresql"
@@ -98,16 +100,7 @@ def _start(**overrides: str) -> subprocess.CompletedProcess[str]:
         SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
         DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
         REDIS_URL="redis://127.0.0.1:1/0",
-        # The seller's legal identity, required in production (docs/rules/invoices.md).
-        SELLER_NAME="SeatCredit SAS",
-        SELLER_LEGAL_FORM="SAS",
-        SELLER_SHARE_CAPITAL_CENTS="1000000",
-        SELLER_SIREN="900 000 001",
-        SELLER_RCS="RCS Paris",
-        SELLER_VAT_NUMBER="FR68900000001",
-        SELLER_STREET="10 rue de la Paix",
-        SELLER_POSTAL_CODE="75002",
-        SELLER_CITY="Paris",
+        **SELLER_IDENTITY,
     )
     env.update(overrides)
     return subprocess.run(

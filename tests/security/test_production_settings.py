@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from config.production_checks import secret_key_refusal
+from tests.production_env import SELLER_IDENTITY
 
 ROOT = Path(__file__).resolve().parents[2]
+
 STRONG_KEY = "q7Vd2-Lr9xTz0bWk4YpHn8cJm3sGf6uEa1oQiZ5vXy_Rt-KwNb8CjDh2LpMs4QeTg"
 
 
@@ -34,18 +36,9 @@ def _production_environment(**overrides: str) -> dict[str, str]:
         STRIPE_PUBLISHABLE_KEY="pk_live_example",
         STRIPE_WEBHOOK_SECRETS="whsec_example",
         SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
-        SELLER_NAME="SeatCredit SAS",
-        SELLER_LEGAL_FORM="SAS",
-        SELLER_SHARE_CAPITAL_CENTS="1000000",
-        SELLER_SIREN="900 000 001",
-        SELLER_RCS="RCS Paris",
-        SELLER_VAT_NUMBER="FR68900000001",
-        SELLER_STREET="10 rue de la Paix",
-        SELLER_POSTAL_CODE="75002",
-        SELLER_CITY="Paris",
-        SELLER_COUNTRY="FR",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
+    environment.update(SELLER_IDENTITY)
     environment.update(overrides)
     return environment
 
