@@ -7,7 +7,8 @@ webhook processed, the invoice paid and its receipt emailed, credits consumed th
 API up to the 80 % and 100 % notices, the renewal by ``billing_tick --at``. Then consumes
 from 8 clients at once on two gunicorn instances, every balance exact. Then a drill:
 one worker killed with SIGKILL in the middle of the work and Redis restarted; nothing is
-lost, nothing is applied twice. Exits non-zero on the first broken expectation.
+lost, nothing is applied twice (an email the killed worker had handed over goes out again
+under its own Message-ID: delivery is at least once). Exits non-zero on the first broken expectation.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import requests
 
 from ops import journey
-from ops.stack import Stack, prepare_application, running_stack, wait_for
+from ops.stack import WORKER_CONCURRENCY, Stack, prepare_application, running_stack, wait_for
 
 FRENCH_80 = "a utilisé 80 % de son allocation"
 FRENCH_100 = "a utilisé toute son allocation"
@@ -216,12 +217,17 @@ def the_drill(stack: Stack, timings: dict[str, float]) -> None:
         stack.inbox.delay = 0.0
     with step("drill: nothing lost, nothing applied twice", timings):
         figures = check_exactly_once(
-            stack, [ws for ws, _k, _e in workspaces], names=[f"drill {n}" for n in range(12)]
+            stack,
+            [ws for ws, _k, _e in workspaces],
+            names=[f"drill {n}" for n in range(12)],
+            resent=WORKER_CONCURRENCY,  # the rows worker 1 was delivering when it was killed
         )
         print(f"   {figures}", flush=True)
 
 
-def check_exactly_once(stack: Stack, workspace_ids: list[str], names: list[str]) -> dict[str, int]:
+def check_exactly_once(
+    stack: Stack, workspace_ids: list[str], names: list[str], resent: int = 0
+) -> dict[str, int]:
     # Every balance equals its ledger.
     wrong = stack.sql(
         "SELECT b.workspace_id, b.balance, COALESCE(SUM(l.amount), 0) FROM credits_creditbalance b "
@@ -235,21 +241,33 @@ def check_exactly_once(stack: Stack, workspace_ids: list[str], names: list[str])
         "GROUP BY workspace_id, idempotency_key, kind HAVING count(*) > 1"
     )
     assert twice == [], twice
-    # Every notice emailed exactly once, 80 % before 100 % for each workspace.
-    subjects = stack.inbox.subjects()
+    # Every notice is one message: one Message-ID, 80 % before 100 % for each workspace.
+    # Delivery is at least once (docs/architecture.md#outbox): a worker killed after the mail
+    # server accepted a message and before its row was marked sends it again, under the same
+    # Message-ID, which receivers drop; only those copies are allowed, at most ``resent``.
+    first_seen: dict[str, str] = {}
+    copies = 0
+    for message_id, subject in stack.inbox.identified_subjects():
+        assert message_id, f"no Message-ID on {subject!r}"
+        if message_id in first_seen:
+            assert first_seen[message_id] == subject, (message_id, first_seen[message_id], subject)
+            copies += 1
+        else:
+            first_seen[message_id] = subject
+    assert copies <= resent, f"{copies} copies sent again, at most {resent} allowed"
+    subjects = list(first_seen.values())
     for name in names:
         mine = [s for s in subjects if s.startswith(name + " ") and "allocation" in s]
         assert len(mine) == 2, (name, mine)
         assert FRENCH_80 in mine[0], (name, mine)
         assert FRENCH_100 in mine[1], (name, mine)
-    ids = [m["Message-ID"] for m in stack.inbox.messages]
-    assert len(ids) == len(set(ids)), "an email was sent twice"
     sent = stack.scalar(
         "SELECT count(*) FROM credits_creditnotice WHERE workspace_id = ANY(%s::uuid[])", (workspace_ids,)
     )
     assert sent == 2 * len(workspace_ids), sent
     return {
         "emails": len(subjects),
+        "copies_resent_after_a_kill": copies,
         "notices": sent,
         "outbox_rows_redelivered": stack.scalar("SELECT count(*) FROM outbox_message WHERE attempts > 1"),
     }

@@ -70,6 +70,10 @@ def wait_for(condition: Callable[[], Any], seconds: float, what: str, interval: 
         time.sleep(interval)
 
 
+#: Deliveries one smoke worker runs at once.
+WORKER_CONCURRENCY = 2
+
+
 class Inbox:
     """An SMTP server (aiosmtpd) standing for the mail provider: every message it accepted."""
 
@@ -94,6 +98,16 @@ class Inbox:
 
         with self.lock:
             return [str(make_header(decode_header(m["Subject"] or ""))) for m in self.messages]
+
+    def identified_subjects(self) -> list[tuple[str, str]]:
+        """(Message-ID, subject) of every message accepted, in order, copies included."""
+        from email.header import decode_header, make_header
+
+        with self.lock:
+            return [
+                (str(m["Message-ID"] or ""), str(make_header(decode_header(m["Subject"] or ""))))
+                for m in self.messages
+            ]
 
     def bodies(self) -> list[str]:
         with self.lock:
@@ -330,7 +344,7 @@ class Stack:
             lambda: urllib.request.urlopen(self.web_url(instance) + "/healthz", timeout=2), 60, "gunicorn"
         )  # noqa: S310
 
-    def start_worker(self, number: int, concurrency: int = 2) -> None:
+    def start_worker(self, number: int, concurrency: int = WORKER_CONCURRENCY) -> None:
         self._spawn(
             f"worker{number}",
             [
