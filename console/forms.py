@@ -44,6 +44,37 @@ class AmountForm(ReasonForm):
     field_order = ("amount", "reason")
 
 
+class BalanceForm(ReasonForm):
+    DIRECTIONS = (
+        ("credit", _("Credit the balance (the next invoices use it)")),
+        ("debit", _("Take back from the balance")),
+    )
+    direction = forms.ChoiceField(label=_("Adjustment"), choices=DIRECTIONS, widget=forms.RadioSelect)
+    amount = forms.DecimalField(
+        label=_("Amount, VAT included"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+    )
+    field_order = ("direction", "amount", "reason")
+
+    def signed_cents(self) -> int:
+        """The amount in cents, negative to take back."""
+        amount = cents(self.cleaned_data["amount"])
+        return amount if self.cleaned_data["direction"] == "credit" else -amount
+
+
+class TrialForm(ReasonForm):
+    days = forms.IntegerField(
+        label=_("Days added to the trial"),
+        min_value=1,
+        max_value=90,
+        help_text=_("The trial, and the first charge, move that many days later."),
+    )
+    field_order = ("days", "reason")
+
+
 class PaymentForm(ReasonForm):
     reference = forms.CharField(
         label=_("Payment reference"),

@@ -212,30 +212,64 @@ def retry_charge(
     return outcome
 
 
+# --- Trial ------------------------------------------------------------------------------------
+
+
+def preview_extend_trial(*, workspace: Workspace, days: int, now: datetime | None = None) -> Preview:
+    """The trial's new end and the first charge it moves (nothing is charged now)."""
+    return lifecycle.preview_extend_trial(workspace=workspace, days=days, now=_now(now))
+
+
+def extend_trial(
+    *,
+    operator: User,
+    workspace: Workspace,
+    days: int,
+    confirmation: str,
+    reason: str,
+    now: datetime | None = None,
+) -> ApplyResult:
+    """Make a running trial longer by ``days`` (docs/rules/lifecycle.md#extending-a-trial),
+    through the lifecycle service, which writes the audit entry with the operator's reason."""
+    require(operator, Power.EXTEND_TRIAL)
+    reason = _reason(reason)
+    owner = owner_of(workspace)
+    with operator_acting(operator, reason):
+        return lifecycle.apply_extend_trial(
+            workspace=workspace, actor=owner, days=days, preview=confirmation, now=_now(now)
+        )
+
+
 # --- Account balance --------------------------------------------------------------------------
 
 
 def adjust_balance(
     *, operator: User, workspace: Workspace, amount_cents: int, reason: str, now: datetime | None = None
 ) -> AccountBalanceEntry:
-    """Credit money to the account balance; the next invoices consume it
-    (docs/rules/invoices.md, account balance)."""
+    """Credit (positive) money to the account balance, which the next invoices consume, or
+    take it back (negative), never below zero (docs/rules/invoices.md#account-balance)."""
     require(operator, Power.ADJUST_BALANCE)
     reason = _reason(reason)
-    if not isinstance(amount_cents, int) or amount_cents <= 0:
+    if type(amount_cents) is not int or amount_cents == 0:
         raise errors.AmountInvalid()
     now = _now(now)
+    adjust = (
+        invoice_services.account_balance_credit
+        if amount_cents > 0
+        else invoice_services.account_balance_debit
+    )
     with transaction.atomic(), operator_acting(operator, reason):
         before = invoice_selectors.account_balance_cents(workspace)
-        entry = invoice_services.account_balance_credit(
-            workspace=workspace, amount_cents=amount_cents, currency=workspace.currency,
+        entry = adjust(
+            workspace=workspace, amount_cents=abs(amount_cents), currency=workspace.currency,
             reason=reason[:200], source=f"operator:{uuid.uuid4().hex}", now=now,
         )  # fmt: skip
         record(
             kind=Kind.BALANCE_ADJUSTED, workspace=workspace, object_type="account_balance",
             object_id=workspace.pk, object_repr=workspace.name,
             before={"balance_cents": before, "currency": workspace.currency},
-            after={"balance_cents": entry.balance_after_cents, "currency": workspace.currency},
+            after={"balance_cents": entry.balance_after_cents, "adjustment_cents": entry.amount_cents,
+                   "currency": workspace.currency},
             now=now,
         )  # fmt: skip
     return entry

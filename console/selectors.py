@@ -4,6 +4,7 @@ each list bounded or paginated, every query scoped by the workspace."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -41,6 +42,22 @@ class WorkspacePage:
     balance_cents: int
     balance_entries: list[AccountBalanceEntry]
     audit: list[AuditEntry]
+
+
+def subscription_trial_end(workspace: Workspace) -> datetime | None:
+    """When the workspace's trial ends now (None without one)."""
+    return Subscription.objects.filter(workspace=workspace).values_list("trial_end", flat=True).first()
+
+
+def stripe_event_workspace(event: StripeEvent) -> Workspace | None:
+    """The workspace a Stripe event concerns, by its customer (None when it names none of ours)."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    obj = (payload.get("data") or {}).get("object") or {}
+    customer = obj.get("customer") if isinstance(obj, dict) else None
+    if not isinstance(customer, str) or not customer:
+        return None
+    found = StripeCustomer.objects.filter(customer_id=customer).select_related("workspace").first()
+    return found.workspace if found is not None else None
 
 
 def ledger_of(workspace: Workspace, kind: str = "") -> QuerySet[LedgerEntry]:

@@ -280,6 +280,30 @@ def allowance_ensure_current(*, workspace: Workspace, now: datetime) -> None:
 
 
 @transaction.atomic
+def allowance_period_follow(*, workspace: Workspace, now: datetime) -> bool:
+    """The renewal day moved with no new period starting (a trial extended,
+    docs/rules/lifecycle.md#extending-a-trial): the current credit period becomes the one
+    the new renewal day gives, so it ends on that day; the live allowance grants expire
+    then. Nothing is granted and what was used still counts. A calendar plan's period
+    does not move. Returns whether the period moved."""
+    zone = workspace.billing_zone
+    with sql.hot_cursor() as cursor:
+        state = ledger.lock(cursor, workspace.pk, now, zone=zone)
+        start, end = allowances.allowance_of(workspace).period(day_of(now, zone))
+        if (start, end) == (state.period_start, state.period_end):
+            return False
+        cursor.execute(
+            "UPDATE credits_creditbalance SET period_start = %s, period_end = %s, updated_at = %s "
+            "WHERE workspace_id = %s",
+            [start, end, now, workspace.pk],
+        )
+    CreditGrant.objects.filter(
+        workspace=workspace, bucket__in=ALLOWANCE_BUCKETS, expired_at__isnull=True
+    ).update(period_start=start, period_end=end, expires_at=midnight(end, zone))
+    return True
+
+
+@transaction.atomic
 def allowance_reset_for_plan_change(*, workspace: Workspace, now: datetime) -> None:
     """Bring the allowance in line with the subscription billing has just changed: a plan
     change, a subscription start, a switch to annual, an expiry

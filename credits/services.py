@@ -270,6 +270,7 @@ def reservations_expire(*, now: datetime, batch_size: int = 500) -> int:
 # Grants and the allowance live in :mod:`credits.grants`; their services are offered here too.
 from credits.grants import (  # noqa: E402
     allowance_ensure_current,
+    allowance_period_follow,
     allowance_reset_for_plan_change,
     credits_adjust,
     credits_grant_free,
@@ -284,6 +285,7 @@ __all__ = [
     "ReserveResult",
     "SettleResult",
     "allowance_ensure_current",
+    "allowance_period_follow",
     "allowance_reset_for_plan_change",
     "credits_adjust",
     "credits_consume",

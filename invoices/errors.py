@@ -73,6 +73,11 @@ class AccountCreditCurrencyMismatch(InvoiceError):
     message = _("The account balance is kept in the workspace's currency.")
 
 
+class AccountBalanceInsufficient(InvoiceError):
+    code = "account_balance_insufficient"
+    message = _("The account balance holds less than that amount: it never goes below zero.")
+
+
 class InvoicePdfUnavailable(InvoiceError):
     code = "invoice_pdf_unavailable"
     message = _("A draft invoice has no PDF.")

@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.models import Kind as AuditKind
+from audit.services import record_changes as audit_record_changes
 from domain.checks import is_int
 from invoices import billing_details as details_rules
 from invoices import errors, pdf, selectors
@@ -215,6 +217,34 @@ def account_balance_credit(
     )
 
 
+def account_balance_debit(
+    *, workspace: Workspace, amount_cents: int, currency: str, reason: str, source: str, now: datetime
+) -> AccountBalanceEntry:
+    """Take money back from the workspace's account balance (an operator correcting a
+    credit given by mistake); refused beyond what the balance holds, as the balance never
+    goes below zero. Idempotent on ``(workspace, source)``."""
+    if not is_int(amount_cents) or amount_cents <= 0:
+        raise errors.AccountCreditInvalid()
+    if currency != workspace.currency:
+        raise errors.AccountCreditCurrencyMismatch()
+    if not source.strip() or not reason.strip():
+        raise errors.InvoiceSourceMissing()
+    _lock_account_balance(workspace.pk)
+    existing = AccountBalanceEntry.objects.filter(workspace=workspace, source=source).first()
+    if existing is not None:
+        return existing
+    if selectors.account_balance_cents(workspace) < amount_cents:
+        raise errors.AccountBalanceInsufficient()
+    return _append_balance_entry(
+        workspace=workspace,
+        amount_cents=-amount_cents,
+        currency=currency,
+        reason=reason,
+        source=source,
+        now=now,
+    )
+
+
 def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     """The invoice with its PDF stored: rendered once, on the first need, then never again.
 
@@ -268,7 +298,8 @@ def billing_details_update(
     """Save who the workspace's next documents are made out to
     (docs/rules/invoices.md#billing-details). Every detail is checked first; a refused one
     raises :class:`errors.BillingDetailsInvalid` naming its field and nothing is saved.
-    Documents already issued keep the details they were issued with."""
+    Documents already issued keep the details they were issued with. The details that
+    changed, before and after, are written to the audit trail (none if none changed)."""
     if actor.workspace_id != workspace.pk or not permissions.allows(
         actor.role, permissions.Capability.MANAGE_BILLING_DETAILS
     ):
@@ -283,6 +314,9 @@ def billing_details_update(
     if language not in BillingLanguage.values:
         raise errors.LanguageUnknown(field="language")
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    before = _billing_details_state(
+        workspace, BillingDetails.objects.filter(workspace=workspace).first() or BillingDetails()
+    )
     workspace.country = country
     workspace.vat_number = vat_number
     workspace.billing_email = billing_email
@@ -301,7 +335,29 @@ def billing_details_update(
             "updated_at": now,
         },
     )
+    audit_record_changes(
+        kind=AuditKind.WORKSPACE_SETTINGS_CHANGED, workspace=workspace, actor=actor.user,
+        object_type="billing_details", object_id=workspace.pk, object_repr=workspace.name,
+        before=before, after=_billing_details_state(workspace, details), now=now,
+    )  # fmt: skip
     return details
+
+
+def _billing_details_state(workspace: Workspace, details: BillingDetails) -> dict[str, str]:
+    """The billing details as the Settings page shows them, for the audit trail."""
+    return {
+        "legal_name": details.legal_name,
+        "street": details.street,
+        "postal_code": details.postal_code,
+        "city": details.city,
+        "country": workspace.country,
+        "billing_email": workspace.billing_email,
+        "extra_emails": details.extra_emails,
+        "vat_number": workspace.vat_number,
+        "registration_number": details.registration_number,
+        "purchase_order": details.purchase_order,
+        "language": details.language,
+    }
 
 
 def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:

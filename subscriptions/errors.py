@@ -98,6 +98,11 @@ class NotTrialing(BillingError):
     message = _("This subscription is not in a trial.")
 
 
+class TrialExtensionInvalid(BillingError):
+    code = "trial_extension_invalid"
+    message = _("A trial is extended by 1 to 90 days.")
+
+
 class PaymentMethodRequired(BillingError):
     code = "payment_method_required"
     message = _("Add a payment method before buying: nothing was charged.")

@@ -201,6 +201,7 @@ class EventKind(models.TextChoices):
     CANCELED = "canceled", _("Cancelled")
     REACTIVATED = "reactivated", _("Reactivated")
     RENEWED = "renewed", _("Renewed")
+    TRIAL_EXTENDED = "trial_extended", _("Trial extended")
     TRIAL_ENDED = "trial_ended", _("Trial ended")
     EXPIRED = "expired", _("Expired")
     PAYMENT_SUCCEEDED = "payment_succeeded", _("Payment succeeded")

@@ -23,7 +23,7 @@ from billing.services.core import (
     record_event,
 )
 from billing.services.settlement import corrected_invoice, invoice_issue
-from credits.services import allowance_reset_for_plan_change
+from credits.services import allowance_period_follow, allowance_reset_for_plan_change
 from invoices.models import PAYABLE_STATUSES, ChargeStatus, Invoice
 from invoices.services import account_balance_credit, invoice_void
 from invoices.totals import Totals
@@ -126,6 +126,8 @@ def apply_change(
     )
     if change.resets_allowance:
         allowance_reset_for_plan_change(workspace=workspace, now=now)
+    elif getattr(change, "moves_credit_period", False):  # a change pickled before it had none
+        allowance_period_follow(workspace=workspace, now=now)
     return invoice
 
 

@@ -191,6 +191,9 @@ class Change:
     #: Field values the subscription takes (plan, price, status, period…).
     updates: dict[str, Any]
     resets_allowance: bool = False
+    #: The renewal day moves but no new credit period starts (a trial extended): the
+    #: current credit period follows it (:func:`credits.services.allowance_period_follow`).
+    moves_credit_period: bool = False
     source: str | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     #: Set when the operation ends the paid subscription (fallback to Free).

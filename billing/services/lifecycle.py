@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -54,6 +55,9 @@ from subscriptions import errors
 from workspaces.models import Membership, Workspace
 
 Compute = Callable[[Context], Change]
+
+#: The audit entry's kind of the operations that are not "Subscription changed".
+_AUDIT_KINDS = {"extend_trial": AuditKind.TRIAL_EXTENDED}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -96,13 +100,15 @@ def _run(
         ctx, change, preview = change_of(workspace, subscription, now, compute)
         if expected is not None and preview.fingerprint != expected:
             raise errors.StalePreview()
-        before = {
+        before: dict[str, Any] = {
             "plan": subscription.plan.code,
             "interval": subscription.price.interval,
             "status": subscription.status,
             "extra_seats": subscription.extra_seats,
             "auto_renew": subscription.auto_renew,
         }
+        if change.action == "extend_trial":
+            before["trial_end"] = subscription.trial_end
         if preview.total_due_now_cents > 0 and not ctx.has_payment_method:
             raise errors.PaymentMethodRequired()
         source = change.source or f"{change.action}:{subscription.pk}:{token or uuid.uuid4().hex}"
@@ -122,7 +128,8 @@ def _run(
         else:
             invoice = apply_change(workspace, subscription, change, preview, actor, source, token, now)
         audit_record(
-            kind=AuditKind.SUBSCRIPTION_CHANGED, workspace=workspace, actor=actor.user if actor else None,
+            kind=_AUDIT_KINDS.get(change.action, AuditKind.SUBSCRIPTION_CHANGED), workspace=workspace,
+            actor=actor.user if actor else None,
             object_type="subscription", object_id=subscription.pk, object_repr=change.action,
             before=before,
             after={**{k: preview.outcome[k] for k in before if k in preview.outcome},
@@ -362,6 +369,25 @@ def apply_end_trial(
     now: datetime | None = None,
 ) -> ApplyResult:
     return _system_op(workspace, actor, preview, now, status_changes.compute_end_trial)
+
+
+def preview_extend_trial(*, workspace: Workspace, days: int, now: datetime | None = None) -> Preview:
+    """A running trial made longer by ``days`` (docs/rules/lifecycle.md#extending-a-trial):
+    nothing charged now; the preview's next renewal is the first charge at the new end."""
+    return compute_preview(workspace, _now(now), lambda ctx: status_changes.compute_extend_trial(ctx, days))
+
+
+def apply_extend_trial(
+    *,
+    workspace: Workspace,
+    days: int,
+    preview: Preview | str,
+    actor: Membership | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    return _system_op(
+        workspace, actor, preview, now, lambda ctx: status_changes.compute_extend_trial(ctx, days)
+    )
 
 
 def preview_expire(*, workspace: Workspace, reason: str = "operator", now: datetime | None = None) -> Preview:

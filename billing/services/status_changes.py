@@ -1,12 +1,12 @@
 """The computations of operations that change a subscription's status rather than what it
-holds: cancel, reactivate, renew, expire, end a trial (docs/rules/lifecycle.md).
+holds: cancel, reactivate, renew, expire, extend or end a trial (docs/rules/lifecycle.md).
 
 Reads only, like :mod:`billing.services.changes`, whose shared checks they use.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from billing.services.changes import (
     CANCEL_COMMENT_MAX_LENGTH,
@@ -148,6 +148,42 @@ def compute_expire(ctx: Context, reason: str) -> Change:
             "void_invoices": unpaid_invoice_ids(ctx.workspace),
         },
         expires=True,
+        syncs_seats=True,
+    )
+
+
+#: The most days one extension adds to a trial (docs/rules/lifecycle.md#extending-a-trial).
+TRIAL_EXTENSION_MAX_DAYS = 90
+
+
+def compute_extend_trial(ctx: Context, days: object) -> Change:
+    """A running trial ends ``days`` later (docs/rules/lifecycle.md#extending-a-trial):
+    its end, the period and the co-termed seats move to the new end, which becomes the
+    anchor day of the paid periods; the reminder is sent again before the new end.
+    Nothing is charged now."""
+    sub = ctx.subscription
+    if sub.status != SubscriptionStatus.TRIALING or sub.trial_end is None or sub.trial_end <= ctx.now:
+        raise errors.NotTrialing()
+    if type(days) is not int or not 1 <= days <= TRIAL_EXTENSION_MAX_DAYS:
+        raise errors.TrialExtensionInvalid()
+    end_day = day_of(sub.trial_end, ctx.zone) + timedelta(days=days)
+    end = midnight(end_day, ctx.zone)
+    return Change(
+        action="extend_trial",
+        params={"days": days},
+        lines=[],
+        billing_reason=None,
+        event_kind=EventKind.TRIAL_EXTENDED,
+        updates={
+            "trial_end": end,
+            "current_period_end": end,
+            "billing_anchor_day": end_day.day,
+            "trial_reminder_sent_at": None,
+        },
+        # The renewal day moves with the anchor: the current credit period ends on it, and
+        # what was used still counts (nothing is granted).
+        moves_credit_period=True,
+        event_data={"days": days, "trial_end_before": sub.trial_end, "trial_end": end},
         syncs_seats=True,
     )
 

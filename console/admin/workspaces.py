@@ -28,14 +28,24 @@ from django.utils.translation import gettext as _
 from console import charts, dashboard, operations, selectors
 from console.admin.base import ReadOnlyAdmin, money_in_locale
 from console.errors import OperatorRefused
-from console.forms import AmountForm, CreditsForm, PaymentForm, ReasonForm, SubscriptionForm, cents
+from console.forms import (
+    AmountForm,
+    BalanceForm,
+    CreditsForm,
+    PaymentForm,
+    ReasonForm,
+    SubscriptionForm,
+    TrialForm,
+    cents,
+)
 from console.permissions import Power, powers_of, require, support_credit_limit
 from credits.models import CreditBalance
+from domain.calendar import day_of
 from invoices.models import Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions.models import CancelReason
 from workspaces.errors import DomainError
-from workspaces.formatting import format_day_month, format_number
+from workspaces.formatting import format_date, format_day_month, format_number
 from workspaces.models import Invitation, Membership, User, Workspace
 from workspaces.selectors import billing_contacts
 
@@ -71,6 +81,13 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+def format_day(moment: Any, zone: Any) -> str:
+    """A boundary (the midnight a day begins) as that day, in the operator's language."""
+    if moment is None:
+        return "—"
+    return format_date(day_of(moment, zone), get_language() or settings.LANGUAGE_CODE, "long")
+
+
 @dataclass(frozen=True)
 class Action:
     power: Power
@@ -81,7 +98,8 @@ class Action:
 
 ACTIONS: dict[str, Action] = {
     "credits": Action(Power.ADJUST_CREDITS, CreditsForm, gettext_lazy("Adjust credits")),
-    "balance": Action(Power.ADJUST_BALANCE, AmountForm, gettext_lazy("Credit the account balance")),
+    "balance": Action(Power.ADJUST_BALANCE, BalanceForm, gettext_lazy("Adjust the account balance")),
+    "trial": Action(Power.EXTEND_TRIAL, TrialForm, gettext_lazy("Extend the trial")),
     "subscription": Action(
         Power.CHANGE_SUBSCRIPTION, SubscriptionForm, gettext_lazy("Change the subscription")
     ),
@@ -248,13 +266,31 @@ class WorkspaceAdmin(ReadOnlyAdmin):
                 (_("Support limit"), f"{support_credit_limit()}"),
             ], ""
         if action == "balance":
+            assert isinstance(form, BalanceForm)
             before = account_balance_cents(workspace)
-            amount = cents(data["amount"])
+            amount = form.signed_cents()
             return [
                 (_("Account balance now"), money(before, currency)),
-                (_("Credited"), money(amount, currency)),
+                (_("Credited") if amount > 0 else _("Taken back"), money(abs(amount), currency)),
                 (_("Account balance after"), money(before + amount, currency)),
             ], ""
+        if action == "trial":
+            trial = operations.preview_extend_trial(workspace=workspace, days=data["days"])
+            zone = workspace.billing_zone
+            ends_now = selectors.subscription_trial_end(workspace)
+            rows = [
+                (_("Trial ends now"), format_day(ends_now, zone)),
+                (_("Trial ends after"), format_day(trial.outcome.get("trial_end"), zone)),
+                (_("Charged now"), money(0, trial.currency)),
+            ]
+            if trial.next_renewal_cents is not None:
+                rows.append(
+                    (
+                        _("First charge, on %(day)s") % {"day": format_day(trial.next_renewal_at, zone)},
+                        money(trial.next_renewal_cents, trial.currency),
+                    )
+                )
+            return rows, trial.confirmation
         if action == "subscription":
             preview = operations.preview_subscription(
                 workspace=workspace, action=data["action"], reason=data["reason"],
@@ -311,9 +347,22 @@ class WorkspaceAdmin(ReadOnlyAdmin):
             )
             return _("Credits adjusted.")
         if action == "balance":
-            amount = cents(data["amount"])
+            assert isinstance(form, BalanceForm)
+            amount = form.signed_cents()
             operations.adjust_balance(operator=user, workspace=workspace, amount_cents=amount, reason=reason)
-            return _("Account balance credited.")
+            return _("Account balance credited.") if amount > 0 else _("Taken back from the account balance.")
+        if action == "trial":
+            result = operations.extend_trial(
+                operator=user,
+                workspace=workspace,
+                days=data["days"],
+                confirmation=confirmation,
+                reason=reason,
+            )
+            end = result.subscription.trial_end
+            return _("Trial extended: it now ends on %(day)s.") % {
+                "day": format_day(end, workspace.billing_zone)
+            }
         if action == "subscription":
             operations.apply_subscription(
                 operator=user, workspace=workspace, action=data["action"], confirmation=confirmation,

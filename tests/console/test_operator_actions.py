@@ -157,17 +157,94 @@ def test_support_grants_credits_up_to_the_limit_and_finance_beyond(client, bille
     )
 
 
-def test_finance_credits_the_account_balance(client, finance, billed_workspace):
+def test_finance_credits_the_account_balance_and_takes_back_what_it_holds(client, finance, billed_workspace):
+    url = _url(billed_workspace, "balance")
     preview = _preview_then_confirm(
-        client, _url(billed_workspace, "balance"), {"amount": "10,50", "reason": "Remise commerciale"}
+        client, url, {"direction": "credit", "amount": "10,50", "reason": "Remise commerciale"}
     )
-
     assert "10,50\u00a0€" in preview
     assert account_balance_cents(billed_workspace) == 1_050
-    [entry] = _entries(billed_workspace)
-    assert (entry.kind, entry.before, entry.after) == (
-        Kind.BALANCE_ADJUSTED, {"balance_cents": 0, "currency": "EUR"}, {"balance_cents": 1_050, "currency": "EUR"},
+
+    preview = _preview_then_confirm(
+        client, url, {"direction": "debit", "amount": "4,00", "reason": "Remise saisie en double"}
+    )
+    assert "Repris" in preview
+    assert "6,50\u00a0€" in preview
+    assert account_balance_cents(billed_workspace) == 650
+    credit, debit = _entries(billed_workspace)
+    assert (credit.kind, credit.before, credit.after) == (
+        Kind.BALANCE_ADJUSTED, {"balance_cents": 0, "currency": "EUR"},
+        {"balance_cents": 1_050, "adjustment_cents": 1_050, "currency": "EUR"},
     )  # fmt: skip
+    assert (debit.before, debit.after, debit.reason) == (
+        {"balance_cents": 1_050, "currency": "EUR"},
+        {"balance_cents": 650, "adjustment_cents": -400, "currency": "EUR"},
+        "Remise saisie en double",
+    )
+
+
+def test_taking_back_more_than_the_balance_holds_is_refused_and_changes_nothing(
+    client, finance, billed_workspace
+):
+    url = _url(billed_workspace, "balance")
+    _preview_then_confirm(
+        client, url, {"direction": "credit", "amount": "5,00", "reason": "Geste commercial"}
+    )
+    data = {"direction": "debit", "amount": "5,01", "reason": "Correction", "confirm": "1"}
+
+    refused = client.post(url, data)
+
+    assert refused.status_code == 400
+    assert "Le solde du compte contient moins que ce montant" in refused.content.decode()
+    assert account_balance_cents(billed_workspace) == 500
+    assert len(_entries(billed_workspace)) == 1
+
+
+def test_support_extends_a_trial_with_a_reason_and_the_first_charge_moves(
+    client, support, billed_workspace, owner
+):
+    with time_machine.travel(at(2026, 4, 1, 9), tick=False):
+        subscribe(billed_workspace, owner, "business", trial=True, now=at(2026, 4, 1, 9))
+    page = client.get(reverse("admin:workspaces_workspace_change", args=[billed_workspace.pk]))
+    assert 'id="action-trial"' in page.content.decode()
+    url = _url(billed_workspace, "trial")
+
+    with time_machine.travel(at(2026, 4, 10, 9), tick=False):
+        preview = _preview_then_confirm(client, url, {"days": "7", "reason": "Évaluation prolongée"})
+
+    assert "15 avril 2026" in preview
+    assert "22 avril 2026" in preview
+    subscription = Subscription.objects.get(workspace=billed_workspace)
+    assert subscription.trial_end.date().isoformat() == "2026-04-21"  # 22 April, Paris midnight
+    assert not Invoice.objects.filter(workspace=billed_workspace).exists()
+    [entry] = _entries(billed_workspace)
+    assert (entry.kind, entry.actor_id, entry.reason) == (
+        Kind.TRIAL_EXTENDED,
+        support.pk,
+        "Évaluation prolongée",
+    )
+
+
+def test_a_subscription_that_is_not_in_a_trial_is_not_extended(client, support, paid):
+    with time_machine.travel(at(2026, 3, 2), tick=False):
+        refused = client.post(_url(paid.workspace, "trial"), {"days": "7", "reason": "Geste"})
+
+    assert refused.status_code == 400
+    assert "Cet abonnement n" in refused.content.decode()
+    assert _entries(paid.workspace) == []
+
+
+@pytest.mark.parametrize("days", ["0", "91", "sept"])
+def test_a_trial_is_extended_by_1_to_90_days(client, support, billed_workspace, owner, days):
+    subscribe(billed_workspace, owner, "business", trial=True, now=at(2026, 4, 1, 9))
+    before = Subscription.objects.get(workspace=billed_workspace).trial_end
+    with time_machine.travel(at(2026, 4, 10, 9), tick=False):
+        refused = client.post(
+            _url(billed_workspace, "trial"), {"days": days, "reason": "Geste", "confirm": "1"}
+        )
+    assert refused.status_code == 400
+    assert Subscription.objects.get(workspace=billed_workspace).trial_end == before
+    assert _entries(billed_workspace) == []
 
 
 def test_an_out_of_band_payment_is_recorded_with_its_reference_by_finance_only(client, open_invoice):
