@@ -9,3 +9,9 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("Audit trail")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The writes of the apps below this one reach the trail by signal (audit.receivers).
+        from audit import receivers
+
+        receivers.connect()

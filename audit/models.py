@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     OWNERSHIP_TRANSFERRED = "ownership.transferred", _("Ownership transferred")
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    WORKSPACE_SETTINGS_CHANGED = "workspace.settings_changed", _("Workspace settings changed")
+    SEAT_BILLING_PERIOD_CHANGED = "seat.billing_period_changed", _("Seat billing period changed")
     SUBSCRIPTION_CHANGED = "subscription.changed", _("Subscription changed")
     TRIAL_EXTENDED = "trial.extended", _("Trial extended")
     CREDITS_ADJUSTED = "credits.adjusted", _("Credits adjusted")

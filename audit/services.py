@@ -3,6 +3,9 @@
 Services call :func:`record` inside their own transaction, so the entry exists exactly
 when the change does. The actor is the operator when one is acting
 (:func:`audit.context.operator_acting`), else the member passed, else the system.
+:func:`record_changes` writes an entry only when a value changed, with the values that
+did. Workspaces, below this app, send :data:`workspaces.signals.workspace_settings_changed`
+instead (:mod:`audit.receivers`).
 """
 
 from __future__ import annotations
@@ -53,4 +56,35 @@ def record(
         after=after or {},
         reason=reason.strip(),
         ip_address=context.ip_address(),
+    )
+
+
+def record_changes(
+    *,
+    kind: Kind,
+    workspace: Workspace | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    actor: User | None = None,
+    object_type: str = "",
+    object_id: object = "",
+    object_repr: str = "",
+    now: datetime | None = None,
+) -> AuditEntry | None:
+    """Append one entry naming only the values that differ between ``before`` and
+    ``after`` (both the same keys, the state before and after the write); nothing when
+    none does."""
+    changed = [key for key in after if before.get(key) != after[key]]
+    if not changed:
+        return None
+    return record(
+        kind=kind,
+        workspace=workspace,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before={key: before.get(key) for key in changed},
+        after={key: after[key] for key in changed},
+        now=now,
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
+from domain.calendar import day_of
 from workspaces import errors, permissions
 from workspaces.models import Membership, Role, User, Workspace
 from workspaces.permissions import Capability
+from workspaces.signals import workspace_settings_changed
 from workspaces.time_zones import is_billing_time_zone
 
 
@@ -42,16 +45,39 @@ def billing_time_zone_choose(
     ``applies_at`` — the end of the billing period in progress, which billing knows and
     passes (:func:`billing.services.billing_time_zone.billing_time_zone_change`); its sweep
     puts the zone in force then. Choosing the zone in force again cancels a pending
-    change. Refused, with nothing written, for another role or an unknown zone."""
+    change. Refused, with nothing written, for another role or an unknown zone.
+
+    A choice that changes the zone chosen or the day it applies from is told to the audit
+    trail (:data:`workspaces.signals.workspace_settings_changed`); one that changes
+    neither is not."""
     require_capability(actor, Capability.MANAGE_SETTINGS)
     if actor.workspace_id != workspace.pk:
         raise errors.PermissionDenied(permissions.REFUSAL_MESSAGES[Capability.MANAGE_SETTINGS])
     if not is_billing_time_zone(zone):
         raise errors.UnknownTimeZone(value=str(zone))
     locked = Workspace.objects.select_for_update(no_key=True).get(pk=workspace.pk)
+    before = _time_zone_chosen(locked)
     if zone == locked.billing_time_zone:
         locked.billing_time_zone_next, locked.billing_time_zone_next_at = "", None
     else:
         locked.billing_time_zone_next, locked.billing_time_zone_next_at = zone, applies_at
     locked.save(update_fields=["billing_time_zone_next", "billing_time_zone_next_at"])
+    after = _time_zone_chosen(locked)
+    if after != before:
+        workspace_settings_changed.send(
+            sender=Workspace, workspace=locked, actor=actor.user, object_type="workspace",
+            before=before, after=after, now=None,
+        )  # fmt: skip
     return locked
+
+
+def _time_zone_chosen(workspace: Workspace) -> dict[str, Any]:
+    """The billing time zone chosen for the next periods and the day (in the zone in
+    force) it applies from; no day when the zone chosen is the one in force."""
+    applies_at = workspace.billing_time_zone_next_at
+    return {
+        "billing_time_zone": workspace.billing_time_zone_next or workspace.billing_time_zone,
+        "billing_time_zone_from": (
+            day_of(applies_at, workspace.billing_zone).isoformat() if applies_at is not None else None
+        ),
+    }

@@ -1,5 +1,11 @@
 """The billing period of a paid seat (weekly, monthly or annual; seed 002,
-docs/rules/proration.md#changing-a-seats-period)."""
+docs/rules/proration.md#changing-a-seats-period).
+
+Every change of a seat's period, or of the change waiting on it, writes one audit entry
+with the values that changed (docs/rules/operators.md#audit-trail): the admin's request,
+its replacement or cancellation, and the daily seat job applying or dropping it (the
+system's).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.models import Kind as AuditKind
+from audit.services import record_changes as audit_record_changes
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
@@ -31,7 +39,7 @@ from teams.services.common import (
 from teams.services.members import subscription_bills_from_today
 from teams.services.releases import apply_money, release_terms
 from workspaces import errors as workspace_errors
-from workspaces.models import Membership, Workspace
+from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import Capability
 from workspaces.services import require_capability
 
@@ -81,6 +89,16 @@ def seat_billing_period_set(
     if seat.pending_at is not None and seat.pending_at <= now:
         # A change whose unit ended already, not applied yet by the daily job: it comes first.
         seat = _apply(seat, subscription, workspace=workspace, now=now)
+    before = _period_state(seat, workspace.billing_zone)
+    seat = _change(seat, subscription, interval, workspace=workspace, now=now)
+    _audit(seat, before, workspace=workspace, actor=actor.user, now=now)
+    return seat
+
+
+def _change(
+    seat: Seat, subscription: Subscription, interval: str, *, workspace: Workspace, now: datetime
+) -> Seat:
+    """The request itself, on the locked seat with no change overdue."""
     if seat.interval == interval and not seat.pending_interval:
         return seat
     price_cents = seat_price_cents(subscription, interval)
@@ -114,6 +132,28 @@ def seat_billing_period_set(
         zone=zone,
     )
     return seat
+
+
+def _period_state(seat: Seat, zone: tzinfo) -> dict[str, Any]:
+    """What the audit trail says of a seat's period: the interval it is billed on, the
+    one it moves to and the day it does (in the billing time zone)."""
+    return {
+        "billing_period": seat.interval,
+        "next_billing_period": seat.pending_interval,
+        "next_billing_period_from": day_of(seat.pending_at, zone).isoformat() if seat.pending_at else None,
+    }
+
+
+def _audit(
+    seat: Seat, before: dict[str, Any], *, workspace: Workspace, actor: User | None, now: datetime
+) -> None:
+    """The entry of a change of the seat's period (none if nothing changed); ``actor``
+    ``None`` is the daily seat job."""
+    audit_record_changes(
+        kind=AuditKind.SEAT_BILLING_PERIOD_CHANGED, workspace=workspace, actor=actor,
+        object_type="seat", object_id=seat.pk, object_repr=seat.user_email,
+        before=before, after=_period_state(seat, workspace.billing_zone), now=now,
+    )  # fmt: skip
 
 
 def _taken_today_and_untouched(seat: Seat, subscription: Subscription, today: date, zone: tzinfo) -> bool:
@@ -158,7 +198,15 @@ def _schedule(seat: Seat, subscription: Subscription, interval: str, today: date
 
 def _apply(seat: Seat, subscription: Subscription, *, workspace: Workspace, now: datetime) -> Seat:
     """Apply the seat's pending period change, due at ``seat.pending_at`` (the caller holds
-    the seat lock and the seat row).
+    the seat lock and the seat row), and record it as the system's."""
+    before = _period_state(seat, workspace.billing_zone)
+    seat = _apply_change(seat, subscription, workspace=workspace, now=now)
+    _audit(seat, before, workspace=workspace, actor=None, now=now)
+    return seat
+
+
+def _apply_change(seat: Seat, subscription: Subscription, *, workspace: Workspace, now: datetime) -> Seat:
+    """The change :func:`_apply` makes.
 
     An annual seat gets the months after its current one credited, as the removal rule
     counts them on the last day of that month (the month of the request); a weekly or
