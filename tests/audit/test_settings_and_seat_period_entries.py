@@ -20,11 +20,12 @@ from billing.seat_sweeps import run_seat_sweeps
 from billing.services.billing_time_zone import billing_time_zone_change
 from domain.periods import Interval
 from invoices.models import BillingDetails
+from subscriptions.models import Subscription
 from teams import errors as seat_errors
 from teams import services as teams
 from teams.models import Seat
 from tests.factories import MembershipFactory, SubscriptionRowFactory, UserFactory
-from tests.teams.conftest import MARCH_1, add_members, join, pro_annual
+from tests.teams.conftest import MARCH_1, add_members, join, paris, pro_annual
 from tests.teams.conftest import at as at_nine
 from workspaces import errors
 from workspaces.models import Role, Workspace
@@ -311,6 +312,26 @@ def test_changing_back_before_it_applies_records_the_cancellation_and_a_new_choi
     )
     run_seat_sweeps(now=at_nine(date(2026, 5, 1)))
     assert len(seat_entries(workspace)) == 3
+
+
+def test_a_waiting_switch_the_job_drops_with_its_subscription_is_recorded_as_the_systems(
+    workspace, owner, team
+):
+    _set(workspace, owner, team, Interval.MONTH, now=at_nine(date(2026, 4, 15)))
+    # Cancelled, the subscription ends when the switch would apply: the seat ends with it.
+    Subscription.objects.filter(workspace=workspace).update(
+        auto_renew=False, current_period_end=paris(2026, 5, 1)
+    )
+
+    assert teams.seat_period_changes_apply(workspace_id=workspace.pk, now=at_nine(date(2026, 5, 1))) == 1
+
+    _, dropped = seat_entries(workspace)
+    assert (dropped.actor_kind, dropped.before, dropped.after) == (
+        ActorKind.SYSTEM,
+        {"next_billing_period": "month", "next_billing_period_from": "2026-05-01"},
+        {"next_billing_period": "", "next_billing_period_from": None},
+    )
+    assert Seat.objects.get(user_email="paid@team.test").interval == Interval.YEAR
 
 
 def test_a_seat_replanned_on_the_day_it_was_taken_records_its_new_period(
