@@ -41,6 +41,7 @@ class Kind(models.TextChoices):
     INVOICE_VOIDED = "invoice.voided", _("Invoice voided")
     RECEIPT_RESENT = "receipt.resent", _("Receipt sent again")
     CHARGE_RETRIED = "charge.retried", _("Charge retried")
+    STRIPE_EVENT_REPLAYED = "stripe_event.replayed", _("Stripe event processed again")
 
 
 class AuditEntry(models.Model):

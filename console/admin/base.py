@@ -6,9 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import get_language
 
+from console.forms import ReasonForm
 from workspaces.formatting import format_money
 
 
@@ -42,3 +45,32 @@ def money_column(field: str, description: Any, currency_field: str = "currency")
 
     column.__name__ = f"{field}_money"
     return column
+
+
+def bulk_reason(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    *,
+    title: Any,
+    rows: list[tuple[str, str]],
+) -> str | TemplateResponse:
+    """The confirmation page of a bulk action: what it does to each selected row and a
+    required reason. Returns the reason once the operator confirmed, else the page
+    (docs/rules/operators.md#same-services)."""
+    confirming = request.POST.get("confirm") == "1"
+    form = ReasonForm(request.POST if confirming else None)
+    if confirming and form.is_valid():
+        return str(form.cleaned_data["reason"])
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "rows": rows,
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(
+        request, "admin/console/bulk_confirm.html", context, status=400 if confirming else 200
+    )

@@ -12,15 +12,17 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import operator_acting
 from audit.models import Kind
 from audit.services import record
-from billing.services import apply_expire
-from console.admin.base import ReadOnlyAdmin, money_column
+from billing.services import apply_expire, preview_expire
+from console.admin.base import ReadOnlyAdmin, bulk_reason, money_column, money_in_locale
 from console.permissions import Power, may
+from console.selectors import stripe_event_workspace
 from gateways.stripe import events as stripe_events
 from gateways.stripe.models import StripeEvent
 from invoices.models import Charge
@@ -143,16 +145,24 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 )  # fmt: skip
 
     @admin.action(description=_("Expire now (fall back to the Free plan)"))
-    def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+    def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> TemplateResponse | None:
         if not may(request.user, Power.CHANGE_SUBSCRIPTION):  # type: ignore[arg-type]
             self.message_user(request, _("Your operator group does not allow this action."), messages.ERROR)
-            return
+            return None
+        subscriptions = list(queryset.select_related("workspace", "plan"))
+        now = timezone.now()
+        reason = bulk_reason(
+            self, request, title=_("Expire now (fall back to the Free plan)"),
+            rows=[_expiry_row(subscription, now) for subscription in subscriptions],
+        )  # fmt: skip
+        if not isinstance(reason, str):
+            return reason
         done = 0
-        for subscription in queryset.select_related("workspace", "plan"):
+        for subscription in subscriptions:
             try:
-                # The lifecycle's audit entry names the operator (this bulk action asks no reason).
-                with operator_acting(request.user, ""):  # type: ignore[arg-type]
-                    apply_expire(workspace=subscription.workspace, reason="operator", now=timezone.now())
+                # The lifecycle's audit entry names the operator and their reason.
+                with operator_acting(request.user, reason):  # type: ignore[arg-type]
+                    apply_expire(workspace=subscription.workspace, reason="operator", now=now)
             except DomainError as exc:
                 self.message_user(request, f"{subscription.workspace}: {exc.message}", messages.WARNING)
             else:
@@ -160,6 +170,21 @@ class SubscriptionAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("%(count)d subscription(s) expired.") % {"count": done}, messages.SUCCESS
         )
+        return None
+
+
+def _expiry_row(subscription: Subscription, now: Any) -> tuple[str, str]:
+    """What expiring one subscription does, as the confirmation lists it."""
+    try:
+        preview = preview_expire(workspace=subscription.workspace, reason="operator", now=now)
+    except DomainError as exc:
+        return str(subscription.workspace), str(exc.message)
+    text = _("%(plan)s → %(free)s; credited to the account balance: %(credit)s") % {
+        "plan": subscription.plan.name,
+        "free": preview.outcome.get("plan_name", ""),
+        "credit": money_in_locale(preview.account_credit_cents, preview.currency),
+    }
+    return str(subscription.workspace), str(text)
 
 
 @admin.register(SubscriptionEvent)
@@ -205,17 +230,34 @@ class StripeEventAdmin(ReadOnlyAdmin):
     actions = ("replay_events",)
 
     @admin.action(description=_("Process the selected events again"))
-    def replay_events(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+    def replay_events(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> TemplateResponse | None:
+        rows = list(queryset.order_by("received_at", "pk"))
+        reason = bulk_reason(
+            self, request, title=_("Process the selected events again"),
+            rows=[(row.event_id, f"{row.type} · {row.get_state_display()}"
+                   + (f" · {row.last_error[:200]}" if row.last_error else "")) for row in rows],
+        )  # fmt: skip
+        if not isinstance(reason, str):
+            return reason
         done = failed = 0
-        for row in queryset:
+        for row in rows:
             try:
-                stripe_events.replay(row.pk)
+                with operator_acting(request.user, reason):  # type: ignore[arg-type]
+                    outcome = stripe_events.replay(row.pk)
             except Exception:
                 failed += 1
+                outcome = "failed"
             else:
                 done += 1
+            with operator_acting(request.user, reason):  # type: ignore[arg-type]
+                record(
+                    kind=Kind.STRIPE_EVENT_REPLAYED, workspace=stripe_event_workspace(row),
+                    object_type="stripe_event", object_id=row.event_id, object_repr=row.type,
+                    before={"state": row.state}, after={"outcome": outcome},
+                )  # fmt: skip
         self.message_user(
             request,
             _("%(done)s event(s) processed, %(failed)s failed again.") % {"done": done, "failed": failed},
             messages.SUCCESS if not failed else messages.WARNING,
         )
+        return None

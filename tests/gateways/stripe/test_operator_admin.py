@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from audit.models import ActorKind, AuditEntry
 from billing.services import subscription_start_free
 from subscriptions.models import EventKind, Plan, Subscription, SubscriptionEvent
 from tests.factories import SubscriptionFactory, UserFactory, subscribe
@@ -14,16 +15,31 @@ from tests.subscriptions.conftest import at, save_card
 pytestmark = pytest.mark.django_db
 
 
-def test_operators_expire_a_subscription_through_the_service(client, workspace, owner, other_workspace):
+def test_operators_expire_a_subscription_through_the_service_with_a_reason(
+    client, workspace, owner, other_workspace
+):
     save_card(workspace, owner)
     subscribe(workspace, owner, "business", now=at(2026, 4, 1))
     other = SubscriptionFactory(workspace=other_workspace, plan_code="business", now=at(2026, 4, 1))
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
     subscription = Subscription.objects.get(workspace=workspace)
+    selected = {"action": "expire_now", "_selected_action": [subscription.pk]}
+
+    confirmation = client.post("/admin/subscriptions/subscription/", selected)
+    without_reason = client.post("/admin/subscriptions/subscription/", {**selected, "confirm": "1"})
+
+    assert confirmation.status_code == 200
+    page = confirmation.content.decode()
+    assert "Business → Free" in page
+    assert 'name="reason"' in page
+    assert without_reason.status_code == 400
+    subscription.refresh_from_db()
+    assert subscription.plan.code == "business"
 
     response = client.post(
         "/admin/subscriptions/subscription/",
-        {"action": "expire_now", "_selected_action": [subscription.pk]},
+        {**selected, "confirm": "1", "reason": "Compte frauduleux"},
         follow=True,
     )
 
@@ -31,6 +47,8 @@ def test_operators_expire_a_subscription_through_the_service(client, workspace, 
     subscription.refresh_from_db()
     assert subscription.plan.is_free
     assert SubscriptionEvent.objects.filter(workspace=workspace, kind=EventKind.EXPIRED).count() == 1
+    [entry] = AuditEntry.objects.filter(workspace=workspace, actor_kind=ActorKind.OPERATOR)
+    assert (entry.actor_id, entry.reason, entry.object_repr) == (operator.pk, "Compte frauduleux", "expire")
     other.refresh_from_db()
     assert other.plan.code == "business"
 

@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from audit.models import AuditEntry, Kind
 from credits.models import CreditGrant, GrantBucket
 from gateways.stripe import events
 from gateways.stripe.models import StripeEvent
@@ -108,12 +109,25 @@ def _replay_with_the_function(row, client) -> str:
 
 
 def _replay_in_the_admin(row, client) -> str:
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    response = client.post(
-        reverse("admin:stripe_gateway_stripeevent_changelist"),
-        {"action": "replay_events", "_selected_action": [row.pk]},
-    )
+    """The operator selects the event, reads the confirmation, gives a reason, confirms;
+    the audit trail keeps the outcome and the reason."""
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    row = StripeEvent.objects.get(pk=row.pk)
+    url = reverse("admin:stripe_gateway_stripeevent_changelist")
+    selected = {"action": "replay_events", "_selected_action": [row.pk]}
+    confirmation = client.post(url, selected)
+    assert confirmation.status_code == 200
+    assert row.event_id in confirmation.content.decode()
+    assert client.post(url, {**selected, "confirm": "1"}).status_code == 400  # no reason, nothing done
+    assert StripeEvent.objects.get(pk=row.pk).attempts == row.attempts
+    response = client.post(url, {**selected, "confirm": "1", "reason": "Stripe est de nouveau joignable"})
     assert response.status_code == 302
+    entry = AuditEntry.objects.filter(kind=Kind.STRIPE_EVENT_REPLAYED, object_id=row.event_id).latest("id")
+    assert (entry.actor_id, entry.reason, entry.before) == (
+        operator.pk, "Stripe est de nouveau joignable", {"state": row.state},
+    )  # fmt: skip
+    assert entry.workspace_id is not None
     return " ".join(str(m) for m in get_messages(response.wsgi_request))
 
 
