@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from subscriptions.models import Price
+from subscriptions.models import AddOn, Price
 
 REASON = dict(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -87,6 +87,7 @@ class PaymentForm(ReasonForm):
 class SubscriptionForm(ReasonForm):
     ACTIONS = (
         ("change_plan", _("Change plan")),
+        ("customize", _("Extra seats and add-ons")),
         ("cancel", _("Cancel at the end of the period")),
         ("reactivate", _("Reactivate")),
         ("expire", _("Expire now (fall back to the Free plan)")),
@@ -95,14 +96,43 @@ class SubscriptionForm(ReasonForm):
     price = forms.ModelChoiceField(
         label=_("New plan"), queryset=Price.objects.none(), required=False, help_text=_("For a plan change.")
     )
-    field_order = ("action", "price", "reason")
+    extra_seats = forms.IntegerField(
+        label=_("Extra seats"),
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        help_text=_("For extra seats and add-ons: the number wanted; empty keeps it."),
+    )
+    field_order = ("action", "price", "extra_seats", "reason")
 
-    def __init__(self, *args: object, currency: str = "EUR", **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        currency: str = "EUR",
+        extra_seats: int = 0,
+        addons: dict[str, int] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.current_extra_seats = extra_seats
+        self.current_addons = dict(addons or {})
         self.fields["price"].queryset = (  # type: ignore[attr-defined]
             Price.objects.filter(is_active=True, currency=currency, plan__is_public=True)
             .select_related("plan")
             .order_by("plan__rank", "interval")
+        )
+        self.fields["extra_seats"].widget.attrs["placeholder"] = str(extra_seats)
+        for addon in AddOn.objects.filter(is_active=True, currency=currency).order_by("code"):
+            field = forms.IntegerField(
+                label=_("Add-on: %(name)s") % {"name": addon.name},
+                min_value=0,
+                max_value=100,
+                required=False,
+            )
+            field.widget.attrs["placeholder"] = str(self.current_addons.get(addon.code, 0))
+            self.fields[f"addon_{addon.code}"] = field
+        self.order_fields(
+            [*self.field_order[:-1], *(n for n in self.fields if n.startswith("addon_")), "reason"]
         )
 
     def clean(self) -> dict[str, object]:
@@ -110,3 +140,13 @@ class SubscriptionForm(ReasonForm):
         if data.get("action") == "change_plan" and not data.get("price"):
             self.add_error("price", _("Choose the new plan."))
         return data
+
+    def customization(self) -> tuple[int, dict[str, int]]:
+        """The extra seats and add-on quantities wanted (an empty field keeps what is held)."""
+        data = self.cleaned_data
+        extra = data.get("extra_seats")
+        addons = dict(self.current_addons)
+        for name, value in data.items():
+            if name.startswith("addon_") and value is not None:
+                addons[name.removeprefix("addon_")] = int(value)
+        return (self.current_extra_seats if extra is None else int(extra)), addons

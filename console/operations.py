@@ -277,7 +277,7 @@ def adjust_balance(
 
 # --- Subscription, on the customer's behalf ---------------------------------------------------
 
-SUBSCRIPTION_ACTIONS = ("cancel", "reactivate", "expire", "change_plan")
+SUBSCRIPTION_ACTIONS = ("cancel", "reactivate", "expire", "change_plan", "customize")
 
 
 def preview_subscription(
@@ -286,6 +286,7 @@ def preview_subscription(
     action: str,
     reason: str,
     price_id: int | None = None,
+    customization: tuple[int, dict[str, int]] | None = None,
     now: datetime | None = None,
 ) -> Preview:
     """The cost summary the customer would see for the same change (a cancellation's
@@ -299,6 +300,11 @@ def preview_subscription(
         return lifecycle.preview_expire(workspace=workspace, reason="operator", now=now)
     if action == "change_plan" and price_id is not None:
         return lifecycle.preview_change_plan(workspace=workspace, price_id=price_id, now=now)
+    if action == "customize" and customization is not None:
+        extra_seats, addons = customization
+        return lifecycle.preview_customize(
+            workspace=workspace, extra_seats=extra_seats, addons=addons, now=now
+        )
     raise errors.AmountInvalid()
 
 
@@ -310,6 +316,7 @@ def apply_subscription(
     confirmation: str,
     reason: str,
     price_id: int | None = None,
+    customization: tuple[int, dict[str, int]] | None = None,
     now: datetime | None = None,
 ) -> ApplyResult:
     """Apply the previewed change through the lifecycle service, as the customer's owner;
@@ -334,4 +341,10 @@ def apply_subscription(
             return lifecycle.apply_change_plan(
                 workspace=workspace, actor=owner, price_id=price_id, preview=confirmation, now=now
             )
+        if action == "customize" and customization is not None:
+            extra_seats, addons = customization
+            return lifecycle.apply_customize(
+                workspace=workspace, actor=owner, extra_seats=extra_seats, addons=addons,
+                preview=confirmation, now=now,
+            )  # fmt: skip
     raise errors.AmountInvalid()

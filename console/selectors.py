@@ -15,7 +15,7 @@ from credits.models import CreditBalance, CreditGrant, EntryKind, LedgerEntry
 from gateways.stripe.models import StripeCustomer, StripeEvent
 from invoices.models import AccountBalanceEntry, Charge, Invoice
 from invoices.selectors import account_balance_cents
-from subscriptions.models import Subscription, SubscriptionEvent
+from subscriptions.models import Subscription, SubscriptionAddOn, SubscriptionEvent
 from teams.models import Seat
 from workspaces.models import Membership, Workspace
 
@@ -42,6 +42,17 @@ class WorkspacePage:
     balance_cents: int
     balance_entries: list[AccountBalanceEntry]
     audit: list[AuditEntry]
+
+
+def subscription_customization(workspace: Workspace) -> tuple[int, dict[str, int]]:
+    """The extra seats and the add-on quantities the subscription holds now."""
+    subscription = Subscription.objects.filter(workspace=workspace).first()
+    if subscription is None:
+        return 0, {}
+    addons = dict(
+        SubscriptionAddOn.objects.filter(subscription=subscription).values_list("addon__code", "quantity")
+    )
+    return int(subscription.extra_seats), addons
 
 
 def subscription_trial_end(workspace: Workspace) -> datetime | None:

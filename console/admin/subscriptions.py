@@ -70,20 +70,23 @@ class AddOnAdmin(admin.ModelAdmin):
 
 
 class SubscriptionAddOnInline(admin.TabularInline):
-    """Add-ons have no self-service and no service yet: finance sets them here, billed from
-    the next renewal, each save leaving an audit entry (``SubscriptionAdmin.save_formset``)."""
+    """The add-ons held, read-only: they change on the workspace page's "Change the
+    subscription" → "Extra seats and add-ons", through the customization service."""
 
     model = SubscriptionAddOn
     extra = 0
+    can_delete = False
+    fields = ("addon", "quantity")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
+        return False
 
 
 class SubscriptionEventInline(admin.TabularInline):
@@ -114,8 +117,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
                        "trial_reminder_sent_at", "created_at", "updated_at", "channel")  # fmt: skip
     fields = readonly_fields
     # Every field is read-only: a subscription changes through the lifecycle's services (the
-    # workspace page's "Change the subscription"), never through this form. Only the add-ons
-    # are set here, by finance.
+    # workspace page's "Change the subscription", add-ons included), never through this form.
     inlines = (SubscriptionAddOnInline, SubscriptionEventInline)
     actions = ("expire_now",)
 
@@ -126,23 +128,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may(request.user, Power.CHANGE_SUBSCRIPTION)  # type: ignore[arg-type]
-
-    def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
-        """Nothing of the subscription itself is saved here (every field is read-only)."""
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        subscription: Subscription = form.instance
-        before = {a.addon.code: a.quantity for a in subscription.addons.select_related("addon")}
-        super().save_formset(request, form, formset, change)
-        after = {a.addon.code: a.quantity for a in subscription.addons.select_related("addon")}
-        if before != after:
-            with operator_acting(request.user, ""):  # type: ignore[arg-type]
-                record(
-                    kind=Kind.SUBSCRIPTION_CHANGED, workspace=subscription.workspace,
-                    object_type="subscription", object_id=subscription.pk, object_repr="add-ons",
-                    before={"add_ons": before}, after={"add_ons": after},
-                )  # fmt: skip
+        return False
 
     @admin.action(description=_("Expire now (fall back to the Free plan)"))
     def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> TemplateResponse | None:

@@ -41,6 +41,7 @@ from console.forms import (
 from console.permissions import Power, powers_of, require, support_credit_limit
 from credits.models import CreditBalance
 from domain.calendar import day_of
+from invoices.line_words import line_words
 from invoices.models import Invoice
 from invoices.selectors import account_balance_cents
 from subscriptions.models import CancelReason
@@ -243,7 +244,8 @@ class WorkspaceAdmin(ReadOnlyAdmin):
     def _form(spec: Action, request: HttpRequest, workspace: Workspace) -> Form:
         data = request.POST if request.method == "POST" else None
         if spec.form is SubscriptionForm:
-            return SubscriptionForm(data, currency=workspace.currency)
+            extra_seats, addons = selectors.subscription_customization(workspace)
+            return SubscriptionForm(data, currency=workspace.currency, extra_seats=extra_seats, addons=addons)
         return spec.form(data)
 
     @staticmethod
@@ -292,16 +294,29 @@ class WorkspaceAdmin(ReadOnlyAdmin):
                 )
             return rows, trial.confirmation
         if action == "subscription":
+            assert isinstance(form, SubscriptionForm)
             preview = operations.preview_subscription(
                 workspace=workspace, action=data["action"], reason=data["reason"],
                 price_id=data["price"].pk if data.get("price") else None,
+                customization=form.customization(),
             )  # fmt: skip
-            return [
+            rows = [
                 (_("Plan after"), str(preview.outcome.get("plan_name", ""))),
                 (_("Status after"), str(preview.outcome.get("status", ""))),
                 (_("Charged now"), money(preview.total_due_now_cents, preview.currency)),
                 (_("Credited to the account balance"), money(preview.account_credit_cents, preview.currency)),
-            ], preview.confirmation
+            ]
+            if data["action"] == "customize":
+                extra_seats, addons = form.customization()
+                rows.insert(1, (_("Extra seats"), f"{form.current_extra_seats} → {extra_seats}"))
+                for code, quantity in sorted(addons.items()):
+                    if quantity != form.current_addons.get(code, 0):
+                        rows.insert(2, (code, f"{form.current_addons.get(code, 0)} → {quantity}"))
+                language = get_language() or settings.LANGUAGE_CODE
+                for line in preview.lines:
+                    words = line_words(line, currency=preview.currency, language=language)
+                    rows.append((words.description, words.formula))
+            return rows, preview.confirmation
         assert invoice is not None
         if action == "refund":
             refund = operations.preview_refund(invoice=invoice)
@@ -364,10 +379,14 @@ class WorkspaceAdmin(ReadOnlyAdmin):
                 "day": format_day(end, workspace.billing_zone)
             }
         if action == "subscription":
-            operations.apply_subscription(
+            assert isinstance(form, SubscriptionForm)
+            result = operations.apply_subscription(
                 operator=user, workspace=workspace, action=data["action"], confirmation=confirmation,
                 reason=reason, price_id=data["price"].pk if data.get("price") else None,
+                customization=form.customization(),
             )  # fmt: skip
+            if result.payment is not None and not result.payment.succeeded:
+                return str(result.payment.message or _("Charge failed."))
             return _("Subscription changed.")
         assert invoice is not None
         if action == "refund":

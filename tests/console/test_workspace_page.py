@@ -4,13 +4,14 @@ two staff groups and their command, and the admin's read-only rows."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
 from gateways.stripe.models import StripeCustomer
-from invoices.models import Charge, InvoiceStatus
+from invoices.models import Charge, Invoice, InvoiceStatus
 from subscriptions.models import Subscription
 from tests.factories import (
     InvitationFactory,
@@ -20,6 +21,7 @@ from tests.factories import (
     subscribe,
 )
 from tests.subscriptions.conftest import at
+from workspaces.formatting import format_money
 from workspaces.models import Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +158,7 @@ def test_invoices_and_the_account_balance_are_listed_as_money_in_french(client, 
     assert balance.status_code == 200
 
 
-def test_a_subscription_is_read_only_and_only_finance_sets_its_add_ons_with_an_entry(client, paid):
+def test_a_subscription_and_its_add_ons_are_read_only_in_the_admin(client, paid):
     subscription = Subscription.objects.get(workspace=paid.workspace)
     addon = SubscriptionAddOnFactory(subscription=subscription)
     url = reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
@@ -168,24 +170,46 @@ def test_a_subscription_is_read_only_and_only_finance_sets_its_add_ons_with_an_e
         "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
         "events-MAX_NUM_FORMS": "0",
     }  # fmt: skip
-    _login_operator(client, "support")
-    support_page = client.get(url).content.decode()
-    assert 'name="addons-0-quantity"' not in support_page
-    assert client.post(url, form).status_code == 403
-    finance = _login_operator(client, "finance")
+    for group in ("support", "finance"):
+        _login_operator(client, group)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert 'name="addons-0-quantity"' not in page.content.decode()
+        assert 'name="status"' not in page.content.decode()
+        assert client.post(url, form).status_code == 403
 
-    finance_page = client.get(url).content.decode()
-    saved = client.post(url, form)
-
-    assert 'name="status"' not in finance_page
-    assert 'name="channel"' not in finance_page
-    assert saved.status_code == 302, saved.content.decode()[-1500:]
     subscription.refresh_from_db()
     addon.refresh_from_db()
-    assert (subscription.status, subscription.channel, addon.quantity) == ("active", "web", 2)
-    entry = AuditEntry.objects.get(object_repr="add-ons")
-    assert (entry.actor_id, entry.actor_kind, entry.before, entry.after) == (
-        finance.pk, "operator", {"add_ons": {"ai-credits": 1}}, {"add_ons": {"ai-credits": 2}},
+    assert (subscription.status, subscription.channel, addon.quantity) == ("active", "web", 1)
+    assert not AuditEntry.objects.filter(workspace=paid.workspace, actor_kind="operator").exists()
+
+
+def test_finance_sets_add_ons_and_extra_seats_through_the_customization_with_a_reason(client, paid):
+    workspace = paid.workspace
+    finance = _login_operator(client, "finance")
+    url = reverse("admin:workspaces_workspace_operate", args=[workspace.pk, "subscription"])
+    data = {"action": "customize", "addon_ai-credits": "1", "extra_seats": "", "reason": "Demande du client"}
+
+    with time_machine.travel(at(2026, 3, 17, 9), tick=False):
+        preview = client.post(url, data)
+        html = preview.content.decode()
+        confirmation = html.split('name="confirmation" value="')[1].split('"')[0]
+        done = client.post(url, {**data, "confirm": "1", "confirmation": confirmation})
+
+    assert preview.status_code == 200
+    assert "ai-credits" in html
+    assert "0 → 1" in html
+    assert "15/31" in html  # the add-on prorated to the end of the month paid for
+    assert done.status_code == 302, done.content.decode()[-1500:]
+    subscription = Subscription.objects.get(workspace=workspace)
+    assert [(a.addon.code, a.quantity) for a in subscription.addons.all()] == [("ai-credits", 1)]
+    assert subscription.extra_seats == 0
+    invoice = Invoice.objects.filter(workspace=workspace).latest("id")
+    assert invoice.status == InvoiceStatus.PAID
+    assert format_money(invoice.amount_due_cents, "EUR", "fr") in html  # charged now, as previewed
+    entry = AuditEntry.objects.get(workspace=workspace, actor_kind="operator")
+    assert (entry.kind, entry.actor_id, entry.reason, entry.object_repr) == (
+        "subscription.changed", finance.pk, "Demande du client", "customize",
     )  # fmt: skip
 
 

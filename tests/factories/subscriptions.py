@@ -64,8 +64,8 @@ class PriceFactory(factory.django.DjangoModelFactory):
 
 
 class SubscriptionAddOnFactory(factory.django.DjangoModelFactory):
-    """An add-on of the catalog on a subscription, by ``code`` (operators set them in the
-    admin: billing has no service for it). ``subscription`` is required."""
+    """An add-on of the catalog on a subscription, by ``code``, written directly (no charge;
+    customers and operators buy them through the customization). ``subscription`` is required."""
 
     class Meta:
         model = SubscriptionAddOn
