@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.models import Kind
+from audit.services import record_changes
 from credits.models import CreditGrant
 from domain.calendar import moved_midnight
 from subscriptions.models import Subscription
@@ -105,7 +107,14 @@ def _switch(workspace_id: uuid.UUID, *, now: datetime) -> int:
         workspace.billing_time_zone_next,
         workspace.billing_time_zone,
     )
+    before = {"billing_time_zone_in_force": workspace.billing_time_zone}
     workspace.billing_time_zone = workspace.billing_time_zone_next
     workspace.billing_time_zone_next, workspace.billing_time_zone_next_at = "", None
     workspace.save(update_fields=["billing_time_zone", "billing_time_zone_next", "billing_time_zone_next_at"])
+    # The sweep puts the owner's choice in force: the system's entry (docs/rules/operators.md#audit-trail).
+    record_changes(
+        kind=Kind.WORKSPACE_SETTINGS_CHANGED, workspace=workspace, object_type="workspace",
+        object_id=workspace.pk, object_repr=workspace.name,
+        before=before, after={"billing_time_zone_in_force": workspace.billing_time_zone}, now=now,
+    )  # fmt: skip
     return 1

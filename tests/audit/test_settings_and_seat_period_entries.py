@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from audit.models import ActorKind, AuditEntry, Kind
 from billing.seat_sweeps import run_seat_sweeps
-from billing.services.billing_time_zone import billing_time_zone_change
+from billing.services.billing_time_zone import billing_time_zone_change, billing_time_zone_changes_apply
 from domain.periods import Interval
 from invoices.models import BillingDetails
 from subscriptions.models import Subscription
@@ -109,6 +109,20 @@ def test_choosing_a_billing_time_zone_records_the_zone_and_the_day_it_applies_fr
     assert entry.before == {"billing_time_zone": "Europe/Paris", "billing_time_zone_from": None}
     assert entry.after == {"billing_time_zone": "America/New_York", "billing_time_zone_from": "2026-04-01"}
     assert entry.created_at == MARCH_10
+
+
+def test_the_sweep_putting_the_chosen_zone_in_force_is_recorded_as_the_systems(workspace, owner, monthly):
+    billing_time_zone_change(workspace=workspace, actor=owner, zone="Asia/Tokyo", now=MARCH_10)
+    april = datetime(2026, 4, 1, 12, tzinfo=UTC)
+
+    assert billing_time_zone_changes_apply(now=april) == 1
+    assert billing_time_zone_changes_apply(now=april) == 0  # applied once: nothing more recorded
+
+    chose, applied = settings_entries(workspace)
+    assert (applied.actor_kind, applied.actor_id) == (ActorKind.SYSTEM, None)
+    assert (applied.before, applied.after, applied.created_at) == (
+        {"billing_time_zone_in_force": "Europe/Paris"}, {"billing_time_zone_in_force": "Asia/Tokyo"}, april,
+    )  # fmt: skip
 
 
 def test_choosing_the_same_zone_again_records_nothing_and_going_back_records_the_cancellation(
