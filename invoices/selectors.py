@@ -97,6 +97,24 @@ def billing_details_of(workspace: Workspace) -> BillingDetails:
     return found or BillingDetails(workspace=workspace, language=settings.LANGUAGE_CODE)
 
 
+def billing_details_values(workspace: Workspace, details: BillingDetails) -> dict[str, str]:
+    """The billing details field by field, as the Settings page shows them and the audit
+    trail records them."""
+    return {
+        "legal_name": details.legal_name,
+        "street": details.street,
+        "postal_code": details.postal_code,
+        "city": details.city,
+        "country": workspace.country,
+        "billing_email": workspace.billing_email,
+        "extra_emails": details.extra_emails,
+        "vat_number": workspace.vat_number,
+        "registration_number": details.registration_number,
+        "purchase_order": details.purchase_order,
+        "language": details.language,
+    }
+
+
 def document_recipients(workspace: Workspace, contacts: list[str]) -> list[str]:
     """Who receives the documents: the billing contacts and the other billing emails of the
     billing details, each address once."""

@@ -197,32 +197,35 @@ def account_balance_credit(
     """Credit money to the workspace's account balance (a downgrade's or a seat removal's
     unused time, docs/rules/proration.md#credits-for-unused-time); the next invoices consume it
     automatically. Idempotent on ``(workspace, source)``."""
-    if not is_int(amount_cents) or amount_cents <= 0:
-        raise errors.AccountCreditInvalid()
-    if currency != workspace.currency:
-        raise errors.AccountCreditCurrencyMismatch()
-    if not source.strip() or not reason.strip():
-        raise errors.InvoiceSourceMissing()
-    _lock_account_balance(workspace.pk)
-    existing = AccountBalanceEntry.objects.filter(workspace=workspace, source=source).first()
-    if existing is not None:
-        return existing
-    return _append_balance_entry(
-        workspace=workspace,
-        amount_cents=amount_cents,
-        currency=currency,
-        reason=reason,
-        source=source,
-        now=now,
-    )
+    return _balance_move(
+        workspace=workspace, amount_cents=amount_cents, currency=currency, reason=reason, source=source,
+        now=now, taken_back=False,
+    )  # fmt: skip
 
 
+@transaction.atomic
 def account_balance_debit(
     *, workspace: Workspace, amount_cents: int, currency: str, reason: str, source: str, now: datetime
 ) -> AccountBalanceEntry:
     """Take money back from the workspace's account balance (an operator correcting a
     credit given by mistake); refused beyond what the balance holds, as the balance never
     goes below zero. Idempotent on ``(workspace, source)``."""
+    return _balance_move(
+        workspace=workspace, amount_cents=amount_cents, currency=currency, reason=reason, source=source,
+        now=now, taken_back=True,
+    )  # fmt: skip
+
+
+def _balance_move(
+    *,
+    workspace: Workspace,
+    amount_cents: int,
+    currency: str,
+    reason: str,
+    source: str,
+    now: datetime,
+    taken_back: bool,
+) -> AccountBalanceEntry:
     if not is_int(amount_cents) or amount_cents <= 0:
         raise errors.AccountCreditInvalid()
     if currency != workspace.currency:
@@ -233,11 +236,11 @@ def account_balance_debit(
     existing = AccountBalanceEntry.objects.filter(workspace=workspace, source=source).first()
     if existing is not None:
         return existing
-    if selectors.account_balance_cents(workspace) < amount_cents:
+    if taken_back and selectors.account_balance_cents(workspace) < amount_cents:
         raise errors.AccountBalanceInsufficient()
     return _append_balance_entry(
         workspace=workspace,
-        amount_cents=-amount_cents,
+        amount_cents=-amount_cents if taken_back else amount_cents,
         currency=currency,
         reason=reason,
         source=source,
@@ -314,7 +317,7 @@ def billing_details_update(
     if language not in BillingLanguage.values:
         raise errors.LanguageUnknown(field="language")
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    before = _billing_details_state(
+    before = selectors.billing_details_values(
         workspace, BillingDetails.objects.filter(workspace=workspace).first() or BillingDetails()
     )
     workspace.country = country
@@ -338,26 +341,9 @@ def billing_details_update(
     audit_record_changes(
         kind=AuditKind.WORKSPACE_SETTINGS_CHANGED, workspace=workspace, actor=actor.user,
         object_type="billing_details", object_id=workspace.pk, object_repr=workspace.name,
-        before=before, after=_billing_details_state(workspace, details), now=now,
+        before=before, after=selectors.billing_details_values(workspace, details), now=now,
     )  # fmt: skip
     return details
-
-
-def _billing_details_state(workspace: Workspace, details: BillingDetails) -> dict[str, str]:
-    """The billing details as the Settings page shows them, for the audit trail."""
-    return {
-        "legal_name": details.legal_name,
-        "street": details.street,
-        "postal_code": details.postal_code,
-        "city": details.city,
-        "country": workspace.country,
-        "billing_email": workspace.billing_email,
-        "extra_emails": details.extra_emails,
-        "vat_number": workspace.vat_number,
-        "registration_number": details.registration_number,
-        "purchase_order": details.purchase_order,
-        "language": details.language,
-    }
 
 
 def invoice_receipt_send(*, invoice: Invoice, now: datetime) -> bool:

@@ -50,19 +50,8 @@ def _details_form(request: WorkspaceRequest, data: Any = None) -> BillingDetails
         return None
     workspace = request.workspace
     details = invoice_selectors.billing_details_of(workspace)
-    initial = {
-        "legal_name": details.legal_name or workspace.name,
-        "street": details.street,
-        "postal_code": details.postal_code,
-        "city": details.city,
-        "country": workspace.country,
-        "billing_email": workspace.billing_email,
-        "extra_emails": details.extra_emails,
-        "vat_number": workspace.vat_number,
-        "registration_number": details.registration_number,
-        "purchase_order": details.purchase_order,
-        "language": details.language,
-    }
+    initial = invoice_selectors.billing_details_values(workspace, details)
+    initial["legal_name"] = details.legal_name or workspace.name
     return BillingDetailsForm(
         data,
         initial=initial,
