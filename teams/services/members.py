@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext
 
+from audit.models import Kind as AuditKind
+from audit.services import record as audit_record
 from domain.calendar import day_of, midnight
 from domain.periods import Interval
 from domain.proration import charge_proration
@@ -192,4 +194,8 @@ def member_add(
         raise workspace_errors.AlreadyMember()
     membership = Membership.objects.create(workspace=workspace, user=user, role=role, created_at=now)
     seat_on_member_joined(membership=membership, now=now)
+    audit_record(
+        kind=AuditKind.MEMBER_JOINED, workspace=workspace, actor=actor.user, object_type="membership",
+        object_id=membership.pk, object_repr=user.email, after={"role": membership.role}, now=now,
+    )  # fmt: skip
     return membership

@@ -11,7 +11,7 @@ from audit.models import ActorKind, AuditEntry, Kind
 from audit.services import record
 from billing.services import lifecycle
 from credits.apikeys import api_key_create
-from teams.services import membership_change_role, membership_remove, ownership_transfer
+from teams.services import member_add, membership_change_role, membership_remove, ownership_transfer
 from tests.factories import MembershipFactory, UserFactory, subscribe
 from tests.subscriptions.conftest import at
 from workspaces.models import Role
@@ -143,3 +143,14 @@ def test_a_renewal_by_the_scheduled_job_is_recorded_as_the_systems(billed_worksp
     )  # fmt: skip
     assert entry.before == {"period_end": "2026-04-09T22:00:00+00:00"}
     assert entry.after == {"period_end": "2026-05-09T22:00:00+00:00", "total_cents": 2_400, "currency": "EUR"}
+
+
+def test_a_member_added_directly_is_recorded_with_the_admin_who_added_them(billed_workspace, owner):
+    user = UserFactory(email="lea@acme.test")
+
+    member_add(workspace=billed_workspace, actor=owner, user=user, role=Role.ADMIN, now=at(2026, 4, 2))
+
+    [entry] = AuditEntry.objects.filter(workspace=billed_workspace, kind=Kind.MEMBER_JOINED)
+    assert (entry.actor_kind, entry.actor_id, entry.object_repr, entry.after) == (
+        ActorKind.USER, owner.user_id, "lea@acme.test", {"role": Role.ADMIN},
+    )  # fmt: skip
