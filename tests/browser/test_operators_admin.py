@@ -1,11 +1,12 @@
 """Operators in the admin, in Chromium (docs/rules/operators.md): a finance operator signs in
 with a password and a TOTP code, finds a workspace by a member's email, refunds half an
 invoice (a credit note is issued, the offline Stripe refunds the card, the audit trail
-keeps the reason); a support operator is refused a refund."""
+keeps the reason); a support operator is refused a refund, and extends a trial."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
@@ -15,6 +16,7 @@ from audit.models import ActorKind, AuditEntry, Kind
 from console.groups import operator_add
 from gateways.stripe.client import client as stripe_client
 from invoices.models import Charge, DocumentType, Invoice, InvoiceStatus
+from subscriptions.models import Subscription
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, subscribe
 from workspaces.models import Role
@@ -104,3 +106,33 @@ def test_a_support_operator_is_refused_a_refund(page, settings, acme):
     assert "Votre groupe d’opérateurs ne permet pas cette action." in page.locator("#refusal").inner_text()
     assert not Invoice.objects.filter(corrects=acme).exists()
     assert Charge.objects.get(invoice=acme).refunded_cents == 0
+
+
+def test_a_support_operator_extends_a_trial_after_reading_both_end_dates(page, settings):
+    settings.ADMIN_REQUIRE_MFA = True
+    owner = MembershipFactory(
+        role=Role.OWNER, workspace__name="Trialco", user=UserFactory(email="owner@trialco.test")
+    )
+    subscribe(owner.workspace, owner, "business", trial=True, now=timezone.now())
+    workspace = owner.workspace
+    ends = Subscription.objects.get(workspace=workspace).trial_end
+    secret = _operator("support@ops.test", "support")
+
+    _sign_in_with_totp(page, "support@ops.test", secret)
+    page.goto(f"/admin/workspaces/workspace/{workspace.pk}/change/")
+    page.click("#action-trial")
+    page.fill("input[name=days]", "7")
+    page.fill("textarea[name=reason]", "Évaluation retardée par leurs congés")
+    page.click("input[name=_preview]")
+    preview = page.locator("#preview").inner_text()
+    assert "Fin de l’essai actuelle" in preview
+    assert "Premier prélèvement" in preview
+    page.screenshot(path=str(ARTIFACTS / "operators-trial-preview.png"), full_page=True)
+    page.click("input[name=_confirm]")
+
+    page.locator(".messagelist").get_by_text("Essai prolongé").wait_for()
+    assert Subscription.objects.get(workspace=workspace).trial_end == ends + timedelta(days=7)
+    entry = AuditEntry.objects.get(kind=Kind.TRIAL_EXTENDED)
+    assert (entry.actor_kind, entry.actor_email, entry.reason) == (
+        ActorKind.OPERATOR, "support@ops.test", "Évaluation retardée par leurs congés",
+    )  # fmt: skip
