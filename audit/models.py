@@ -45,7 +45,7 @@ class Kind(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
     workspace = models.ForeignKey(
         "workspaces.Workspace",
         on_delete=models.DO_NOTHING,
@@ -53,8 +53,9 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("workspace"),
     )
-    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_kind = models.CharField(_("actor type"), max_length=16, choices=ActorKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
@@ -62,18 +63,19 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
     #: The actor's email when the entry was written (the user row may change or go).
-    actor_email = models.CharField(max_length=254, blank=True)
-    kind = models.CharField(max_length=64, choices=Kind.choices)
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
+    actor_email = models.CharField(_("actor email"), max_length=254, blank=True)
+    kind = models.CharField(_("kind"), max_length=64, choices=Kind.choices)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=64, blank=True)
     #: Short words naming the object (an email, an invoice number, a key's name).
-    object_repr = models.CharField(max_length=255, blank=True)
-    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    reason = models.TextField(blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(_("reason"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -60,13 +60,17 @@ class ReservationStatus(models.TextChoices):
 class ActionType(models.Model):
     """An AI action of the host product and its cost in credits (demo data)."""
 
-    code = models.SlugField(unique=True, max_length=64)
-    label_fr = models.CharField(max_length=120)
-    label_en = models.CharField(max_length=120)
-    cost = models.PositiveIntegerField(help_text=_("Credits per unit; 0 for accessibility actions."))
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), unique=True, max_length=64)
+    label_fr = models.CharField(_("French label"), max_length=120)
+    label_en = models.CharField(_("English label"), max_length=120)
+    cost = models.PositiveIntegerField(
+        _("cost in credits"), help_text=_("Credits per unit; 0 for accessibility actions.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("AI action")
+        verbose_name_plural = _("AI actions")
         ordering = ("cost", "code")
 
     def __str__(self) -> str:
@@ -81,19 +85,29 @@ class CreditBalance(models.Model):
     """The workspace's cached ledger sum and current credit period; locked by every write."""
 
     workspace = models.OneToOneField(
-        Workspace, on_delete=models.PROTECT, primary_key=True, related_name="credit_balance"
+        Workspace,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="credit_balance",
+        verbose_name=_("workspace"),
     )
-    balance = models.BigIntegerField(default=0)
-    allowance_total = models.BigIntegerField(default=0)
-    allowance_used = models.BigIntegerField(default=0)
-    period_start = models.DateField(null=True, blank=True)
+    balance = models.BigIntegerField(_("balance"), default=0)
+    allowance_total = models.BigIntegerField(_("allowance"), default=0)
+    allowance_used = models.BigIntegerField(_("allowance used"), default=0)
+    period_start = models.DateField(_("period start"), null=True, blank=True)
     period_end = models.DateField(
-        null=True, blank=True, db_index=True, help_text=_("The next reset (exclusive end); empty = due now.")
+        _("period end"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("The next reset (exclusive end); empty = due now."),
     )
-    notified_percent = models.PositiveSmallIntegerField(default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
+    notified_percent = models.PositiveSmallIntegerField(_("allowance notice sent (percent)"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("credit balance")
+        verbose_name_plural = _("credit balances")
         constraints = (
             models.CheckConstraint(condition=models.Q(balance__gte=0), name="credit_balance_not_negative"),
             models.CheckConstraint(
@@ -107,25 +121,41 @@ class CreditBalance(models.Model):
 
 
 class CreditGrant(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="credit_grants")
-    bucket = models.CharField(max_length=16, choices=GrantBucket.choices)
-    amount = models.PositiveBigIntegerField()
-    remaining = models.BigIntegerField()
-    period_start = models.DateField(null=True, blank=True)
-    period_end = models.DateField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: never expires."))
-    expired_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=200, blank=True, help_text=_("Idempotency source, e.g. invoice:42."))
-    amount_paid_cents = models.PositiveBigIntegerField(default=0)
-    currency = models.CharField(max_length=3, default="EUR")
-    reason = models.CharField(max_length=255, blank=True)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="credit_grants", verbose_name=_("workspace")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    bucket = models.CharField(_("bucket"), max_length=16, choices=GrantBucket.choices)
+    amount = models.PositiveBigIntegerField(_("credits granted"))
+    remaining = models.BigIntegerField(_("credits left"))
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty: never expires.")
+    )
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    source = models.CharField(
+        _("idempotency source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Idempotency source, e.g. invoice:42."),
+    )
+    amount_paid_cents = models.PositiveBigIntegerField(_("amount paid (cents)"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("credit grant")
+        verbose_name_plural = _("credit grants")
         ordering = ("-created_at", "-id")
         constraints = (
             models.CheckConstraint(
@@ -170,22 +200,35 @@ class CreditGrant(models.Model):
 
 class Reservation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="credit_reservations")
-    action = models.ForeignKey(ActionType, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField()
-    amount = models.BigIntegerField()
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="credit_reservations", verbose_name=_("workspace")
+    )
+    action = models.ForeignKey(
+        ActionType, on_delete=models.PROTECT, related_name="+", verbose_name=_("AI action")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.BigIntegerField(_("credits held"))
     status = models.CharField(
-        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+        _("status"), max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.HELD
     )
-    allocations = models.JSONField(default=list, blank=True, help_text=_("Credits held per grant."))
+    allocations = models.JSONField(
+        _("allocations"), default=list, blank=True, help_text=_("Credits held per grant.")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         ordering = ("-created_at",)
         indexes = (
             models.Index(
@@ -208,19 +251,40 @@ class LedgerEntry(models.Model):
     """One append-only movement of credits; ``amount`` is signed (+ in, − out)."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.PROTECT, related_name="credit_ledger", db_index=False
+        Workspace,
+        on_delete=models.PROTECT,
+        related_name="credit_ledger",
+        db_index=False,
+        verbose_name=_("workspace"),
     )
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    amount = models.BigIntegerField()
-    balance_after = models.BigIntegerField()
+    kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
+    amount = models.BigIntegerField(_("credits"))
+    balance_after = models.BigIntegerField(_("balance after"))
     grant = models.ForeignKey(
-        CreditGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+        CreditGrant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        verbose_name=_("credit grant"),
     )
     reservation = models.ForeignKey(
-        Reservation, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+        Reservation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        verbose_name=_("reservation"),
     )
-    action = models.ForeignKey(ActionType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    quantity = models.PositiveIntegerField(null=True, blank=True)
+    action = models.ForeignKey(
+        ActionType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("AI action"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
     # No database constraint: the ledger is append-only, so deleting a user must not
     # try to rewrite its entries; the id stays as the audit trail.
     actor = models.ForeignKey(
@@ -230,15 +294,17 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    request_hash = models.CharField(max_length=64, blank=True)
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True)
+    request_hash = models.CharField(_("request hash"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         ordering = ("-created_at", "-id")
-        verbose_name_plural = "ledger entries"
         indexes = (models.Index(fields=("workspace", "created_at"), name="credit_ledger_ws_created"),)
         constraints = (
             models.UniqueConstraint(
@@ -308,24 +374,36 @@ def default_api_scopes() -> list[str]:
 class ApiKey(models.Model):
     """A workspace's metering API key; only its SHA-256 is stored (shown once at creation)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=80)
-    prefix = models.CharField(max_length=16, unique=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("workspace")
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     #: None: the key works until revoked; otherwise it is refused from this instant on.
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     #: What the key may do (docs/security.md#metering-api): read the balance, consume credits.
     scopes = ArrayField(
-        models.CharField(max_length=16, choices=ApiScope.choices), default=default_api_scopes, size=2
+        models.CharField(max_length=16, choices=ApiScope.choices),
+        default=default_api_scopes,
+        size=2,
+        verbose_name=_("scopes"),
     )
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ("-created_at", "-id")
         constraints = (
             models.CheckConstraint(

@@ -126,70 +126,89 @@ def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
 
 
 class Invoice(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="invoices")
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("workspace")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
     document_type = models.CharField(
-        max_length=16, choices=DocumentType.choices, default=DocumentType.INVOICE
+        _("document type"), max_length=16, choices=DocumentType.choices, default=DocumentType.INVOICE
     )
     #: The invoice a credit note corrects (its money goes to the account balance).
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("corrected invoice"),
     )
-    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
-    billing_reason = models.CharField(max_length=32, choices=BillingReason.choices)
+    number = models.CharField(_("number"), max_length=32, null=True, blank=True, unique=True)
+    language = models.CharField(_("language"), max_length=8, default=settings.LANGUAGE_CODE)
+    billing_reason = models.CharField(_("billing reason"), max_length=32, choices=BillingReason.choices)
     source = models.CharField(
-        max_length=200, help_text=_("Idempotency key of what issued it, unique per workspace.")
+        _("idempotency source"),
+        max_length=200,
+        help_text=_("Idempotency key of what issued it, unique per workspace."),
     )
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    issued_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
 
-    subtotal_cents = models.BigIntegerField(default=0)
-    vat_rate_bp = models.PositiveIntegerField(default=0)
-    vat_cents = models.BigIntegerField(default=0)
-    account_credit_applied_cents = models.BigIntegerField(default=0)
-    total_cents = models.BigIntegerField(default=0)
-    amount_due_cents = models.BigIntegerField(default=0)
-    reverse_charge = models.BooleanField(default=False)
+    subtotal_cents = models.BigIntegerField(_("subtotal (cents)"), default=0)
+    vat_rate_bp = models.PositiveIntegerField(_("VAT rate (basis points)"), default=0)
+    vat_cents = models.BigIntegerField(_("VAT (cents)"), default=0)
+    account_credit_applied_cents = models.BigIntegerField(_("account balance applied (cents)"), default=0)
+    total_cents = models.BigIntegerField(_("total (cents)"), default=0)
+    amount_due_cents = models.BigIntegerField(_("amount due (cents)"), default=0)
+    reverse_charge = models.BooleanField(_("reverse charge"), default=False)
 
     # Who sold to whom, frozen at finalization (the legal document must not follow
     # later edits of the settings or of the workspace).
-    seller_name = models.CharField(max_length=200, blank=True)
-    seller_address = models.TextField(blank=True)
-    seller_country = models.CharField(max_length=2, blank=True)
-    seller_vat_number = models.CharField(max_length=32, blank=True)
-    seller_siren = models.CharField(max_length=32, blank=True)
-    buyer_name = models.CharField(max_length=200, blank=True)
-    buyer_email = models.EmailField(blank=True)
-    buyer_country = models.CharField(max_length=2, blank=True)
-    buyer_vat_number = models.CharField(max_length=32, blank=True)
+    seller_name = models.CharField(_("seller name"), max_length=200, blank=True)
+    seller_address = models.TextField(_("seller address"), blank=True)
+    seller_country = models.CharField(_("seller country"), max_length=2, blank=True)
+    seller_vat_number = models.CharField(_("seller VAT number"), max_length=32, blank=True)
+    seller_siren = models.CharField(_("seller SIREN"), max_length=32, blank=True)
+    buyer_name = models.CharField(_("buyer name"), max_length=200, blank=True)
+    buyer_email = models.EmailField(_("buyer email"), blank=True)
+    buyer_country = models.CharField(_("buyer country"), max_length=2, blank=True)
+    buyer_vat_number = models.CharField(_("buyer VAT number"), max_length=32, blank=True)
     #: The rest of both parties' legal details, as issued (docs/rules/invoices.md#mandatory-mentions):
     #: ``{"seller": {legal_form, share_capital_cents, rcs, street, postal_code, city},
     #: "buyer": {street, postal_code, city, registration_number, purchase_order}}``.
     #: Empty on documents issued before they were recorded.
-    parties = models.JSONField(default=dict, blank=True, db_default={})
+    parties = models.JSONField(_("legal details of the parties"), default=dict, blank=True, db_default={})
     #: ``factur-x:en16931`` for a Factur-X document; blank for a plain PDF (issued before).
-    einvoice_profile = models.CharField(max_length=32, blank=True, default="", db_default="")
+    einvoice_profile = models.CharField(
+        _("e-invoice profile"), max_length=32, blank=True, default="", db_default=""
+    )
 
     # Payment state: may change after finalization.
-    attempt_count = models.PositiveIntegerField(default=0, help_text=_("Failed payment attempts so far."))
+    attempt_count = models.PositiveIntegerField(
+        _("failed payment attempts"), default=0, help_text=_("Failed payment attempts so far.")
+    )
     # Dunning is per invoice (docs/rules/dunning.md): retries count from its own first failure.
-    past_due_since = models.DateTimeField(null=True, blank=True, help_text=_("Its first failed payment."))
-    next_payment_attempt_at = models.DateTimeField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=200, blank=True)
-    payment_failure_message = models.TextField(blank=True)
-    pdf = models.FileField(upload_to=invoice_pdf_path, max_length=200, blank=True)
+    past_due_since = models.DateTimeField(
+        _("past due since"), null=True, blank=True, help_text=_("Its first failed payment.")
+    )
+    next_payment_attempt_at = models.DateTimeField(_("next payment attempt"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=200, blank=True)
+    payment_failure_message = models.TextField(_("payment failure message"), blank=True)
+    pdf = models.FileField(_("PDF file"), upload_to=invoice_pdf_path, max_length=200, blank=True)
     #: The stored PDF's SHA-256 (hex), recorded with it; neither changes once set.
-    pdf_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
-    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, default="", db_default="")
+    receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ("-issued_at", "-id")
         constraints = (
             models.UniqueConstraint(fields=("workspace", "source"), name="invoice_unique_source"),
@@ -342,32 +361,34 @@ class InvoiceLine(models.Model):
     rounded half-up to the cent, is ``amount_cents``."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=0)
-    kind = models.CharField(max_length=32, choices=LineKind.choices)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=32, choices=LineKind.choices)
     description = models.TextField(
         blank=True,
         help_text=_("The words stored by a line issued before its words were written from its numbers."),
     )
-    quantity = models.IntegerField(default=1, help_text=_("Negative for credits."))
-    unit_amount_cents = models.BigIntegerField(null=True, blank=True)
+    quantity = models.IntegerField(_("quantity"), default=1, help_text=_("Negative for credits."))
+    unit_amount_cents = models.BigIntegerField(_("unit amount (cents)"), null=True, blank=True)
     #: The part of the period billed, ``fraction_numerator / fraction_denominator`` in
     #: ``fraction_unit`` (5/31 days, 10/12 months); none for a whole period.
-    fraction_numerator = models.PositiveIntegerField(null=True, blank=True)
-    fraction_denominator = models.PositiveIntegerField(null=True, blank=True)
+    fraction_numerator = models.PositiveIntegerField(_("fraction numerator"), null=True, blank=True)
+    fraction_denominator = models.PositiveIntegerField(_("fraction denominator"), null=True, blank=True)
     fraction_unit = models.CharField(
-        max_length=8, choices=FractionUnit.choices, blank=True, default="", db_default=""
+        _("fraction unit"), max_length=8, choices=FractionUnit.choices, blank=True, default="", db_default=""
     )
     #: What the line bills, by name: the plan or the add-on. None on a line issued before
     #: lines were named, whose stored words are shown instead.
     subject = models.CharField(max_length=200, null=True, blank=True)
     #: The holder of the seat a seat line bills.
     seat_email = models.CharField(max_length=254, blank=True, default="", db_default="")
-    amount_cents = models.BigIntegerField(help_text=_("Negative for credits."))
-    period_start = models.DateTimeField(null=True, blank=True)
-    period_end = models.DateTimeField(null=True, blank=True)
+    amount_cents = models.BigIntegerField(_("amount (cents)"), help_text=_("Negative for credits."))
+    period_start = models.DateTimeField(_("period start"), null=True, blank=True)
+    period_end = models.DateTimeField(_("period end"), null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         ordering = ("invoice", "position", "id")
         constraints = (
             models.CheckConstraint(
@@ -431,20 +452,31 @@ class InvoiceNumberCounter(models.Model):
 class AccountBalanceEntry(models.Model):
     """One movement of a workspace's money credit: + credited, − applied to an invoice."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="account_balance_entries")
-    amount_cents = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    reason = models.CharField(max_length=200)
-    source = models.CharField(max_length=200)
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="account_balance_entries"
+    workspace = models.ForeignKey(
+        Workspace,
+        on_delete=models.PROTECT,
+        related_name="account_balance_entries",
+        verbose_name=_("workspace"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    balance_after_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.CharField(_("reason"), max_length=200)
+    source = models.CharField(_("idempotency source"), max_length=200)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_balance_entries",
+        verbose_name=_("invoice"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    balance_after_cents = models.BigIntegerField(_("balance after (cents)"))
 
     class Meta:
+        verbose_name = _("account balance entry")
+        verbose_name_plural = _("account balance entries")
         ordering = ("-created_at", "-id")
-        verbose_name_plural = "account balance entries"
         constraints = (
             models.UniqueConstraint(fields=("workspace", "source"), name="account_balance_unique_source"),
             models.CheckConstraint(condition=~models.Q(amount_cents=0), name="account_balance_not_zero"),
@@ -486,23 +518,31 @@ class Charge(models.Model):
     gateway's request (``invoice:<id>:attempt:<n>``), so a retried request and a late
     webhook find the same row and apply its outcome once."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="charges")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="charges")
-    attempt = models.PositiveIntegerField()
-    idempotency_key = models.CharField(max_length=100, unique=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="charges", verbose_name=_("workspace")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="charges", verbose_name=_("invoice")
+    )
+    attempt = models.PositiveIntegerField(_("attempt"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     #: The gateway's id of the charge (Stripe: the PaymentIntent), once it answered.
-    reference = models.CharField(max_length=200, blank=True, db_index=True)
-    amount_cents = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
-    failure_message = models.CharField(max_length=500, blank=True)
-    refunded_cents = models.PositiveIntegerField(default=0)
+    reference = models.CharField(_("gateway reference"), max_length=200, blank=True, db_index=True)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING
+    )
+    failure_message = models.CharField(_("failure message"), max_length=500, blank=True)
+    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
     #: For a charge awaiting authentication: the payer was sent the link.
-    action_requested_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    action_requested_at = models.DateTimeField(_("authentication requested at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from outbox import services
 from outbox.models import Message, Status
@@ -37,8 +38,10 @@ class MessageAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         return super().get_queryset(request).defer("payload")
 
-    @admin.action(description="Retry the selected messages that were given up")
+    @admin.action(description=gettext_lazy("Retry the selected messages that were given up"))
     def retry_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         pks = list(queryset.filter(status=Status.DEAD).values_list("pk", flat=True))
         count = services.retry(pks)
-        self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)
+        self.message_user(
+            request, gettext("%(count)d message(s) queued again.") % {"count": count}, messages.SUCCESS
+        )

@@ -13,36 +13,59 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from domain.credit_periods import CreditReset
 from domain.periods import Interval
 from workspaces.models import Workspace
 
+#: The words of the catalog's codes (domain.periods.Interval, domain.credit_periods.CreditReset).
+INTERVAL_CHOICES = [
+    (Interval.WEEK.value, pgettext_lazy("billing period", "Weekly")),
+    (Interval.MONTH.value, pgettext_lazy("billing period", "Monthly")),
+    (Interval.YEAR.value, pgettext_lazy("billing period", "Annual")),
+]
+CREDIT_RESET_CHOICES = [
+    (CreditReset.CALENDAR.value, _("On the 1st of each month")),
+    (CreditReset.RENEWAL.value, _("On the subscription's renewal day")),
+]
+
 
 class Plan(models.Model):
-    code = models.SlugField(unique=True)
-    name = models.CharField(max_length=80)
-    rank = models.PositiveIntegerField(help_text=_("Upgrade/downgrade order: higher is better."))
-    included_seats = models.PositiveIntegerField(default=0, help_text=_("Seats covered by the base price."))
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    rank = models.PositiveIntegerField(_("rank"), help_text=_("Upgrade/downgrade order: higher is better."))
+    included_seats = models.PositiveIntegerField(
+        _("included seats"), default=0, help_text=_("Seats covered by the base price.")
+    )
     seats_are_free = models.BooleanField(
-        default=False, help_text=_("Every seat is free (Free and Education teams).")
+        _("free seats"), default=False, help_text=_("Every seat is free (Free and Education teams).")
     )
-    max_members = models.PositiveIntegerField(default=50)
-    credits_flat = models.PositiveBigIntegerField(default=0)
-    credits_per_seat = models.PositiveBigIntegerField(default=0)
+    max_members = models.PositiveIntegerField(_("maximum members"), default=50)
+    credits_flat = models.PositiveBigIntegerField(_("flat credits"), default=0)
+    credits_per_seat = models.PositiveBigIntegerField(_("credits per seat"), default=0)
     credit_reset = models.CharField(
-        max_length=16, choices=[(r.value, r.value) for r in CreditReset], default=CreditReset.CALENDAR
+        _("credit reset"),
+        max_length=16,
+        choices=CREDIT_RESET_CHOICES,
+        default=CreditReset.CALENDAR,
     )
-    show_credit_balance = models.BooleanField(default=True)
-    trial_days = models.PositiveIntegerField(default=0)
-    allows_extras = models.BooleanField(default=False)
+    show_credit_balance = models.BooleanField(_("shows the credit balance"), default=True)
+    trial_days = models.PositiveIntegerField(_("trial days"), default=0)
+    allows_extras = models.BooleanField(_("extras allowed"), default=False)
     credit_pack_size = models.PositiveBigIntegerField(
-        default=0, help_text=_("Credits per extra-credit pack (e.g. 1,000,000); 0 = not sold.")
+        _("credit pack size"),
+        default=0,
+        help_text=_("Credits per extra-credit pack (e.g. 1,000,000); 0 = not sold."),
     )
-    is_free = models.BooleanField(default=False, help_text=_("The fallback plan of every workspace."))
-    is_public = models.BooleanField(default=True)
+    is_free = models.BooleanField(
+        _("free plan"), default=False, help_text=_("The fallback plan of every workspace.")
+    )
+    is_public = models.BooleanField(_("listed publicly"), default=True)
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ("rank", "code")
         constraints = (
             models.UniqueConstraint(
@@ -57,21 +80,27 @@ class Plan(models.Model):
 class Price(models.Model):
     """A plan's price for one interval and currency: base + per billable seat."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
-    interval = models.CharField(max_length=8, choices=[(i.value, i.value) for i in Interval])
-    currency = models.CharField(max_length=3, default="EUR")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices", verbose_name=_("plan"))
+    interval = models.CharField(_("billing period"), max_length=8, choices=INTERVAL_CHOICES)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     base_amount = models.PositiveBigIntegerField(
-        help_text=_("Cents per period, covering the included seats.")
+        _("base amount (cents)"), help_text=_("Cents per period, covering the included seats.")
     )
     seat_amount = models.PositiveBigIntegerField(
-        default=0, help_text=_("Cents per period for each seat beyond the included ones.")
+        _("amount per seat (cents)"),
+        default=0,
+        help_text=_("Cents per period for each seat beyond the included ones."),
     )
     credit_pack_amount = models.PositiveBigIntegerField(
-        default=0, help_text=_("Cents for one pack of extra credits (one-off purchase).")
+        _("credit pack amount (cents)"),
+        default=0,
+        help_text=_("Cents for one pack of extra credits (one-off purchase)."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
         ordering = ("plan__rank", "interval")
         constraints = (
             models.UniqueConstraint(
@@ -86,14 +115,18 @@ class Price(models.Model):
 
 
 class AddOn(models.Model):
-    code = models.SlugField(unique=True)
-    name = models.CharField(max_length=80)
-    monthly_credits = models.PositiveBigIntegerField(default=0)
-    currency = models.CharField(max_length=3, default="EUR")
-    monthly_amount = models.PositiveBigIntegerField(default=0, help_text=_("Cents per month."))
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    monthly_credits = models.PositiveBigIntegerField(_("monthly credits"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    monthly_amount = models.PositiveBigIntegerField(
+        _("monthly amount (cents)"), default=0, help_text=_("Cents per month.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("add-on")
+        verbose_name_plural = _("add-ons")
         ordering = ("code",)
 
     def __str__(self) -> str:
@@ -126,34 +159,42 @@ class CancelReason(models.TextChoices):
 
 
 class Subscription(models.Model):
-    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="subscription")
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
-    price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="subscription", verbose_name=_("workspace")
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
+    price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+", verbose_name=_("price"))
     status = models.CharField(
-        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+        _("status"), max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
-    current_period_start = models.DateTimeField()
-    current_period_end = models.DateTimeField()
+    current_period_start = models.DateTimeField(_("current period start"))
+    current_period_end = models.DateTimeField(_("current period end"))
     billing_anchor_day = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(31)]
+        _("billing anchor day"), validators=[MinValueValidator(1), MaxValueValidator(31)]
     )
-    trial_end = models.DateTimeField(null=True, blank=True)
-    auto_renew = models.BooleanField(default=True)
-    cancel_reason = models.CharField(max_length=32, choices=CancelReason.choices, blank=True)
-    cancel_comment = models.TextField(blank=True)
-    canceled_at = models.DateTimeField(null=True, blank=True)
-    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    trial_end = models.DateTimeField(_("trial end"), null=True, blank=True)
+    auto_renew = models.BooleanField(_("auto-renew"), default=True)
+    cancel_reason = models.CharField(
+        _("cancellation reason"), max_length=32, choices=CancelReason.choices, blank=True
+    )
+    cancel_comment = models.TextField(_("cancellation comment"), blank=True)
+    canceled_at = models.DateTimeField(_("cancellation date"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.WEB)
     extra_seats = models.PositiveIntegerField(
-        default=0, help_text=_("Seats bought beyond the included ones, filled by members first.")
+        _("extra seats"),
+        default=0,
+        help_text=_("Seats bought beyond the included ones, filled by members first."),
     )
     # Past due while an invoice of the workspace is failed: since the oldest one's first
     # failure. Each invoice keeps its own retries (docs/rules/dunning.md#subscription-status).
-    past_due_since = models.DateTimeField(null=True, blank=True)
-    trial_reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    past_due_since = models.DateTimeField(_("past due since"), null=True, blank=True)
+    trial_reminder_sent_at = models.DateTimeField(_("trial reminder sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         constraints = (
             models.CheckConstraint(
                 condition=models.Q(current_period_end__gt=models.F("current_period_start")),
@@ -179,10 +220,12 @@ class Subscription(models.Model):
 
 class SubscriptionAddOn(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="addons")
-    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(default=1)
+    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+", verbose_name=_("add-on"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
 
     class Meta:
+        verbose_name = _("subscribed add-on")
+        verbose_name_plural = _("subscribed add-ons")
         constraints = (
             models.UniqueConstraint(fields=("subscription", "addon"), name="subscription_addon_unique"),
         )
@@ -216,16 +259,27 @@ class EventKind(models.TextChoices):
 class SubscriptionEvent(models.Model):
     """Append-only audit trail of a subscription: who did what, when, with which amounts."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="subscription_events")
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="subscription_events", verbose_name=_("workspace")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    data = models.JSONField(default=dict, blank=True)
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="events", verbose_name=_("subscription")
+    )
+    kind = models.CharField(_("event"), max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("subscription event")
+        verbose_name_plural = _("subscription events")
         ordering = ("-created_at", "-id")
         indexes = (models.Index(fields=("workspace", "kind"), name="subscription_event_ws_kind"),)
 
@@ -237,19 +291,25 @@ class PaymentMethod(models.Model):
     """A card saved through the payment provider's page: never its number, only what a
     receipt may show (brand, last 4, expiry) and the provider's id of the card."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="payment_methods")
-    brand = models.CharField(max_length=32)
-    last4 = models.CharField(max_length=4)
-    exp_month = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
-    exp_year = models.PositiveSmallIntegerField()
-    is_default = models.BooleanField(default=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="payment_methods", verbose_name=_("workspace")
+    )
+    brand = models.CharField(_("card brand"), max_length=32)
+    last4 = models.CharField(_("last 4 digits"), max_length=4)
+    exp_month = models.PositiveSmallIntegerField(
+        _("expiry month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    exp_year = models.PositiveSmallIntegerField(_("expiry year"))
+    is_default = models.BooleanField(_("default"), default=True)
     #: The provider's id of the card (Stripe: the PaymentMethod's ``pm_…`` id).
-    card_token = models.CharField(max_length=200)
+    card_token = models.CharField(_("card token"), max_length=200)
     #: The expiry notice went out for this card (docs/rules/payments.md#card-expiry).
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expiry_notice_sent_at = models.DateTimeField(_("expiry notice sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("payment method")
+        verbose_name_plural = _("payment methods")
         ordering = ("-created_at", "-id")
         constraints = (
             models.UniqueConstraint(

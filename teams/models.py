@@ -40,40 +40,58 @@ class SeatStatus(models.TextChoices):
 class Seat(models.Model):
     """A paid seat held by one member; kept after removal (membership null) for the books."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="seats")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="seats", verbose_name=_("workspace")
+    )
     membership = models.ForeignKey(
-        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="seats"
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="seats",
+        verbose_name=_("member"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
     #: Who held the seat, kept when the member (or the user) is gone.
-    user_email = models.EmailField()
-    interval = models.CharField(max_length=8, choices=SeatInterval.choices)
+    user_email = models.EmailField(_("holder email"))
+    interval = models.CharField(_("billing period"), max_length=8, choices=SeatInterval.choices)
     #: Co-termed seats follow the subscription's period and renew with it.
-    coterm = models.BooleanField(default=True)
+    coterm = models.BooleanField(_("co-termed"), default=True)
     #: The first day of the seat's own periods (not co-termed seats renew on its anniversaries).
-    anchor_date = models.DateField()
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
-    price_cents = models.PositiveBigIntegerField()
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=8, choices=SeatStatus.choices, default=SeatStatus.ACTIVE)
-    added_at = models.DateTimeField(default=timezone.now)
-    removed_at = models.DateTimeField(null=True, blank=True)
+    anchor_date = models.DateField(_("anchor date"))
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    price_cents = models.PositiveBigIntegerField(_("price (cents)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=8, choices=SeatStatus.choices, default=SeatStatus.ACTIVE
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     #: How many times this seat's unused time was credited (each credit has its own source).
-    credit_count = models.PositiveSmallIntegerField(default=0)
+    credit_count = models.PositiveSmallIntegerField(_("unused time credits"), default=0)
     #: What its last removal put on the account balance: taken back if re-added the same day.
-    last_credit_cents = models.PositiveBigIntegerField(default=0)
+    last_credit_cents = models.PositiveBigIntegerField(_("last credit (cents)"), default=0)
     #: The current period is paid only up to this instant, before ``period_end``: a renewal
     #: charged up to its subscription's end (docs/rules/lifecycle.md#end-of-a-subscription-ends-its-seats).
-    paid_until = models.DateTimeField(null=True, blank=True)
+    paid_until = models.DateTimeField(_("paid until"), null=True, blank=True)
     #: The billing period chosen for the seat, taking effect at ``pending_at``: the end of
     #: its current paid unit (docs/rules/proration.md#changing-a-seats-period); blank if none.
-    pending_interval = models.CharField(max_length=8, choices=SeatInterval.choices, blank=True, default="")
-    pending_at = models.DateTimeField(null=True, blank=True)
+    pending_interval = models.CharField(
+        _("next billing period"), max_length=8, choices=SeatInterval.choices, blank=True, default=""
+    )
+    pending_at = models.DateTimeField(_("next billing period from"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
         ordering = ("added_at", "id")
         constraints = (
             models.UniqueConstraint(
@@ -133,38 +151,49 @@ class SeatCharge(models.Model):
     workspace and one day on one invoice, the day after.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="seat_charges")
-    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="charges")
-    kind = models.CharField(max_length=16, choices=ChargeKind.choices)
-    day = models.DateField()
-    amount_cents = models.PositiveBigIntegerField()
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="seat_charges", verbose_name=_("workspace")
+    )
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="charges", verbose_name=_("seat"))
+    kind = models.CharField(_("kind"), max_length=16, choices=ChargeKind.choices)
+    day = models.DateField(_("day"))
+    amount_cents = models.PositiveBigIntegerField(_("amount (cents)"))
     #: The charge before a removal netted it (equal to ``amount_cents`` otherwise).
-    original_amount_cents = models.PositiveBigIntegerField()
-    currency = models.CharField(max_length=3)
+    original_amount_cents = models.PositiveBigIntegerField(_("original amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3)
     #: Its line's words in the default language, for operators; invoices write their own.
-    description = models.CharField(max_length=300)
+    description = models.CharField(_("description"), max_length=300)
     #: The proration behind the amount ("10 of 12 months"); zero for a re-added seat.
-    remaining_units = models.PositiveIntegerField(default=0)
-    total_units = models.PositiveIntegerField(default=0)
-    unit = models.CharField(max_length=8, blank=True)
+    remaining_units = models.PositiveIntegerField(_("remaining units"), default=0)
+    total_units = models.PositiveIntegerField(_("total units"), default=0)
+    unit = models.CharField(_("unit"), max_length=8, blank=True)
     #: What its invoice line is written from (docs/rules/invoices.md#line-words): the plan
     #: and the unit price — the seat's price for a whole period, or for a seat added again
     #: the credit taken back. None on a charge recorded before, whose line keeps ``description``.
-    plan_name = models.CharField(max_length=200, blank=True, default="")
-    price_cents = models.PositiveBigIntegerField(null=True, blank=True)
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
-    invoice = models.ForeignKey(
-        "invoices.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="seat_charges"
+    plan_name = models.CharField(_("plan name"), max_length=200, blank=True, default="")
+    price_cents = models.PositiveBigIntegerField(_("unit price (cents)"), null=True, blank=True)
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    canceled_at = models.DateTimeField(null=True, blank=True)
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seat_charges",
+        verbose_name=_("invoice"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    canceled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     #: Unused time of the seat, before VAT, credited only once this charge's invoice is
     #: paid: the seat was released while it was unpaid (docs/rules/proration.md#removing-a-seat).
-    credit_withheld_cents = models.PositiveBigIntegerField(default=0)
+    credit_withheld_cents = models.PositiveBigIntegerField(_("credit withheld (cents)"), default=0)
 
     class Meta:
+        verbose_name = _("seat charge")
+        verbose_name_plural = _("seat charges")
         ordering = ("day", "id")
         constraints = (
             # One renewal charge per seat and period: the daily job can run twice.

@@ -81,9 +81,11 @@ class Workspace(models.Model):
         _("next billing time zone"), max_length=64, blank=True, validators=[validate_billing_time_zone]
     )
     billing_time_zone_next_at = models.DateTimeField(_("next billing time zone from"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
         ordering = ("name", "created_at")
         constraints = (
             models.CheckConstraint(
@@ -118,12 +120,18 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("workspace")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(_("joined"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ("created_at", "id")
         constraints = (
             models.UniqueConstraint(fields=("workspace", "user"), name="membership_unique_user"),
@@ -160,22 +168,33 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
 
 class Invitation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("workspace")
+    )
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     #: The SHA-256 of the link's token; the token itself is only in the email (and, as
     #: ``token``, on the instance that made it) (docs/security.md#invitations).
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -184,6 +203,8 @@ class Invitation(models.Model):
     token: str = ""
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ("-created_at",)
         constraints = (
             models.CheckConstraint(condition=~models.Q(role="owner"), name="invitation_not_owner"),

@@ -56,7 +56,7 @@ class PlanAdmin(admin.ModelAdmin):
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
     list_display = ("plan", "interval", "base", "seat", "credit_pack", "is_active")
-    base = money_column("base_amount", _("Base"))
+    base = money_column("base_amount", _("Base price"))
     seat = money_column("seat_amount", _("Per seat"))
     credit_pack = money_column("credit_pack_amount", _("Credit pack"))
     list_filter = ("interval", "currency", "is_active", "plan")

@@ -29,21 +29,25 @@ class EventState(models.TextChoices):
 class StripeEvent(models.Model):
     """A Stripe event as delivered (or read back by the catch-up), processed by a task."""
 
-    event_id = models.CharField(max_length=200, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
+    event_id = models.CharField(_("event ID"), max_length=200, unique=True)
+    type = models.CharField(_("event type"), max_length=100, db_index=True)
     #: The event's own ``created`` (Stripe's clock).
-    created = models.DateTimeField()
-    livemode = models.BooleanField(default=False)
-    payload = models.JSONField()
-    state = models.CharField(max_length=16, choices=EventState.choices, default=EventState.RECEIVED)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(_("created at Stripe"))
+    livemode = models.BooleanField(_("live mode"), default=False)
+    payload = models.JSONField(_("payload"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=EventState.choices, default=EventState.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
     #: Why an event was ignored (not ours, a type we do not handle).
-    note = models.CharField(max_length=300, blank=True)
-    received_at = models.DateTimeField(default=timezone.now, editable=False)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
         ordering = ("-created", "-id")
         indexes = (models.Index(fields=("state", "received_at"), name="stripe_event_state"),)
 
