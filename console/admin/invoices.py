@@ -7,8 +7,6 @@ and the account balance is append-only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -18,16 +16,14 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from console.admin.base import ReadOnlyAdmin, money_column
+from console.admin.base import ReadOnlyAdmin, ReadOnlyInline, money_column
 from invoices import exports
 from invoices.line_words import line_words
 from invoices.models import AccountBalanceEntry, Invoice, InvoiceLine
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
-    extra = 0
-    can_delete = False
     fields = ("position", "kind", "words", "quantity", "unit_amount_cents", "fraction_numerator",
               "fraction_denominator", "fraction_unit", "amount_cents", "period_start", "period_end")  # fmt: skip
     readonly_fields = fields
@@ -39,12 +35,6 @@ class InvoiceLineInline(admin.TabularInline):
             line, currency=line.invoice.currency, language=get_language() or settings.LANGUAGE_CODE
         )
         return f"{words.description} — {words.formula}"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Invoice)

@@ -20,7 +20,7 @@ from audit.context import operator_acting
 from audit.models import Kind
 from audit.services import record
 from billing.services import apply_expire, preview_expire
-from console.admin.base import ReadOnlyAdmin, bulk_reason, money_column, money_in_locale
+from console.admin.base import ReadOnlyAdmin, ReadOnlyInline, bulk_reason, money_column, money_in_locale
 from console.permissions import Power, may
 from console.selectors import stripe_event_workspace
 from gateways.stripe import events as stripe_events
@@ -69,43 +69,24 @@ class AddOnAdmin(admin.ModelAdmin):
     monthly = money_column("monthly_amount", _("Per month"))
 
 
-class SubscriptionAddOnInline(admin.TabularInline):
+class SubscriptionAddOnInline(ReadOnlyInline):
     """The add-ons held, read-only: they change on the workspace page's "Change the
     subscription" → "Extra seats and add-ons", through the customization service."""
 
     model = SubscriptionAddOn
-    extra = 0
-    can_delete = False
     fields = ("addon", "quantity")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class SubscriptionEventInline(admin.TabularInline):
+class SubscriptionEventInline(ReadOnlyInline):
     model = SubscriptionEvent
-    extra = 0
-    can_delete = False
     fields = ("created_at", "kind", "actor", "data")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ("workspace", "plan", "price", "status", "current_period_end", "auto_renew", "extra_seats",
                     "past_due_since")  # fmt: skip
     list_filter = ("status", "plan", "auto_renew", "channel")
@@ -120,15 +101,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
     # workspace page's "Change the subscription", add-ons included), never through this form.
     inlines = (SubscriptionAddOnInline, SubscriptionEventInline)
     actions = ("expire_now",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=_("Expire now (fall back to the Free plan)"))
     def expire_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> TemplateResponse | None:

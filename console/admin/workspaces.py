@@ -26,7 +26,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from console import charts, dashboard, operations, selectors
-from console.admin.base import ReadOnlyAdmin, money_in_locale
+from console.admin.base import ReadOnlyAdmin, ReadOnlyInline, money_in_locale
 from console.errors import OperatorRefused
 from console.forms import (
     AmountForm,
@@ -68,18 +68,10 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
-    can_delete = False
     fields = ("user", "role", "created_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def format_day(moment: Any, zone: Any) -> str:
