@@ -263,6 +263,10 @@ def test_an_invoice_names_its_credit_notes_and_a_credit_note_links_back(client, 
     assert reverse("invoice_detail", args=[workspace.pk, note.pk]) in invoice_page.content.decode()
     assert "Payer maintenant" not in text(invoice_page)
     assert reverse("invoice_detail", args=[workspace.pk, invoice.pk]) in note_page.content.decode()
+    # The browser tab names the invoice only (its credit notes are listed in the page).
+    title = invoice_page.content.decode().split("<title>")[1].split("</title>")[0]
+    assert invoice.number in title
+    assert "credit-notes-title" not in title
 
 
 def test_a_past_due_workspace_is_told_how_to_pay_before_switching_to_annual(client, acme):
